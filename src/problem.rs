@@ -1,0 +1,217 @@
+//! Every way a request to `product-api` can fail, and the one place each becomes an HTTP answer:
+//! an RFC 9457 `application/problem+json` body, plus the RFC 6750 `WWW-Authenticate` challenge
+//! for 401 and 403. Bodies carry a stable `type` and never an internal detail or a token.
+
+use crate::products::NameError;
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+/// The realm in every bearer challenge.
+pub const REALM: &str = "products";
+
+/// A request that cannot be served, in the order the handler checks them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// No route has this path.
+    RouteNotFound,
+    /// The path exists but not with this method.
+    MethodNotAllowed {
+        /// Methods the path does have, for the `Allow` header.
+        allow: String,
+    },
+    /// No identity validated by the gateway.
+    Unauthenticated,
+    /// An identity without the route's scopes.
+    InsufficientScope {
+        /// The scopes the route needs, space separated, for the challenge.
+        required: String,
+    },
+    /// The `{name}` segment is not a valid product name.
+    InvalidName(NameError),
+    /// The request body is not a valid product.
+    InvalidBody(String),
+    /// The body is larger than a product can be.
+    PayloadTooLarge,
+    /// The body's content type is not JSON.
+    UnsupportedMediaType,
+    /// No product has this name.
+    ProductNotFound,
+    /// The store is the read-only embedded catalog.
+    ReadOnlyStore,
+    /// The store failed; the cause was logged where it happened.
+    StoreUnavailable,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<&str>) {
+        use ApiError::*;
+        match self {
+            RouteNotFound => (StatusCode::NOT_FOUND, "about:blank", "Not Found", None),
+            MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "about:blank",
+                "Method Not Allowed",
+                None,
+            ),
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "urn:jwt-scopes-api:problem:unauthenticated",
+                "Authentication required",
+                Some("The request carries no identity validated by the API's authorizer."),
+            ),
+            InsufficientScope { .. } => (
+                StatusCode::FORBIDDEN,
+                "urn:jwt-scopes-api:problem:insufficient-scope",
+                "Insufficient scope",
+                Some("The access token does not grant the scope this route requires."),
+            ),
+            InvalidName(error) => (
+                StatusCode::BAD_REQUEST,
+                "urn:jwt-scopes-api:problem:invalid-product-name",
+                "Invalid product name",
+                Some(error.detail()),
+            ),
+            InvalidBody(detail) => (
+                StatusCode::BAD_REQUEST,
+                "urn:jwt-scopes-api:problem:invalid-product",
+                "Invalid product",
+                Some(detail.as_str()),
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "urn:jwt-scopes-api:problem:payload-too-large",
+                "Payload too large",
+                Some("A product body may be at most 16 KiB."),
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "urn:jwt-scopes-api:problem:unsupported-media-type",
+                "Unsupported media type",
+                Some("Send the product as application/json."),
+            ),
+            ProductNotFound => (
+                StatusCode::NOT_FOUND,
+                "urn:jwt-scopes-api:problem:product-not-found",
+                "Product not found",
+                None,
+            ),
+            ReadOnlyStore => (
+                StatusCode::NOT_IMPLEMENTED,
+                "urn:jwt-scopes-api:problem:read-only-catalog",
+                "Catalog is read-only",
+                Some(
+                    "This deployment serves the embedded catalog; writes need a DynamoDB table (PRODUCTS_TABLE).",
+                ),
+            ),
+            StoreUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "urn:jwt-scopes-api:problem:store-unavailable",
+                "Product store unavailable",
+                Some("Try again later."),
+            ),
+        }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// The full answer: status, problem body, and the headers RFC 6750 / RFC 9110 require.
+    pub fn into_response(self) -> Response<Body> {
+        let (status, kind, title, detail) = self.parts();
+        let body = serde_json::to_string(&Problem {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail,
+        })
+        .expect("a problem always serializes");
+        let mut response = Response::new(Body::Text(body));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        let challenge = match &self {
+            ApiError::Unauthenticated => Some(format!("Bearer realm=\"{REALM}\"")),
+            ApiError::InsufficientScope { required } => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{required}\""
+            )),
+            _ => None,
+        };
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let ApiError::MethodNotAllowed { allow } = &self
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, value);
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn unauthenticated_is_401_with_a_bare_challenge() {
+        let response = ApiError::Unauthenticated.into_response();
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"products\""
+        );
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(body(&response)["status"], 401);
+    }
+
+    #[test]
+    fn insufficient_scope_names_the_scope() {
+        let response = ApiError::InsufficientScope {
+            required: "read:products".into(),
+        }
+        .into_response();
+        assert_eq!(response.status(), 403);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"products\", error=\"insufficient_scope\", scope=\"read:products\""
+        );
+        assert_eq!(
+            body(&response)["type"],
+            "urn:jwt-scopes-api:problem:insufficient-scope"
+        );
+    }
+
+    #[test]
+    fn method_not_allowed_lists_methods() {
+        let response = ApiError::MethodNotAllowed {
+            allow: "GET, PUT".into(),
+        }
+        .into_response();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()["allow"], "GET, PUT");
+        assert!(response.headers().get("www-authenticate").is_none());
+    }
+}

@@ -1,0 +1,274 @@
+//! Scopes: every form a scope claim arrives in, normalised once into a [`ScopeSet`], and the
+//! [`Requirement`] a route places on it.
+//!
+//! The same claim reaches us in several spellings: RFC 8693 `scope` as a space separated string,
+//! `scp`/`scopes`/`permissions` as JSON arrays, and, behind the HTTP API JWT authorizer, every one of
+//! those stringified by API Gateway (`"[read:products write:posts]"`, or JSON text). Matching is exact
+//! and case-sensitive: a scope is an opaque token (RFC 6749 §3.3).
+
+use serde_json::Value;
+use std::fmt;
+
+/// Claim names that carry scopes, in order of preference.
+pub const SCOPE_CLAIMS: [&str; 4] = ["scope", "scp", "scopes", "permissions"];
+
+/// Longest scope claim we parse; anything longer is refused rather than scanned.
+const MAX_SCOPE_CLAIM_BYTES: usize = 8 * 1024;
+
+/// The scopes a caller was granted, deduplicated and in first-seen order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeSet(Vec<String>);
+
+/// Why a scope claim could not be read. Kept apart from "no scope claim at all" so logs can tell a
+/// misconfigured issuer from an unscoped token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeError {
+    /// The claim is neither a string nor an array of strings.
+    WrongType,
+    /// The claim is larger than we are willing to parse.
+    TooLarge,
+    /// The claim looked like JSON array text but did not parse as one.
+    BadJson,
+}
+
+impl fmt::Display for ScopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScopeError::WrongType => "scope claim is neither a string nor an array of strings",
+            ScopeError::TooLarge => "scope claim is too large",
+            ScopeError::BadJson => "scope claim is not a valid JSON array",
+        })
+    }
+}
+
+impl std::error::Error for ScopeError {}
+
+impl ScopeSet {
+    /// An empty set: an identity that was granted nothing.
+    pub fn empty() -> Self {
+        ScopeSet(Vec::new())
+    }
+
+    /// Parses one claim written as text, in any of the spellings API Gateway or an issuer uses:
+    /// `"a b"`, `"[a b]"` (API Gateway's rendering of an array), or `"[\"a\",\"b\"]"` (JSON text).
+    pub fn parse_text(text: &str) -> Result<Self, ScopeError> {
+        if text.len() > MAX_SCOPE_CLAIM_BYTES {
+            return Err(ScopeError::TooLarge);
+        }
+        let trimmed = text.trim();
+        let Some(inner) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+            return Ok(Self::from_iter(trimmed.split_ascii_whitespace()));
+        };
+        if inner.trim_start().starts_with('"') {
+            let items: Vec<String> =
+                serde_json::from_str(trimmed).map_err(|_| ScopeError::BadJson)?;
+            return Ok(Self::from_iter(
+                items.iter().flat_map(|s| s.split_ascii_whitespace()),
+            ));
+        }
+        Ok(Self::from_iter(inner.split_ascii_whitespace()))
+    }
+
+    /// Parses one claim as it appears in a JWT payload or a Lambda authorizer context: a string in
+    /// any form [`ScopeSet::parse_text`] accepts, or an array of strings.
+    pub fn parse_value(value: &Value) -> Result<Self, ScopeError> {
+        match value {
+            Value::String(text) => Self::parse_text(text),
+            Value::Array(items) => {
+                let mut set = ScopeSet::empty();
+                let mut bytes = 0;
+                for item in items {
+                    let Value::String(scope) = item else {
+                        return Err(ScopeError::WrongType);
+                    };
+                    bytes += scope.len() + 1;
+                    if bytes > MAX_SCOPE_CLAIM_BYTES {
+                        return Err(ScopeError::TooLarge);
+                    }
+                    set.extend(scope.split_ascii_whitespace());
+                }
+                Ok(set)
+            }
+            _ => Err(ScopeError::WrongType),
+        }
+    }
+
+    /// Whether the exact scope token was granted.
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+
+    /// Whether nothing was granted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The granted scopes, in first-seen order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// Adds scopes from another source (e.g. a second scope claim), skipping duplicates.
+    pub fn extend<'a>(&mut self, scopes: impl IntoIterator<Item = &'a str>) {
+        for scope in scopes {
+            if !scope.is_empty() && !self.contains(scope) {
+                self.0.push(scope.to_owned());
+            }
+        }
+    }
+}
+
+impl<'a> FromIterator<&'a str> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        let mut set = ScopeSet::empty();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Space separated, the RFC 6749 wire form, and the `scope` key our authorizer puts in its context.
+impl fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, scope) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(scope)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a route demands of the caller's scopes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// Every listed scope must be granted.
+    AllOf(&'static [&'static str]),
+    /// At least one listed scope must be granted (the HTTP API JWT authorizer's rule).
+    AnyOf(&'static [&'static str]),
+    /// No identity needed. Must be chosen explicitly: there is no default requirement.
+    Public,
+}
+
+impl Requirement {
+    /// Whether `granted` satisfies this requirement. An empty `AllOf`/`AnyOf` list is refused: a
+    /// requirement that names no scope is a mistake in the table, not an open door.
+    pub fn is_met_by(&self, granted: &ScopeSet) -> bool {
+        match self {
+            Requirement::Public => true,
+            Requirement::AllOf([]) | Requirement::AnyOf([]) => false,
+            Requirement::AllOf(scopes) => scopes.iter().all(|s| granted.contains(s)),
+            Requirement::AnyOf(scopes) => scopes.iter().any(|s| granted.contains(s)),
+        }
+    }
+
+    /// The scopes named by this requirement, as listed in the route table.
+    pub fn scopes(&self) -> &'static [&'static str] {
+        match self {
+            Requirement::AllOf(scopes) | Requirement::AnyOf(scopes) => scopes,
+            Requirement::Public => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(scopes: &[&str]) -> ScopeSet {
+        scopes.iter().copied().collect()
+    }
+
+    #[test]
+    fn parses_every_text_form_to_the_same_set() {
+        let expected = set(&["read:products", "write:posts"]);
+        for text in [
+            "read:products write:posts",
+            "  read:products   write:posts ",
+            "[read:products write:posts]",
+            r#"["read:products","write:posts"]"#,
+            r#"[ "read:products", "write:posts" ]"#,
+            "read:products\twrite:posts read:products",
+        ] {
+            assert_eq!(ScopeSet::parse_text(text).unwrap(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn parses_array_values_and_rejects_wrong_types() {
+        let value = json!(["read:products", "write:posts"]);
+        assert_eq!(
+            ScopeSet::parse_value(&value).unwrap(),
+            set(&["read:products", "write:posts"])
+        );
+        assert_eq!(ScopeSet::parse_value(&json!(5)), Err(ScopeError::WrongType));
+        assert_eq!(
+            ScopeSet::parse_value(&json!(["a", 1])),
+            Err(ScopeError::WrongType)
+        );
+        assert_eq!(
+            ScopeSet::parse_value(&json!({"a": 1})),
+            Err(ScopeError::WrongType)
+        );
+        assert_eq!(
+            ScopeSet::parse_text(r#"["a", 1]"#),
+            Err(ScopeError::BadJson)
+        );
+    }
+
+    #[test]
+    fn empty_forms_grant_nothing() {
+        for text in ["", "   ", "[]", "[ ]"] {
+            assert!(ScopeSet::parse_text(text).unwrap().is_empty(), "{text:?}");
+        }
+        assert!(ScopeSet::parse_value(&json!([])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn refuses_oversized_claims() {
+        let huge = "a ".repeat(MAX_SCOPE_CLAIM_BYTES);
+        assert_eq!(ScopeSet::parse_text(&huge), Err(ScopeError::TooLarge));
+        let many = Value::Array(vec![Value::String("x".repeat(100)); 200]);
+        assert_eq!(ScopeSet::parse_value(&many), Err(ScopeError::TooLarge));
+    }
+
+    #[test]
+    fn matching_is_exact_and_case_sensitive() {
+        let need = Requirement::AllOf(&["read:products"]);
+        assert!(need.is_met_by(&set(&["read:products"])));
+        for lookalike in [
+            "read:products-archive",
+            "READ:PRODUCTS",
+            "read:product",
+            "xread:products",
+        ] {
+            assert!(!need.is_met_by(&set(&[lookalike])), "{lookalike}");
+        }
+        let inside_longer = ScopeSet::parse_text("read:products-x\"read:products\"").unwrap();
+        assert!(!need.is_met_by(&inside_longer));
+        assert!(!need.is_met_by(&set(&["read:products-archive", "READ:PRODUCTS"])));
+    }
+
+    #[test]
+    fn all_of_and_any_of() {
+        let all = Requirement::AllOf(&["a", "b"]);
+        let any = Requirement::AnyOf(&["a", "b"]);
+        assert!(all.is_met_by(&set(&["b", "a"])));
+        assert!(!all.is_met_by(&set(&["a"])));
+        assert!(any.is_met_by(&set(&["b"])));
+        assert!(!any.is_met_by(&set(&["c"])));
+        assert!(Requirement::Public.is_met_by(&ScopeSet::empty()));
+    }
+
+    #[test]
+    fn a_requirement_naming_no_scope_refuses_everyone() {
+        assert!(!Requirement::AllOf(&[]).is_met_by(&set(&["a"])));
+        assert!(!Requirement::AnyOf(&[]).is_met_by(&set(&["a"])));
+    }
+
+    #[test]
+    fn displays_space_separated() {
+        assert_eq!(set(&["a", "b", "a"]).to_string(), "a b");
+    }
+}
