@@ -1,0 +1,203 @@
+//! The Lambda authorizer: event in, decision out. Errors are mapped to answers here and only
+//! here: a token problem is `Unauthorized` (401) or `isAuthorized: false`; a valid token without
+//! the route's scopes, or a route not in the table, is a `Deny` (403); an event we cannot read is
+//! an invocation error (500), never an Allow.
+
+use crate::authorizer_event::{self, AuthorizerInput, EventError, EventFormat};
+use crate::config::{AuthConfig, ResponseMode, SYMMETRIC, TokenSources};
+use crate::jwks::{JwksCache, KeyFetcher};
+use crate::policy::{self, AuthorizerResponse};
+use crate::routes::RouteTable;
+use crate::verify::{self, ContextClaims, IssuerOnly, Rules, TokenError, Verified};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use lambda_runtime::Diagnostic;
+use std::sync::Arc;
+
+/// An invocation that ends without a decision document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizerError {
+    /// The token is missing or invalid: API Gateway answers 401 for exactly this message.
+    Unauthorized,
+    /// The event is not one we can read; API Gateway answers 500.
+    InvalidEvent(EventError),
+}
+
+impl From<AuthorizerError> for Diagnostic {
+    fn from(error: AuthorizerError) -> Diagnostic {
+        match error {
+            AuthorizerError::Unauthorized => Diagnostic {
+                error_type: "Unauthorized".into(),
+                error_message: "Unauthorized".into(),
+            },
+            AuthorizerError::InvalidEvent(e) => Diagnostic {
+                error_type: "InvalidEvent".into(),
+                error_message: e.to_string(),
+            },
+        }
+    }
+}
+
+struct Issuer {
+    rules: Rules,
+    jwks: Option<JwksCache>,
+    hmac: Option<DecodingKey>,
+}
+
+/// The authorizer, built once per cold start and shared by concurrent invocations.
+pub struct Authorizer {
+    issuers: Vec<Issuer>,
+    validations: Vec<(Algorithm, Validation)>,
+    response: ResponseMode,
+    sources: TokenSources,
+    max_token_bytes: usize,
+}
+
+impl Authorizer {
+    /// Prepares keys and validations from a checked configuration. No I/O: keys are fetched on
+    /// first use.
+    pub fn new(config: AuthConfig) -> Self {
+        let fetcher = Arc::new(KeyFetcher::new(config.limits));
+        let issuers = config
+            .issuers
+            .into_iter()
+            .map(|issuer| Issuer {
+                jwks: issuer.keys.map(|source| {
+                    JwksCache::new(issuer.rules.issuer.clone(), source, fetcher.clone())
+                }),
+                hmac: issuer
+                    .hmac_secret
+                    .as_deref()
+                    .and_then(|s| DecodingKey::from_secret(s).ok()),
+                rules: issuer.rules,
+            })
+            .collect();
+        let validations = config
+            .algorithms
+            .iter()
+            .map(|alg| (*alg, verify::signature_only(*alg)))
+            .collect();
+        Authorizer {
+            issuers,
+            validations,
+            response: config.response,
+            sources: config.sources,
+            max_token_bytes: config.max_token_bytes,
+        }
+    }
+
+    /// Decides on one event (its JSON text) at `now`, seconds since the epoch.
+    pub async fn handle(
+        &self,
+        event: &str,
+        now: u64,
+    ) -> Result<AuthorizerResponse, AuthorizerError> {
+        let input = authorizer_event::parse(event, &self.sources).map_err(|error| {
+            tracing::error!(%error, "unreadable authorizer event");
+            AuthorizerError::InvalidEvent(error)
+        })?;
+        let AuthorizerInput {
+            format,
+            token,
+            target,
+        } = input;
+        let route = RouteTable::global()
+            .find(&target.method, &target.path)
+            .ok()
+            .map(|m| m.route);
+        let route_name = route.map_or("unmatched", |r| r.path);
+        let verified = match self.verify(token.as_deref(), now).await {
+            Ok(verified) => verified,
+            Err(reason) => {
+                tracing::info!(method = %target.method, route = route_name, decision = "unauthorized", %reason, "authorizer decision");
+                return match (format, self.response) {
+                    (EventFormat::HttpV2, ResponseMode::Simple) => {
+                        Ok(policy::simple(false, ContextClaims::default()))
+                    }
+                    _ => Err(AuthorizerError::Unauthorized),
+                };
+            }
+        };
+        let allowed = route.is_some_and(|r| r.requirement.is_met_by(&verified.scopes));
+        let resources = policy::permitted_resources(&target, &verified.scopes);
+        let context = ContextClaims::from(verified);
+        let principal = context
+            .sub
+            .clone()
+            .or_else(|| context.client_id.clone())
+            .unwrap_or_else(|| "anonymous".into());
+        tracing::info!(
+            method = %target.method,
+            route = route_name,
+            subject = %principal,
+            decision = if allowed { "allow" } else { "deny" },
+            reason = if route.is_none() { "route not in table" } else if allowed { "scopes granted" } else { "insufficient scope" },
+            "authorizer decision"
+        );
+        let denied = (!allowed).then(|| target.to_arn());
+        Ok(match (format, self.response) {
+            (EventFormat::HttpV2, ResponseMode::Simple) => policy::simple(allowed, context),
+            (EventFormat::HttpV2, ResponseMode::Iam) => policy::http_api_policy(
+                principal,
+                policy::policy_document(resources, denied),
+                context,
+            ),
+            _ => policy::policy(
+                principal,
+                policy::policy_document(resources, denied),
+                context,
+            ),
+        })
+    }
+
+    /// Verifies a bearer token against the configured issuers.
+    pub async fn verify(&self, token: Option<&str>, now: u64) -> Result<Verified, TokenError> {
+        let token = token.ok_or(TokenError::Missing)?;
+        let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
+        if token.len() > self.max_token_bytes || !token.bytes().all(base64url) {
+            return Err(TokenError::Malformed);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        let validation = self
+            .validations
+            .iter()
+            .find(|(alg, _)| *alg == header.alg)
+            .map(|(_, validation)| validation)
+            .ok_or(TokenError::AlgorithmNotAllowed)?;
+        let issuer = self.issuer_of(token)?;
+        let kid = header.kid.as_deref();
+        if SYMMETRIC.contains(&header.alg) {
+            let key = issuer
+                .hmac
+                .as_ref()
+                .ok_or(TokenError::AlgorithmNotAllowed)?;
+            return verify::verify(token, [key], validation, &issuer.rules, now);
+        }
+        let jwks = issuer
+            .jwks
+            .as_ref()
+            .ok_or(TokenError::AlgorithmNotAllowed)?;
+        let keys = jwks.keys_for(kid, now).await?;
+        verify::verify(
+            token,
+            keys.candidates(kid, header.alg),
+            validation,
+            &issuer.rules,
+            now,
+        )
+    }
+
+    /// The issuer whose keys verify this token: the only one, or the one its `iss` names.
+    fn issuer_of(&self, token: &str) -> Result<&Issuer, TokenError> {
+        if let [only] = self.issuers.as_slice() {
+            return Ok(only);
+        }
+        let claimed = jsonwebtoken::dangerous::insecure_decode_claims::<IssuerOnly>(token)
+            .map_err(|_| TokenError::Malformed)?
+            .iss
+            .ok_or(TokenError::UnknownIssuer)?;
+        self.issuers
+            .iter()
+            .find(|i| i.rules.issuer == claimed)
+            .ok_or(TokenError::UnknownIssuer)
+    }
+}

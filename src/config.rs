@@ -1,0 +1,456 @@
+//! The authorizer's configuration, read and checked once at cold start. Every error names the
+//! variable and what is wrong with it, and becomes an init error rather than a bad decision later.
+//!
+//! The simple form is one issuer in `AUTH_ISSUER` / `AUTH_AUDIENCE` / `AUTH_JWKS_URI` /
+//! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
+
+use crate::jwks::{FetchLimits, KeySource};
+use crate::verify::Rules;
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Every algorithm the authorizer can verify; `AUTH_ALGORITHMS` narrows it.
+pub const ASYMMETRIC: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// HMAC algorithms, accepted only for an issuer with a shared secret.
+pub const SYMMETRIC: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
+
+/// Shortest shared secret accepted, in bytes (RFC 7518 §3.2: at least the hash size).
+const MIN_SECRET_BYTES: usize = 32;
+
+/// One trusted issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerConfig {
+    /// Claim checks for this issuer's tokens.
+    pub rules: Rules,
+    /// Where its public keys come from; `None` for an HMAC-only issuer.
+    pub keys: Option<KeySource>,
+    /// Its shared secret for HS256/384/512, if it signs that way.
+    pub hmac_secret: Option<Vec<u8>>,
+}
+
+/// Which answer an HTTP API (payload 2.0) authorizer gives; must match `EnableSimpleResponses`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// `{"isAuthorized": bool, "context": {...}}`. Default.
+    Simple,
+    /// An IAM policy, as for REST.
+    Iam,
+}
+
+/// Where a token may be found besides the `Authorization` header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenSources {
+    /// Cookie holding the bare token (`AUTH_TOKEN_COOKIE`).
+    pub cookie: Option<String>,
+    /// Query parameter holding the bare token (`AUTH_TOKEN_QUERY`).
+    pub query: Option<String>,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Trusted issuers, at least one, distinct `iss`.
+    pub issuers: Vec<IssuerConfig>,
+    /// Algorithms accepted. Default: all asymmetric ones, plus HS* when a secret is configured.
+    pub algorithms: Vec<Algorithm>,
+    /// Payload 2.0 answer form (`AUTH_RESPONSE`: `simple` or `iam`).
+    pub response: ResponseMode,
+    /// Extra token sources.
+    pub sources: TokenSources,
+    /// Key fetching bounds.
+    pub limits: FetchLimits,
+    /// Largest token accepted, in bytes (`AUTH_MAX_TOKEN_BYTES`, default 8192).
+    pub max_token_bytes: usize,
+}
+
+/// A configuration error, naming the variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// `AUTH_CONFIG` document: `{"issuers": [{"issuer", "audiences", "jwksUri"?, "hmacSecret"?, ...}]}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Document {
+    issuers: Vec<IssuerEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct IssuerEntry {
+    issuer: String,
+    audiences: Vec<String>,
+    jwks_uri: Option<String>,
+    hmac_secret: Option<String>,
+    token_use: Option<String>,
+    typ: Option<String>,
+}
+
+impl AuthConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            lookup(name).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| error(name, format!("{v:?} is not a whole number")))
+            })
+        };
+        let leeway = number("AUTH_LEEWAY_SECONDS", 60)?;
+        let entries = match lookup("AUTH_CONFIG") {
+            Some(document) => issuers_from_document(&document)?,
+            None => vec![single_issuer(&lookup)?],
+        };
+        let mut issuers = Vec::with_capacity(entries.len());
+        for entry in entries {
+            issuers.push(issuer(entry, leeway)?);
+        }
+        for (i, issuer) in issuers.iter().enumerate() {
+            if issuers[..i]
+                .iter()
+                .any(|other| other.rules.issuer == issuer.rules.issuer)
+            {
+                return Err(error(
+                    "AUTH_CONFIG",
+                    format!("issuer {:?} is listed twice", issuer.rules.issuer),
+                ));
+            }
+        }
+        let any_secret = issuers.iter().any(|i| i.hmac_secret.is_some());
+        let algorithms = match lookup("AUTH_ALGORITHMS") {
+            None => ASYMMETRIC
+                .iter()
+                .chain(any_secret.then_some(&SYMMETRIC).into_iter().flatten())
+                .copied()
+                .collect(),
+            Some(list) => algorithms(&list, any_secret)?,
+        };
+        let response = match lookup("AUTH_RESPONSE").as_deref().map(str::trim) {
+            None | Some("simple") => ResponseMode::Simple,
+            Some("iam") => ResponseMode::Iam,
+            Some(other) => {
+                return Err(error(
+                    "AUTH_RESPONSE",
+                    format!("{other:?} is neither \"simple\" nor \"iam\""),
+                ));
+            }
+        };
+        let defaults = FetchLimits::default();
+        let limits = FetchLimits {
+            timeout: Duration::from_millis(number(
+                "AUTH_JWKS_TIMEOUT_MS",
+                defaults.timeout.as_millis() as u64,
+            )?),
+            max_bytes: number("AUTH_JWKS_MAX_BYTES", defaults.max_bytes as u64)? as usize,
+            cooldown_secs: number("AUTH_JWKS_COOLDOWN_SECONDS", defaults.cooldown_secs)?,
+            max_age_secs: number("AUTH_JWKS_MAX_AGE_SECONDS", defaults.max_age_secs)?,
+        };
+        if limits.timeout.is_zero() {
+            return Err(error("AUTH_JWKS_TIMEOUT_MS", "must be greater than 0"));
+        }
+        Ok(AuthConfig {
+            issuers,
+            algorithms,
+            response,
+            sources: TokenSources {
+                cookie: lookup("AUTH_TOKEN_COOKIE"),
+                query: lookup("AUTH_TOKEN_QUERY"),
+            },
+            limits,
+            max_token_bytes: number("AUTH_MAX_TOKEN_BYTES", 8192)? as usize,
+        })
+    }
+}
+
+fn single_issuer(lookup: &impl Fn(&str) -> Option<String>) -> Result<IssuerEntry, ConfigError> {
+    let issuer = lookup("AUTH_ISSUER")
+        .ok_or_else(|| error("AUTH_ISSUER", "is not set (or set AUTH_CONFIG)"))?;
+    let audiences = lookup("AUTH_AUDIENCE")
+        .map(|list| {
+            list.split(',')
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(IssuerEntry {
+        issuer,
+        audiences,
+        jwks_uri: lookup("AUTH_JWKS_URI"),
+        hmac_secret: lookup("AUTH_HMAC_SECRET"),
+        token_use: lookup("AUTH_TOKEN_USE"),
+        typ: lookup("AUTH_REQUIRED_TYP"),
+    })
+}
+
+fn issuers_from_document(value: &str) -> Result<Vec<IssuerEntry>, ConfigError> {
+    let text = if value.trim_start().starts_with('{') {
+        value.to_owned()
+    } else {
+        std::fs::read_to_string(value.trim())
+            .map_err(|e| error("AUTH_CONFIG", format!("cannot read {value:?}: {e}")))?
+    };
+    let document: Document = serde_json::from_str(&text)
+        .map_err(|e| error("AUTH_CONFIG", format!("invalid JSON document: {e}")))?;
+    if document.issuers.is_empty() {
+        return Err(error("AUTH_CONFIG", "lists no issuer"));
+    }
+    Ok(document.issuers)
+}
+
+fn issuer(entry: IssuerEntry, leeway: u64) -> Result<IssuerConfig, ConfigError> {
+    let variable = "AUTH_ISSUER / AUTH_CONFIG";
+    if entry.issuer.trim().is_empty() {
+        return Err(error(variable, "issuer is empty"));
+    }
+    if entry.audiences.is_empty() {
+        return Err(error(
+            "AUTH_AUDIENCE",
+            format!(
+                "no audience for issuer {:?}: list the API identifiers or client ids to accept",
+                entry.issuer
+            ),
+        ));
+    }
+    if let Some(uri) = &entry.jwks_uri
+        && !(uri.starts_with("https://") || uri.starts_with("http://"))
+    {
+        return Err(error(
+            "AUTH_JWKS_URI",
+            format!("{uri:?} is not an http(s) URL"),
+        ));
+    }
+    if entry.jwks_uri.is_none()
+        && entry.hmac_secret.is_none()
+        && !entry.issuer.starts_with("https://")
+    {
+        return Err(error(
+            variable,
+            format!(
+                "issuer {:?} is not an https URL, so it cannot be discovered; set AUTH_JWKS_URI",
+                entry.issuer
+            ),
+        ));
+    }
+    if let Some(secret) = &entry.hmac_secret
+        && secret.len() < MIN_SECRET_BYTES
+    {
+        return Err(error(
+            "AUTH_HMAC_SECRET",
+            format!("is shorter than {MIN_SECRET_BYTES} bytes"),
+        ));
+    }
+    let keys = match (&entry.jwks_uri, &entry.hmac_secret) {
+        (Some(uri), _) => Some(KeySource::Jwks(uri.clone())),
+        (None, Some(_)) => None,
+        (None, None) => Some(KeySource::Discovery),
+    };
+    Ok(IssuerConfig {
+        rules: Rules {
+            issuer: entry.issuer,
+            audiences: entry.audiences,
+            leeway,
+            token_use: entry.token_use,
+            typ: entry.typ,
+        },
+        keys,
+        hmac_secret: entry.hmac_secret.map(String::into_bytes),
+    })
+}
+
+fn algorithms(list: &str, any_secret: bool) -> Result<Vec<Algorithm>, ConfigError> {
+    let mut chosen = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let alg = Algorithm::from_str(name)
+            .ok()
+            .filter(|a| ASYMMETRIC.contains(a) || SYMMETRIC.contains(a))
+            .ok_or_else(|| {
+                error(
+                    "AUTH_ALGORITHMS",
+                    format!("{name:?} is not a supported algorithm"),
+                )
+            })?;
+        if SYMMETRIC.contains(&alg) && !any_secret {
+            return Err(error(
+                "AUTH_ALGORITHMS",
+                format!("{name} needs AUTH_HMAC_SECRET"),
+            ));
+        }
+        chosen.push(alg);
+    }
+    if chosen.is_empty() {
+        return Err(error("AUTH_ALGORITHMS", "lists no algorithm"));
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<AuthConfig, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AuthConfig::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn single_issuer_with_discovery_and_defaults() {
+        let c = config(&[
+            ("AUTH_ISSUER", "https://tenant.auth0.com/"),
+            ("AUTH_AUDIENCE", "api, other"),
+        ])
+        .unwrap();
+        assert_eq!(c.issuers.len(), 1);
+        assert_eq!(c.issuers[0].keys, Some(KeySource::Discovery));
+        assert_eq!(c.issuers[0].rules.audiences, ["api", "other"]);
+        assert_eq!(c.issuers[0].rules.leeway, 60);
+        assert_eq!(c.algorithms, ASYMMETRIC);
+        assert_eq!(c.response, ResponseMode::Simple);
+        assert_eq!(c.limits, FetchLimits::default());
+    }
+
+    #[test]
+    fn hmac_secret_enables_hs_algorithms_only_with_a_secret() {
+        let c = config(&[
+            ("AUTH_ISSUER", "local"),
+            ("AUTH_AUDIENCE", "api"),
+            ("AUTH_HMAC_SECRET", SECRET),
+        ])
+        .unwrap();
+        assert_eq!(c.issuers[0].keys, None);
+        assert!(c.algorithms.contains(&Algorithm::HS256));
+        let e = config(&[
+            ("AUTH_ISSUER", "https://i/"),
+            ("AUTH_AUDIENCE", "a"),
+            ("AUTH_ALGORITHMS", "HS256"),
+        ]);
+        assert_eq!(e.unwrap_err().variable, "AUTH_ALGORITHMS");
+        let short = config(&[
+            ("AUTH_ISSUER", "local"),
+            ("AUTH_AUDIENCE", "api"),
+            ("AUTH_HMAC_SECRET", "short"),
+        ]);
+        assert_eq!(short.unwrap_err().variable, "AUTH_HMAC_SECRET");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let cases: [(&[(&str, &str)], &str); 7] = [
+            (&[], "AUTH_ISSUER"),
+            (&[("AUTH_ISSUER", "https://i/")], "AUTH_AUDIENCE"),
+            (
+                &[
+                    ("AUTH_ISSUER", "https://i/"),
+                    ("AUTH_AUDIENCE", "a"),
+                    ("AUTH_ALGORITHMS", "none"),
+                ],
+                "AUTH_ALGORITHMS",
+            ),
+            (
+                &[
+                    ("AUTH_ISSUER", "https://i/"),
+                    ("AUTH_AUDIENCE", "a"),
+                    ("AUTH_RESPONSE", "x"),
+                ],
+                "AUTH_RESPONSE",
+            ),
+            (
+                &[
+                    ("AUTH_ISSUER", "https://i/"),
+                    ("AUTH_AUDIENCE", "a"),
+                    ("AUTH_LEEWAY_SECONDS", "-1"),
+                ],
+                "AUTH_LEEWAY_SECONDS",
+            ),
+            (
+                &[
+                    ("AUTH_ISSUER", "https://i/"),
+                    ("AUTH_AUDIENCE", "a"),
+                    ("AUTH_JWKS_URI", "file:///x"),
+                ],
+                "AUTH_JWKS_URI",
+            ),
+            (&[("AUTH_CONFIG", "{\"issuers\": []}")], "AUTH_CONFIG"),
+        ];
+        for (vars, variable) in cases {
+            let e = config(vars).unwrap_err();
+            assert_eq!(e.variable, variable, "{e}");
+            assert!(e.to_string().starts_with(variable));
+        }
+    }
+
+    #[test]
+    fn several_issuers_from_a_document() {
+        let document = format!(
+            r#"{{"issuers": [
+              {{"issuer": "https://a.test/", "audiences": ["api"], "jwksUri": "http://127.0.0.1:1/jwks"}},
+              {{"issuer": "https://cognito-idp.eu-west-1.amazonaws.com/pool", "audiences": ["client"], "tokenUse": "access"}},
+              {{"issuer": "internal", "audiences": ["api"], "hmacSecret": "{SECRET}"}}
+            ]}}"#
+        );
+        let c = config(&[("AUTH_CONFIG", &document), ("AUTH_RESPONSE", "iam")]).unwrap();
+        assert_eq!(c.issuers.len(), 3);
+        assert_eq!(
+            c.issuers[0].keys,
+            Some(KeySource::Jwks("http://127.0.0.1:1/jwks".into()))
+        );
+        assert_eq!(c.issuers[1].rules.token_use.as_deref(), Some("access"));
+        assert_eq!(c.issuers[2].hmac_secret.as_deref(), Some(SECRET.as_bytes()));
+        assert_eq!(c.response, ResponseMode::Iam);
+        let twice = r#"{"issuers": [{"issuer": "https://a/", "audiences": ["x"]}, {"issuer": "https://a/", "audiences": ["y"]}]}"#;
+        assert_eq!(
+            config(&[("AUTH_CONFIG", twice)]).unwrap_err().variable,
+            "AUTH_CONFIG"
+        );
+        let unknown =
+            r#"{"issuers": [{"issuer": "https://a/", "audiences": ["x"], "audience": "typo"}]}"#;
+        assert_eq!(
+            config(&[("AUTH_CONFIG", unknown)]).unwrap_err().variable,
+            "AUTH_CONFIG"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! Fetching an issuer's keys over HTTP and keeping them across warm invocations.
+//!
+//! One [`JwksCache`] per issuer, shared by concurrent invocations. Known keys are served from
+//! memory without waiting; an unknown `kid` or an expired set triggers a refetch, at most once
+//! per cooldown ([`may_refetch`]), with concurrent callers joining the one fetch in flight. The
+//! state lock is never held across I/O. Fetches are bounded in time and size, and a failed fetch
+//! keeps serving the keys already known.
+
+use crate::keyset::{KeySet, may_refetch};
+use crate::verify::TokenError;
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+use serde::Deserialize;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+/// Bounds on fetching keys, shared by every issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchLimits {
+    /// Whole-request timeout (connect, headers and body). Default 1500 ms, as API Gateway's.
+    pub timeout: Duration,
+    /// Largest JWKS or discovery document read. Default 150,000 bytes, as API Gateway's.
+    pub max_bytes: usize,
+    /// Least time between two fetches of one issuer's keys. Default 10 s.
+    pub cooldown_secs: u64,
+    /// Age after which a key set is refreshed on next use. Default 3600 s.
+    pub max_age_secs: u64,
+}
+
+impl Default for FetchLimits {
+    fn default() -> Self {
+        FetchLimits {
+            timeout: Duration::from_millis(1500),
+            max_bytes: 150_000,
+            cooldown_secs: 10,
+            max_age_secs: 3600,
+        }
+    }
+}
+
+/// Why a fetch failed; logged, never shown to callers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchError(String);
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The HTTP side: one client for the process, built on first use so a cold start that never
+/// needs a key (HMAC only, or a cached policy) never pays for TLS set-up.
+pub struct KeyFetcher {
+    limits: FetchLimits,
+    client: OnceLock<Result<reqwest::Client, FetchError>>,
+}
+
+impl KeyFetcher {
+    /// A fetcher with these bounds.
+    pub fn new(limits: FetchLimits) -> Self {
+        KeyFetcher {
+            limits,
+            client: OnceLock::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+        self.client
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(self.limits.timeout)
+                    .connect_timeout(self.limits.timeout)
+                    .redirect(reqwest::redirect::Policy::limited(3))
+                    .user_agent(concat!("jwt-scopes-api/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| FetchError(format!("HTTP client: {e}")))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// GETs `url`, refusing non-2xx answers and bodies over the size limit.
+    async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let failed = |e: reqwest::Error| FetchError(format!("GET {url}: {}", without_url(&e)));
+        let mut response = self.client()?.get(url).send().await.map_err(failed)?;
+        if !response.status().is_success() {
+            return Err(FetchError(format!(
+                "GET {url}: status {}",
+                response.status()
+            )));
+        }
+        let max = self.limits.max_bytes;
+        if response
+            .content_length()
+            .is_some_and(|len| len > max as u64)
+        {
+            return Err(FetchError(format!(
+                "GET {url}: body larger than {max} bytes"
+            )));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if body.len() + chunk.len() > max {
+                return Err(FetchError(format!(
+                    "GET {url}: body larger than {max} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn without_url(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_redirect() {
+        "too many redirects"
+    } else {
+        "request failed"
+    };
+    kind.to_owned()
+}
+
+/// Where an issuer's keys come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// A configured JWKS URL.
+    Jwks(String),
+    /// OpenID Connect discovery from the issuer URL.
+    Discovery,
+}
+
+type Pending = Shared<BoxFuture<'static, Result<Arc<KeySet>, FetchError>>>;
+
+#[derive(Default)]
+struct State {
+    keys: Option<Arc<KeySet>>,
+    fetched_at: u64,
+    last_attempt: Option<u64>,
+    jwks_uri: Option<String>,
+    pending: Option<Pending>,
+}
+
+struct Inner {
+    issuer: String,
+    source: KeySource,
+    fetcher: Arc<KeyFetcher>,
+    state: Mutex<State>,
+}
+
+/// One issuer's keys, cached across invocations. Cheap to clone.
+#[derive(Clone)]
+pub struct JwksCache {
+    inner: Arc<Inner>,
+}
+
+#[derive(Deserialize)]
+struct Discovery {
+    issuer: String,
+    jwks_uri: String,
+}
+
+impl JwksCache {
+    /// A cache that has fetched nothing yet; the first token triggers the first fetch.
+    pub fn new(issuer: String, source: KeySource, fetcher: Arc<KeyFetcher>) -> Self {
+        let inner = Inner {
+            issuer,
+            source,
+            fetcher,
+            state: Mutex::new(State::default()),
+        };
+        JwksCache {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The key set to verify a token with `kid` at `now` (seconds since the epoch). Returns
+    /// `UnknownKey` when the set lacks the `kid` and may not be refetched yet, and
+    /// `KeysUnavailable` when no key set could ever be had.
+    pub async fn keys_for(&self, kid: Option<&str>, now: u64) -> Result<Arc<KeySet>, TokenError> {
+        let limits = &self.inner.fetcher.limits;
+        let pending = {
+            let mut state = self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let known = state.keys.as_ref().filter(|keys| keys.knows(kid)).cloned();
+            let fresh = now.saturating_sub(state.fetched_at) < limits.max_age_secs;
+            match (&known, &state.pending) {
+                (Some(keys), _) if fresh => return Ok(keys.clone()),
+                (Some(keys), Some(_)) => return Ok(keys.clone()),
+                (_, Some(pending)) => pending.clone(),
+                (_, None) if may_refetch(state.last_attempt, now, limits.cooldown_secs) => {
+                    state.last_attempt = Some(now);
+                    let pending = self.clone().fetch(now).boxed().shared();
+                    state.pending = Some(pending.clone());
+                    pending
+                }
+                (Some(keys), None) => return Ok(keys.clone()),
+                (None, None) if state.keys.is_some() => return Err(TokenError::UnknownKey),
+                (None, None) => return Err(TokenError::KeysUnavailable),
+            }
+        };
+        match pending.await {
+            Ok(keys) if keys.knows(kid) => Ok(keys),
+            Ok(_) => Err(TokenError::UnknownKey),
+            Err(_) => {
+                let state = self
+                    .inner
+                    .state
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                state
+                    .keys
+                    .clone()
+                    .filter(|keys| keys.knows(kid))
+                    .ok_or(TokenError::KeysUnavailable)
+            }
+        }
+    }
+
+    /// One fetch; records its outcome in the state before the joined callers see it.
+    async fn fetch(self, now: u64) -> Result<Arc<KeySet>, FetchError> {
+        let outcome = self.fetch_keys().await;
+        let mut state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        state.pending = None;
+        match &outcome {
+            Ok((keys, uri)) => {
+                tracing::info!(issuer = %self.inner.issuer, keys = keys.len(), skipped = keys.skipped(), "fetched JWKS");
+                state.keys = Some(keys.clone());
+                state.fetched_at = now;
+                state.jwks_uri = Some(uri.clone());
+            }
+            Err(error) => tracing::warn!(issuer = %self.inner.issuer, %error, "JWKS fetch failed"),
+        }
+        outcome.map(|(keys, _)| keys)
+    }
+
+    async fn fetch_keys(&self) -> Result<(Arc<KeySet>, String), FetchError> {
+        let fetcher = &self.inner.fetcher;
+        let known_uri = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .jwks_uri
+            .clone();
+        let uri = match (&self.inner.source, known_uri) {
+            (KeySource::Jwks(uri), _) => uri.clone(),
+            (KeySource::Discovery, Some(uri)) => uri,
+            (KeySource::Discovery, None) => self.discover().await?,
+        };
+        let body = fetcher.get(&uri).await?;
+        let keys = KeySet::from_jwks(&body).map_err(|e| FetchError(format!("GET {uri}: {e}")))?;
+        Ok((Arc::new(keys), uri))
+    }
+
+    async fn discover(&self) -> Result<String, FetchError> {
+        let issuer = &self.inner.issuer;
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let body = self.inner.fetcher.get(&url).await?;
+        let document: Discovery = serde_json::from_slice(&body)
+            .map_err(|_| FetchError(format!("GET {url}: not a discovery document")))?;
+        if document.issuer != *issuer {
+            return Err(FetchError(format!(
+                "GET {url}: issuer {:?} is not {issuer:?}",
+                document.issuer
+            )));
+        }
+        Ok(document.jwks_uri)
+    }
+}

@@ -1,0 +1,468 @@
+//! Token verification: signature by `jsonwebtoken`, claims by us, with the clock passed in.
+//!
+//! `jsonwebtoken` checks the signature and that the header's `alg` is the one we allow for the
+//! key; everything about the claims is checked here against [`Rules`] and `now`, with claims
+//! deserialized into strict types, so `"exp": "9999999999"` (a string) is refused rather than
+//! skipped (GHSA-h395-gr6q-cpjc) and tests never need to sleep.
+
+use crate::scopes::{SCOPE_CLAIMS, ScopeError, ScopeSet};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// What a verified token must also satisfy, for one issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// Exact `iss` value. Required.
+    pub issuer: String,
+    /// `aud` (string or array) or `client_id` must equal one of these. Required, non-empty.
+    pub audiences: Vec<String>,
+    /// Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 60.
+    pub leeway: u64,
+    /// Required `token_use` claim (Cognito: `access`), or `None` to not check.
+    pub token_use: Option<String>,
+    /// Required header `typ` (RFC 9068: `at+jwt`), compared case-insensitively, or `None`.
+    pub typ: Option<String>,
+}
+
+/// The claims we read, strictly typed. Unknown claims are ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: Option<String>,
+    /// Subject.
+    pub sub: Option<String>,
+    /// Audience: one string or an array of strings.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub aud: Vec<String>,
+    /// OAuth client (Cognito access tokens carry this instead of `aud`).
+    pub client_id: Option<String>,
+    /// Expiry, seconds since the epoch. Required.
+    pub exp: Option<f64>,
+    /// Not before.
+    pub nbf: Option<f64>,
+    /// Issued at.
+    pub iat: Option<f64>,
+    /// Cognito's token type.
+    pub token_use: Option<String>,
+    /// RFC 8693 space separated scopes.
+    pub scope: Option<Value>,
+    /// Azure AD / Okta scopes.
+    pub scp: Option<Value>,
+    /// Array form.
+    pub scopes: Option<Value>,
+    /// Auth0 RBAC permissions.
+    pub permissions: Option<Value>,
+}
+
+/// Just the issuer, read before the signature check to pick the issuer's keys.
+#[derive(Deserialize)]
+pub struct IssuerOnly {
+    /// `iss`, if present and a string.
+    pub iss: Option<String>,
+}
+
+/// A token that passed every check.
+#[derive(Debug)]
+pub struct Verified {
+    /// The token's claims.
+    pub claims: Claims,
+    /// Scopes from the first scope claim present, normalised.
+    pub scopes: ScopeSet,
+}
+
+/// Why a token was refused. Every variant means 401 / `Unauthorized`; the variant is for logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// No token in the request.
+    Missing,
+    /// Not a compact JWS: bad segments, base64 or JSON, or too large.
+    Malformed,
+    /// `alg` not allowed, or not one the key can verify.
+    AlgorithmNotAllowed,
+    /// `iss` names no configured issuer.
+    UnknownIssuer,
+    /// No key with the token's `kid`.
+    UnknownKey,
+    /// The issuer's keys could not be fetched.
+    KeysUnavailable,
+    /// The signature does not verify.
+    BadSignature,
+    /// A claim has the wrong JSON type.
+    ClaimType,
+    /// `exp` missing.
+    MissingExpiry,
+    /// `exp` in the past.
+    Expired,
+    /// `nbf` or `iat` in the future.
+    NotYetValid,
+    /// `aud`/`client_id` not accepted.
+    WrongAudience,
+    /// `iss` not the expected issuer.
+    WrongIssuer,
+    /// `token_use` or `typ` not the required one.
+    WrongTokenType,
+    /// A scope claim is malformed.
+    BadScopeClaim(ScopeError),
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            TokenError::Missing => "no token",
+            TokenError::Malformed => "malformed token",
+            TokenError::AlgorithmNotAllowed => "algorithm not allowed",
+            TokenError::UnknownIssuer => "unknown issuer",
+            TokenError::UnknownKey => "unknown key id",
+            TokenError::KeysUnavailable => "issuer keys unavailable",
+            TokenError::BadSignature => "bad signature",
+            TokenError::ClaimType => "claim of the wrong type",
+            TokenError::MissingExpiry => "no exp claim",
+            TokenError::Expired => "expired",
+            TokenError::NotYetValid => "not yet valid",
+            TokenError::WrongAudience => "audience not accepted",
+            TokenError::WrongIssuer => "wrong issuer",
+            TokenError::WrongTokenType => "wrong token type",
+            TokenError::BadScopeClaim(error) => return write!(f, "{error}"),
+        };
+        f.write_str(text)
+    }
+}
+
+/// The `jsonwebtoken` validation for one algorithm: signature and `alg` only, claims are ours.
+pub fn signature_only(alg: Algorithm) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation
+}
+
+/// Verifies `token` with the first candidate key whose signature checks, then its claims
+/// against `rules` at `now` (seconds since the epoch). `validation` comes from
+/// [`signature_only`] for the header's algorithm.
+pub fn verify<'k>(
+    token: &str,
+    candidates: impl IntoIterator<Item = &'k DecodingKey>,
+    validation: &Validation,
+    rules: &Rules,
+    now: u64,
+) -> Result<Verified, TokenError> {
+    let mut outcome = Err(TokenError::UnknownKey);
+    for key in candidates {
+        outcome = jsonwebtoken::decode::<Claims>(token, key, validation)
+            .map_err(|e| map_jwt_error(e.kind()));
+        if !matches!(outcome, Err(TokenError::BadSignature)) {
+            break;
+        }
+    }
+    let data = outcome?;
+    let claims = data.claims;
+    check_claims(&claims, rules, data.header.typ.as_deref(), now)?;
+    let scopes = scopes_of(&claims)?;
+    Ok(Verified { claims, scopes })
+}
+
+fn map_jwt_error(kind: &ErrorKind) -> TokenError {
+    match kind {
+        ErrorKind::InvalidSignature => TokenError::BadSignature,
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::InvalidAlgorithmName
+        | ErrorKind::UnsupportedAlgorithm => TokenError::AlgorithmNotAllowed,
+        ErrorKind::Json(_) => TokenError::ClaimType,
+        _ => TokenError::Malformed,
+    }
+}
+
+/// Claim checks, in the order an operator would want to read them in a log.
+pub fn check_claims(
+    claims: &Claims,
+    rules: &Rules,
+    typ: Option<&str>,
+    now: u64,
+) -> Result<(), TokenError> {
+    if claims.iss.as_deref() != Some(rules.issuer.as_str()) {
+        return Err(TokenError::WrongIssuer);
+    }
+    let now = now as f64;
+    let leeway = rules.leeway as f64;
+    let exp = claims.exp.ok_or(TokenError::MissingExpiry)?;
+    if exp + leeway <= now {
+        return Err(TokenError::Expired);
+    }
+    if claims.nbf.is_some_and(|nbf| nbf - leeway > now)
+        || claims.iat.is_some_and(|iat| iat - leeway > now)
+    {
+        return Err(TokenError::NotYetValid);
+    }
+    let accepted = |value: &String| rules.audiences.contains(value);
+    if !(claims.aud.iter().any(accepted) || claims.client_id.as_ref().is_some_and(accepted)) {
+        return Err(TokenError::WrongAudience);
+    }
+    if let Some(required) = &rules.token_use
+        && claims.token_use.as_ref() != Some(required)
+    {
+        return Err(TokenError::WrongTokenType);
+    }
+    if let Some(required) = &rules.typ {
+        let typ = typ.unwrap_or_default();
+        let media_type = match typ.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+            _ => typ,
+        };
+        if !media_type.eq_ignore_ascii_case(required) {
+            return Err(TokenError::WrongTokenType);
+        }
+    }
+    Ok(())
+}
+
+/// Scopes from the first scope claim present, in [`SCOPE_CLAIMS`] order.
+fn scopes_of(claims: &Claims) -> Result<ScopeSet, TokenError> {
+    let values = [
+        &claims.scope,
+        &claims.scp,
+        &claims.scopes,
+        &claims.permissions,
+    ];
+    debug_assert_eq!(values.len(), SCOPE_CLAIMS.len());
+    match values.into_iter().flatten().next() {
+        Some(value) => ScopeSet::parse_value(value).map_err(TokenError::BadScopeClaim),
+        None => Ok(ScopeSet::empty()),
+    }
+}
+
+/// `aud` is a string or an array of strings (RFC 7519 §4.1.3); anything else is a type error.
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct OneOrMany;
+    impl<'de> Visitor<'de> for OneOrMany {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            Ok(vec![value.to_owned()])
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut all = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                all.push(item);
+            }
+            Ok(all)
+        }
+    }
+    deserializer.deserialize_any(OneOrMany)
+}
+
+/// The claims an API may want beside the scopes, for the authorizer's context. Flat values
+/// only: API Gateway refuses nested ones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContextClaims {
+    /// Subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Granted scopes, space separated: the key `product-api` reads.
+    pub scope: String,
+    /// Issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// OAuth client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Expiry, whole seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+}
+
+impl From<Verified> for ContextClaims {
+    fn from(verified: Verified) -> Self {
+        let Claims {
+            sub,
+            iss,
+            client_id,
+            exp,
+            ..
+        } = verified.claims;
+        ContextClaims {
+            sub,
+            scope: verified.scopes.to_string(),
+            iss,
+            client_id,
+            exp: exp.map(|e| e as u64),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules() -> Rules {
+        Rules {
+            issuer: "https://issuer.test/".into(),
+            audiences: vec!["products-api".into()],
+            leeway: 60,
+            token_use: None,
+            typ: None,
+        }
+    }
+
+    fn claims(value: Value) -> Result<Claims, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+
+    fn base() -> Value {
+        json!({"iss": "https://issuer.test/", "aud": "products-api", "exp": 2000, "iat": 1000, "sub": "u"})
+    }
+
+    fn with(patch: Value) -> Value {
+        let mut value = base();
+        for (k, v) in patch.as_object().unwrap() {
+            if v.is_null() {
+                value.as_object_mut().unwrap().remove(k);
+            } else {
+                value[k] = v.clone();
+            }
+        }
+        value
+    }
+
+    fn check(value: Value, now: u64) -> Result<(), TokenError> {
+        check_claims(&claims(value).unwrap(), &rules(), None, now)
+    }
+
+    #[test]
+    fn accepts_a_valid_token_within_leeway() {
+        assert_eq!(check(base(), 1500), Ok(()));
+        assert_eq!(check(base(), 2059), Ok(()));
+        assert_eq!(check(base(), 941), Ok(()), "iat 59 s ahead is tolerated");
+        assert_eq!(check(with(json!({"exp": 2000.5})), 1500), Ok(()));
+    }
+
+    #[test]
+    fn time_claims() {
+        assert_eq!(check(base(), 2060), Err(TokenError::Expired));
+        assert_eq!(
+            check(with(json!({"exp": null})), 1500),
+            Err(TokenError::MissingExpiry)
+        );
+        assert_eq!(
+            check(with(json!({"nbf": 1700})), 1500),
+            Err(TokenError::NotYetValid)
+        );
+        assert_eq!(
+            check(with(json!({"iat": 1600})), 1500),
+            Err(TokenError::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn audience_or_client_id() {
+        assert_eq!(
+            check(with(json!({"aud": ["other", "products-api"]})), 1500),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                with(json!({"aud": null, "client_id": "products-api"})),
+                1500
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(with(json!({"aud": "other"})), 1500),
+            Err(TokenError::WrongAudience)
+        );
+        assert_eq!(
+            check(with(json!({"aud": null})), 1500),
+            Err(TokenError::WrongAudience)
+        );
+        assert_eq!(
+            check(with(json!({"aud": "Products-API"})), 1500),
+            Err(TokenError::WrongAudience)
+        );
+    }
+
+    #[test]
+    fn issuer_must_match_exactly() {
+        for iss in [
+            "https://issuer.test",
+            "https://evil.test/",
+            "HTTPS://ISSUER.TEST/",
+        ] {
+            assert_eq!(
+                check(with(json!({"iss": iss})), 1500),
+                Err(TokenError::WrongIssuer),
+                "{iss}"
+            );
+        }
+        assert_eq!(
+            check(with(json!({"iss": null})), 1500),
+            Err(TokenError::WrongIssuer)
+        );
+    }
+
+    #[test]
+    fn claims_of_the_wrong_type_do_not_parse() {
+        for patch in [
+            json!({"exp": "9999999999"}),
+            json!({"nbf": "0"}),
+            json!({"aud": 5}),
+            json!({"aud": ["a", 5]}),
+            json!({"iss": ["x"]}),
+            json!({"exp": true}),
+        ] {
+            assert!(claims(with(patch.clone())).is_err(), "{patch}");
+        }
+    }
+
+    #[test]
+    fn token_use_and_typ() {
+        let mut rules = rules();
+        rules.token_use = Some("access".into());
+        let id_token = claims(with(json!({"token_use": "id"}))).unwrap();
+        assert_eq!(
+            check_claims(&id_token, &rules, None, 1500),
+            Err(TokenError::WrongTokenType)
+        );
+        let access = claims(with(json!({"token_use": "access"}))).unwrap();
+        assert_eq!(check_claims(&access, &rules, None, 1500), Ok(()));
+        rules.typ = Some("at+jwt".into());
+        assert_eq!(check_claims(&access, &rules, Some("at+JWT"), 1500), Ok(()));
+        assert_eq!(
+            check_claims(&access, &rules, Some("application/at+jwt"), 1500),
+            Ok(())
+        );
+        assert_eq!(
+            check_claims(&access, &rules, Some("JWT"), 1500),
+            Err(TokenError::WrongTokenType)
+        );
+        assert_eq!(
+            check_claims(&access, &rules, None, 1500),
+            Err(TokenError::WrongTokenType)
+        );
+    }
+
+    #[test]
+    fn scopes_come_from_the_first_claim_present() {
+        let c = claims(with(
+            json!({"permissions": ["write:products"], "scp": ["read:products"]}),
+        ))
+        .unwrap();
+        assert_eq!(scopes_of(&c).unwrap().to_string(), "read:products");
+        let c = claims(with(json!({"scope": 5}))).unwrap();
+        assert_eq!(
+            scopes_of(&c),
+            Err(TokenError::BadScopeClaim(ScopeError::WrongType))
+        );
+        assert!(scopes_of(&claims(base()).unwrap()).unwrap().is_empty());
+    }
+}
