@@ -133,7 +133,7 @@ impl Authorizer {
             reason = if route.is_none() { "route not in table" } else if allowed { "scopes granted" } else { "insufficient scope" },
             "authorizer decision"
         );
-        let denied = (!allowed).then(|| target.to_arn());
+        let denied = (!allowed).then(|| target.as_str().to_owned());
         Ok(match (format, self.response) {
             (EventFormat::HttpV2, ResponseMode::Simple) => policy::simple(allowed, context),
             (EventFormat::HttpV2, ResponseMode::Iam) => policy::http_api_policy(

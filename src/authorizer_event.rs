@@ -36,6 +36,8 @@ pub enum EventFormat {
 /// An `execute-api` ARN: `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExecuteApiArn {
+    /// The ARN as received.
+    arn: String,
     /// `arn:aws:execute-api:{region}:{account}:{api}/{stage}`.
     base: String,
     /// HTTP method, or a WebSocket route such as `$connect`.
@@ -77,6 +79,7 @@ impl ExecuteApiArn {
         let path = format!("/{}", parts.next().unwrap_or_default());
         let base_len = arn.len() - resource.len() + api.len() + 1 + stage.len();
         Some(ExecuteApiArn {
+            arn: arn.to_owned(),
             base: arn[..base_len].to_owned(),
             method: method.to_owned(),
             path,
@@ -97,9 +100,9 @@ impl ExecuteApiArn {
         arn
     }
 
-    /// The ARN itself.
-    pub fn to_arn(&self) -> String {
-        format!("{}/{}{}", self.base, self.method, self.path)
+    /// The ARN as received.
+    pub fn as_str(&self) -> &str {
+        &self.arn
     }
 }
 

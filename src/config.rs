@@ -258,14 +258,15 @@ fn issuer(entry: IssuerEntry, leeway: u64) -> Result<IssuerConfig, ConfigError> 
             format!("{uri:?} is not an http(s) URL"),
         ));
     }
-    if entry.jwks_uri.is_none()
-        && entry.hmac_secret.is_none()
-        && !entry.issuer.starts_with("https://")
-    {
+    let discoverable = entry.issuer.starts_with("https://")
+        || ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|l| entry.issuer.starts_with(l));
+    if entry.jwks_uri.is_none() && entry.hmac_secret.is_none() && !discoverable {
         return Err(error(
             variable,
             format!(
-                "issuer {:?} is not an https URL, so it cannot be discovered; set AUTH_JWKS_URI",
+                "issuer {:?} is not an https URL, so its keys cannot be discovered; set AUTH_JWKS_URI",
                 entry.issuer
             ),
         ));

@@ -1,0 +1,218 @@
+//! Test support: keys generated at test time, tokens signed with them, and a real HTTP server on
+//! 127.0.0.1 that serves a JWKS / discovery document and can misbehave on demand.
+#![allow(dead_code)]
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A signing key and its public JWK.
+pub struct TestKey {
+    pub alg: Algorithm,
+    pub kid: String,
+    pub encoding: EncodingKey,
+    pub jwk: Value,
+}
+
+impl TestKey {
+    /// A fresh key for `alg` (HS* keys are `secret`-based, see [`TestKey::hmac`]).
+    pub fn generate(alg: Algorithm, kid: &str) -> Self {
+        let encoding = match alg {
+            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 => {
+                let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+                let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).unwrap();
+                EncodingKey::from_rsa_der(pkcs1_from_pkcs8(pkcs8.as_ref()))
+            }
+            Algorithm::ES256 => {
+                let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+                EncodingKey::from_ec_der(pair.to_pkcs8v1().unwrap().as_ref())
+            }
+            Algorithm::ES384 => {
+                let pair = EcdsaKeyPair::generate(&ECDSA_P384_SHA384_FIXED_SIGNING).unwrap();
+                EncodingKey::from_ec_der(pair.to_pkcs8v1().unwrap().as_ref())
+            }
+            Algorithm::EdDSA => {
+                let pair = Ed25519KeyPair::generate().unwrap();
+                EncodingKey::from_ed_der(pair.to_pkcs8().unwrap().as_ref())
+            }
+            other => panic!("use TestKey::hmac for {other:?}"),
+        };
+        let mut jwk = serde_json::to_value(Jwk::from_encoding_key(&encoding, alg).unwrap()).unwrap();
+        jwk["kid"] = json!(kid);
+        jwk["use"] = json!("sig");
+        TestKey { alg, kid: kid.into(), encoding, jwk }
+    }
+
+    /// An HMAC key from a shared secret.
+    pub fn hmac(alg: Algorithm, secret: &str) -> Self {
+        TestKey { alg, kid: String::new(), encoding: EncodingKey::from_secret(secret.as_bytes()), jwk: Value::Null }
+    }
+
+    /// Signs `claims` with this key, `kid` in the header unless empty.
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(self.alg);
+        header.kid = (!self.kid.is_empty()).then(|| self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
+    }
+
+    /// Signs with a header of our choosing (to forge `kid`, `typ`, `jku`...).
+    pub fn sign_with(&self, header: &Header, claims: &Value) -> String {
+        jsonwebtoken::encode(header, claims, &self.encoding).unwrap()
+    }
+}
+
+/// The RSAPrivateKey (PKCS#1) inside a PKCS#8 PrivateKeyInfo: the last OCTET STRING of the
+/// outer SEQUENCE.
+fn pkcs1_from_pkcs8(der: &[u8]) -> &[u8] {
+    fn tlv(der: &[u8]) -> (u8, &[u8], &[u8]) {
+        let tag = der[0];
+        let (len, header) = match der[1] {
+            n if n < 0x80 => (n as usize, 2),
+            n => {
+                let bytes = (n & 0x7f) as usize;
+                (der[2..2 + bytes].iter().fold(0usize, |acc, b| acc << 8 | *b as usize), 2 + bytes)
+            }
+        };
+        (tag, &der[header..header + len], &der[header + len..])
+    }
+    let (_, mut inner, _) = tlv(der);
+    loop {
+        let (tag, value, rest) = tlv(inner);
+        if tag == 0x04 {
+            return value;
+        }
+        inner = rest;
+    }
+}
+
+/// `{"keys": [...]}` for these keys.
+pub fn jwks(keys: &[&TestKey]) -> String {
+    json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()}).to_string()
+}
+
+/// Seconds since the epoch, now.
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Standard valid claims for `issuer` and audience `products-api`, plus `extra`.
+pub fn claims(issuer: &str, extra: Value) -> Value {
+    let now = now();
+    let mut claims = json!({"iss": issuer, "sub": "user-1", "aud": "products-api", "iat": now, "exp": now + 600});
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            claims.as_object_mut().unwrap().remove(k);
+        } else {
+            claims[k] = v.clone();
+        }
+    }
+    claims
+}
+
+/// What the test server answers on a path.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// 200 with this JSON body.
+    Json(String),
+    /// This status, empty body.
+    Status(u16),
+    /// Wait, then 200 with this body.
+    Slow(Duration, String),
+    /// 200 with this many bytes of filler and no Content-Length.
+    Huge(usize),
+}
+
+/// A real HTTP/1.1 server on 127.0.0.1, one reply per path, counting hits.
+#[derive(Clone)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    replies: Arc<Mutex<HashMap<String, Reply>>>,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = TestServer {
+            addr: listener.local_addr().unwrap(),
+            replies: Arc::default(),
+            hits: Arc::default(),
+        };
+        let handle = server.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let server = handle.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&request);
+                    let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    *server.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+                    let reply = server.replies.lock().unwrap().get(&path).cloned().unwrap_or(Reply::Status(404));
+                    let _ = socket.write_all(&render(reply).await).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn set(&self, path: &str, reply: Reply) {
+        self.replies.lock().unwrap().insert(path.into(), reply);
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+async fn render(reply: Reply) -> Vec<u8> {
+    let ok = |body: &str| {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    match reply {
+        Reply::Json(body) => ok(&body),
+        Reply::Status(code) => format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").into_bytes(),
+        Reply::Slow(delay, body) => {
+            tokio::time::sleep(delay).await;
+            ok(&body)
+        }
+        Reply::Huge(size) => {
+            let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n".to_vec();
+            out.extend(std::iter::repeat_n(b' ', size));
+            out
+        }
+    }
+}
+
+/// A REST `TOKEN` authorizer event for `GET /product/widget`.
+pub fn token_event(token: &str, method: &str, path: &str) -> String {
+    json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": format!("arn:aws:execute-api:eu-west-1:123456789012:api1234567/prod/{method}{path}"),
+    })
+    .to_string()
+}
