@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair,
+};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -26,8 +28,14 @@ impl TestKey {
     /// A fresh key for `alg` (HS* keys are `secret`-based, see [`TestKey::hmac`]).
     pub fn generate(alg: Algorithm, kid: &str) -> Self {
         let encoding = match alg {
-            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 => {
-                let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => {
+                let pair =
+                    aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
                 let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).unwrap();
                 EncodingKey::from_rsa_der(pkcs1_from_pkcs8(pkcs8.as_ref()))
             }
@@ -41,19 +49,30 @@ impl TestKey {
             }
             Algorithm::EdDSA => {
                 let pair = Ed25519KeyPair::generate().unwrap();
-                EncodingKey::from_ed_der(pair.to_pkcs8().unwrap().as_ref())
+                EncodingKey::from_ed_der(pair.to_pkcs8v1().unwrap().as_ref())
             }
             other => panic!("use TestKey::hmac for {other:?}"),
         };
-        let mut jwk = serde_json::to_value(Jwk::from_encoding_key(&encoding, alg).unwrap()).unwrap();
+        let mut jwk =
+            serde_json::to_value(Jwk::from_encoding_key(&encoding, alg).unwrap()).unwrap();
         jwk["kid"] = json!(kid);
         jwk["use"] = json!("sig");
-        TestKey { alg, kid: kid.into(), encoding, jwk }
+        TestKey {
+            alg,
+            kid: kid.into(),
+            encoding,
+            jwk,
+        }
     }
 
     /// An HMAC key from a shared secret.
     pub fn hmac(alg: Algorithm, secret: &str) -> Self {
-        TestKey { alg, kid: String::new(), encoding: EncodingKey::from_secret(secret.as_bytes()), jwk: Value::Null }
+        TestKey {
+            alg,
+            kid: String::new(),
+            encoding: EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+            jwk: Value::Null,
+        }
     }
 
     /// Signs `claims` with this key, `kid` in the header unless empty.
@@ -78,7 +97,12 @@ fn pkcs1_from_pkcs8(der: &[u8]) -> &[u8] {
             n if n < 0x80 => (n as usize, 2),
             n => {
                 let bytes = (n & 0x7f) as usize;
-                (der[2..2 + bytes].iter().fold(0usize, |acc, b| acc << 8 | *b as usize), 2 + bytes)
+                (
+                    der[2..2 + bytes]
+                        .iter()
+                        .fold(0usize, |acc, b| acc << 8 | *b as usize),
+                    2 + bytes,
+                )
             }
         };
         (tag, &der[header..header + len], &der[header + len..])
@@ -100,7 +124,10 @@ pub fn jwks(keys: &[&TestKey]) -> String {
 
 /// Seconds since the epoch, now.
 pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// Standard valid claims for `issuer` and audience `products-api`, plus `extra`.
@@ -162,7 +189,13 @@ impl TestServer {
                     let text = String::from_utf8_lossy(&request);
                     let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
                     *server.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-                    let reply = server.replies.lock().unwrap().get(&path).cloned().unwrap_or(Reply::Status(404));
+                    let reply = server
+                        .replies
+                        .lock()
+                        .unwrap()
+                        .get(&path)
+                        .cloned()
+                        .unwrap_or(Reply::Status(404));
                     let _ = socket.write_all(&render(reply).await).await;
                     let _ = socket.shutdown().await;
                 });
@@ -194,13 +227,18 @@ async fn render(reply: Reply) -> Vec<u8> {
     };
     match reply {
         Reply::Json(body) => ok(&body),
-        Reply::Status(code) => format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").into_bytes(),
+        Reply::Status(code) => {
+            format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .into_bytes()
+        }
         Reply::Slow(delay, body) => {
             tokio::time::sleep(delay).await;
             ok(&body)
         }
         Reply::Huge(size) => {
-            let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n".to_vec();
+            let mut out =
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+                    .to_vec();
             out.extend(std::iter::repeat_n(b' ', size));
             out
         }

@@ -1,0 +1,455 @@
+//! The authorizer against keys generated here and a real JWKS server on 127.0.0.1: every
+//! algorithm, every scope claim form, key rotation, the refetch cooldown, single-flight fetches,
+//! key-server faults, and the rejections a security boundary owes.
+
+mod support;
+
+use jsonwebtoken::{Algorithm, Header};
+use jwt_scopes_api::policy::AuthorizerResponse;
+use jwt_scopes_api::verify::TokenError;
+use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use support::{Reply, TestKey, TestServer, claims, jwks, now, token_event};
+
+const SECRET: &str = "an-hmac-secret-of-at-least-32-bytes!";
+
+fn authorizer(vars: &[(&str, String)]) -> Authorizer {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Authorizer::new(AuthConfig::from_lookup(|name| vars.get(name).cloned()).unwrap())
+}
+
+/// An authorizer trusting `server` as issuer `issuer`, keys at `/jwks`.
+fn jwks_authorizer(server: &TestServer, extra: &[(&str, String)]) -> Authorizer {
+    let mut vars = vec![
+        ("AUTH_ISSUER", server.url("/")),
+        ("AUTH_AUDIENCE", "products-api".to_string()),
+        ("AUTH_JWKS_URI", server.url("/jwks")),
+        ("AUTH_JWKS_TIMEOUT_MS", "400".to_string()),
+    ];
+    vars.extend(extra.iter().cloned());
+    authorizer(&vars)
+}
+
+async fn decide(
+    authorizer: &Authorizer,
+    token: &str,
+    method: &str,
+    path: &str,
+) -> Result<Value, AuthorizerError> {
+    let response = authorizer
+        .handle(&token_event(token, method, path), now())
+        .await?;
+    Ok(serde_json::to_value(response).unwrap())
+}
+
+fn effects(policy: &Value) -> Vec<(String, usize)> {
+    policy["policyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["Effect"].as_str().unwrap().to_owned(),
+                s["Resource"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_asymmetric_algorithm_verifies_with_keys_from_the_jwks() {
+    let server = TestServer::start().await;
+    let algs = [
+        Algorithm::RS256,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ];
+    let keys: Vec<TestKey> = algs
+        .iter()
+        .map(|alg| TestKey::generate(*alg, &format!("{alg:?}")))
+        .collect();
+    server.set("/jwks", Reply::Json(jwks(&keys.iter().collect::<Vec<_>>())));
+    let authorizer = jwks_authorizer(&server, &[]);
+    for key in &keys {
+        let token = key.sign(&claims(&server.url("/"), json!({"scope": "read:products"})));
+        let policy = decide(&authorizer, &token, "GET", "/products")
+            .await
+            .unwrap();
+        assert_eq!(effects(&policy), [("Allow".to_owned(), 2)], "{:?}", key.alg);
+        assert_eq!(policy["context"]["scope"], "read:products");
+        assert_eq!(policy["principalId"], "user-1");
+    }
+    assert_eq!(
+        server.hits("/jwks"),
+        1,
+        "one fetch serves every later token"
+    );
+}
+
+#[tokio::test]
+async fn hmac_tokens_need_the_configured_secret() {
+    let with_secret = authorizer(&[
+        ("AUTH_ISSUER", "internal".into()),
+        ("AUTH_AUDIENCE", "products-api".into()),
+        ("AUTH_HMAC_SECRET", SECRET.into()),
+    ]);
+    for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+        let token =
+            TestKey::hmac(alg, SECRET).sign(&claims("internal", json!({"scope": "read:products"})));
+        assert!(
+            decide(&with_secret, &token, "GET", "/products")
+                .await
+                .is_ok(),
+            "{alg:?}"
+        );
+    }
+    let forged = TestKey::hmac(Algorithm::HS256, "another-secret-of-at-least-32-bytes!!");
+    let token = forged.sign(&claims("internal", json!({"scope": "read:products"})));
+    assert_eq!(
+        decide(&with_secret, &token, "GET", "/products").await,
+        Err(AuthorizerError::Unauthorized)
+    );
+}
+
+#[tokio::test]
+async fn every_scope_claim_form_is_understood() {
+    let authorizer = authorizer(&[
+        ("AUTH_ISSUER", "internal".into()),
+        ("AUTH_AUDIENCE", "products-api".into()),
+        ("AUTH_HMAC_SECRET", SECRET.into()),
+    ]);
+    let key = TestKey::hmac(Algorithm::HS256, SECRET);
+    for extra in [
+        json!({"scope": "openid read:products"}),
+        json!({"scp": ["read:products"]}),
+        json!({"scp": "read:products"}),
+        json!({"scopes": ["read:products", "write:posts"]}),
+        json!({"permissions": ["read:products"]}),
+    ] {
+        let policy = decide(
+            &authorizer,
+            &key.sign(&claims("internal", extra.clone())),
+            "GET",
+            "/product/x",
+        )
+        .await
+        .unwrap();
+        assert_eq!(effects(&policy), [("Allow".to_owned(), 2)], "{extra}");
+    }
+    for extra in [
+        json!({"scope": "read:products-archive READ:PRODUCTS"}),
+        json!({}),
+        json!({"permissions": []}),
+    ] {
+        let policy = decide(
+            &authorizer,
+            &key.sign(&claims("internal", extra.clone())),
+            "GET",
+            "/product/x",
+        )
+        .await
+        .unwrap();
+        assert_eq!(effects(&policy), [("Deny".to_owned(), 1)], "{extra}");
+    }
+    let malformed = key.sign(&claims(
+        "internal",
+        json!({"scope": {"read:products": true}}),
+    ));
+    assert_eq!(
+        decide(&authorizer, &malformed, "GET", "/products").await,
+        Err(AuthorizerError::Unauthorized)
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_the_cooldown_allows() {
+    let server = TestServer::start().await;
+    let old = TestKey::generate(Algorithm::RS256, "old");
+    let new = TestKey::generate(Algorithm::RS256, "new");
+    server.set("/jwks", Reply::Json(jwks(&[&old])));
+    let authorizer = jwks_authorizer(&server, &[("AUTH_JWKS_COOLDOWN_SECONDS", "30".into())]);
+    let iss = server.url("/");
+    let at = now();
+    let old_token = old.sign(&claims(&iss, json!({"scope": "read:products"})));
+    assert!(authorizer.verify(Some(&old_token), at).await.is_ok());
+
+    server.set("/jwks", Reply::Json(jwks(&[&old, &new])));
+    let new_token = new.sign(&claims(&iss, json!({"scope": "read:products"})));
+    for _ in 0..20 {
+        assert_eq!(
+            authorizer
+                .verify(Some(&new_token), at + 5)
+                .await
+                .unwrap_err(),
+            TokenError::UnknownKey
+        );
+    }
+    assert_eq!(
+        server.hits("/jwks"),
+        1,
+        "a flood of unknown kids within the cooldown fetches nothing"
+    );
+    assert!(
+        authorizer.verify(Some(&new_token), at + 31).await.is_ok(),
+        "after the cooldown the new key is fetched"
+    );
+    assert!(authorizer.verify(Some(&old_token), at + 31).await.is_ok());
+    assert_eq!(server.hits("/jwks"), 2);
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_fetch() {
+    let server = TestServer::start().await;
+    let key = TestKey::generate(Algorithm::ES256, "k");
+    server.set(
+        "/jwks",
+        Reply::Slow(Duration::from_millis(150), jwks(&[&key])),
+    );
+    let authorizer = jwks_authorizer(&server, &[]);
+    let token = key.sign(&claims(&server.url("/"), json!({"scope": "read:products"})));
+    let at = now();
+    let results =
+        futures_util::future::join_all((0..16).map(|_| authorizer.verify(Some(&token), at))).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(server.hits("/jwks"), 1);
+}
+
+#[tokio::test]
+async fn keys_are_discovered_from_the_issuer() {
+    let server = TestServer::start().await;
+    let key = TestKey::generate(Algorithm::PS384, "d");
+    let issuer = server.url("/");
+    server.set(
+        "/.well-known/openid-configuration",
+        Reply::Json(json!({"issuer": issuer, "jwks_uri": server.url("/keys")}).to_string()),
+    );
+    server.set("/keys", Reply::Json(jwks(&[&key])));
+    let authorizer = authorizer(&[
+        ("AUTH_ISSUER", issuer.clone()),
+        ("AUTH_AUDIENCE", "products-api".into()),
+    ]);
+    let token = key.sign(&claims(&issuer, json!({"scope": "read:products"})));
+    assert!(authorizer.verify(Some(&token), now()).await.is_ok());
+}
+
+#[tokio::test]
+async fn key_server_faults_fail_closed_quickly_and_recover() {
+    let server = TestServer::start().await;
+    let key = TestKey::generate(Algorithm::RS256, "k");
+    let iss = server.url("/");
+    let token = key.sign(&claims(&iss, json!({"scope": "read:products"})));
+    let good = jwks(&[&key]);
+    let faults = [
+        Reply::Status(500),
+        Reply::Status(404),
+        Reply::Json("<html>oops</html>".into()),
+        Reply::Json(r#"{"keys":[{"kty":"RSA","kid":"k"}]}"#.into()),
+        Reply::Slow(Duration::from_secs(3), good.clone()),
+        Reply::Huge(10 * 1024 * 1024),
+    ];
+    for fault in faults {
+        server.set("/jwks", fault.clone());
+        let authorizer = jwks_authorizer(&server, &[]);
+        let at = now();
+        let started = Instant::now();
+        assert_eq!(
+            authorizer.verify(Some(&token), at).await.unwrap_err(),
+            TokenError::KeysUnavailable,
+            "{fault:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{fault:?} took {:?}",
+            started.elapsed()
+        );
+        server.set("/jwks", Reply::Json(good.clone()));
+        assert_eq!(
+            authorizer.verify(Some(&token), at + 1).await.unwrap_err(),
+            TokenError::KeysUnavailable
+        );
+        assert!(
+            authorizer.verify(Some(&token), at + 10).await.is_ok(),
+            "recovers after {fault:?}"
+        );
+    }
+    let unreachable = authorizer(&[
+        ("AUTH_ISSUER", iss.clone()),
+        ("AUTH_AUDIENCE", "products-api".into()),
+        ("AUTH_JWKS_URI", "http://127.0.0.1:9/jwks".into()),
+    ]);
+    assert_eq!(
+        unreachable.verify(Some(&token), now()).await.unwrap_err(),
+        TokenError::KeysUnavailable
+    );
+}
+
+#[tokio::test]
+async fn forged_stale_and_foreign_tokens_are_unauthorized() {
+    let server = TestServer::start().await;
+    let key = TestKey::generate(Algorithm::RS256, "k");
+    let attacker = TestKey::generate(Algorithm::RS256, "k");
+    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    let authorizer = jwks_authorizer(&server, &[]);
+    let iss = server.url("/");
+    let scoped = |extra: Value| {
+        let mut all = json!({"scope": "read:products"});
+        all.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        claims(&iss, all)
+    };
+    let t = now();
+    let public_pem_as_secret = TestKey::hmac(Algorithm::HS256, &key.jwk["n"].to_string());
+    let mut jku = Header::new(Algorithm::RS256);
+    jku.kid = Some("k".into());
+    jku.jku = Some(server.url("/attacker-jwks"));
+    let none_header = |alg: &str| {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.",
+            b64.encode(format!(r#"{{"alg":"{alg}","kid":"k"}}"#)),
+            b64.encode(scoped(json!({})).to_string())
+        )
+    };
+    let valid = key.sign(&scoped(json!({})));
+    let cases: Vec<(&str, String)> = vec![
+        ("another key, same kid", attacker.sign(&scoped(json!({})))),
+        (
+            "HS256 with the RSA public key",
+            public_pem_as_secret.sign(&scoped(json!({}))),
+        ),
+        (
+            "jku pointing elsewhere",
+            attacker.sign_with(&jku, &scoped(json!({}))),
+        ),
+        ("alg none", none_header("none")),
+        ("alg NONE", none_header("NONE")),
+        ("expired", key.sign(&scoped(json!({"exp": t - 120})))),
+        ("not yet valid", key.sign(&scoped(json!({"nbf": t + 600})))),
+        (
+            "wrong audience",
+            key.sign(&scoped(json!({"aud": "another-api"}))),
+        ),
+        (
+            "wrong issuer",
+            key.sign(&scoped(json!({"iss": "https://evil.example/"}))),
+        ),
+        (
+            "exp as a string",
+            key.sign(&scoped(json!({"exp": "9999999999"}))),
+        ),
+        ("aud as a number", key.sign(&scoped(json!({"aud": 7})))),
+        ("no exp", key.sign(&scoped(json!({"exp": null})))),
+        ("truncated", valid[..valid.len() - 10].to_owned()),
+        ("extra segment", format!("{valid}.e30")),
+        ("padding", format!("{valid}==")),
+        ("whitespace", format!("{} ", valid.replacen('.', ". ", 1))),
+        ("oversized", format!("{valid}{}", "A".repeat(9000))),
+        ("not base64", "!!!.???.***".into()),
+        ("empty", String::new()),
+    ];
+    for (name, token) in cases {
+        assert_eq!(
+            decide(&authorizer, &token, "GET", "/products").await,
+            Err(AuthorizerError::Unauthorized),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        server.hits("/attacker-jwks"),
+        0,
+        "a jku header is never followed"
+    );
+    assert!(
+        decide(&authorizer, &valid, "GET", "/products")
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn several_issuers_each_with_its_own_keys() {
+    let server = TestServer::start().await;
+    let rsa = TestKey::generate(Algorithm::RS256, "a");
+    server.set("/a/jwks", Reply::Json(jwks(&[&rsa])));
+    let config = json!({"issuers": [
+        {"issuer": "https://a.example/", "audiences": ["products-api"], "jwksUri": server.url("/a/jwks")},
+        {"issuer": "internal", "audiences": ["svc"], "hmacSecret": SECRET},
+    ]});
+    let authorizer = authorizer(&[("AUTH_CONFIG", config.to_string())]);
+    let a = rsa.sign(&claims(
+        "https://a.example/",
+        json!({"scope": "read:products"}),
+    ));
+    let internal = TestKey::hmac(Algorithm::HS256, SECRET).sign(&claims(
+        "internal",
+        json!({"aud": "svc", "scope": "read:products"}),
+    ));
+    assert!(authorizer.verify(Some(&a), now()).await.is_ok());
+    assert!(authorizer.verify(Some(&internal), now()).await.is_ok());
+    let crossed = TestKey::hmac(Algorithm::HS256, SECRET).sign(&claims(
+        "https://a.example/",
+        json!({"scope": "read:products"}),
+    ));
+    assert_eq!(
+        authorizer.verify(Some(&crossed), now()).await.unwrap_err(),
+        TokenError::AlgorithmNotAllowed
+    );
+    let unknown = rsa.sign(&claims("https://b.example/", json!({})));
+    assert_eq!(
+        authorizer.verify(Some(&unknown), now()).await.unwrap_err(),
+        TokenError::UnknownIssuer
+    );
+}
+
+#[tokio::test]
+async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources() {
+    let vars = |mode: &str| {
+        vec![
+            ("AUTH_ISSUER", "internal".to_string()),
+            ("AUTH_AUDIENCE", "products-api".into()),
+            ("AUTH_HMAC_SECRET", SECRET.into()),
+            ("AUTH_RESPONSE", mode.into()),
+            ("AUTH_TOKEN_COOKIE", "access_token".into()),
+            ("AUTH_TOKEN_QUERY", "token".into()),
+        ]
+    };
+    let token = TestKey::hmac(Algorithm::HS256, SECRET)
+        .sign(&claims("internal", json!({"scope": "read:products"})));
+    let event = |cookie: bool| {
+        let mut event = json!({
+            "version": "2.0", "type": "REQUEST", "routeKey": "GET /products",
+            "routeArn": "arn:aws:execute-api:eu-west-1:1:api/$default/GET/products",
+            "headers": {}, "queryStringParameters": {},
+            "requestContext": {"http": {"method": "GET", "path": "/products"}, "stage": "$default"}
+        });
+        if cookie {
+            event["cookies"] = json!([format!("theme=dark; access_token={token}")]);
+        } else {
+            event["queryStringParameters"] = json!({ "token": token });
+        }
+        event.to_string()
+    };
+    let simple = authorizer(&vars("simple"));
+    for cookie in [true, false] {
+        let answer =
+            serde_json::to_value(simple.handle(&event(cookie), now()).await.unwrap()).unwrap();
+        assert_eq!(answer["isAuthorized"], true, "cookie: {cookie}");
+    }
+    let iam = authorizer(&vars("iam"));
+    let answer = iam.handle(&event(true), now()).await.unwrap();
+    assert!(matches!(answer, AuthorizerResponse::HttpApiPolicy(_)));
+    assert_eq!(
+        effects(&serde_json::to_value(answer).unwrap()),
+        [("Allow".to_owned(), 2)]
+    );
+}
