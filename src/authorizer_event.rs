@@ -283,7 +283,7 @@ mod tests {
             "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/products"
         );
         assert_eq!(
-            arn.to_arn(),
+            arn.as_str(),
             "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/product/widget"
         );
         let ws = ExecuteApiArn::parse("arn:aws:execute-api:us-east-1:1:ws1/dev/$connect").unwrap();
