@@ -23,6 +23,7 @@ pub mod problem;
 pub mod products;
 pub mod routes;
 pub mod scopes;
+pub mod secret;
 pub mod verify;
 
 pub use api::ProductApi;

@@ -453,3 +453,30 @@ async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources(
         [("Allow".to_owned(), 2)]
     );
 }
+
+#[tokio::test]
+async fn the_hmac_secret_is_read_through_the_secrets_extension() {
+    use jwt_scopes_api::secret;
+    let server = TestServer::start().await;
+    let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hmac-AbCdEf";
+    let path = "/secretsmanager/get?secretId=arn%3Aaws%3Asecretsmanager%3Aeu%2Dwest%2D1%3A123456789012%3Asecret%3Ahmac%2DAbCdEf";
+    server.set(
+        path,
+        Reply::Json(json!({"ARN": arn, "Name": "hmac", "SecretString": SECRET}).to_string()),
+    );
+    let endpoint = server.url("");
+    assert_eq!(
+        secret::from_extension(&endpoint, arn, "session")
+            .await
+            .unwrap(),
+        SECRET
+    );
+    let missing = secret::from_extension(&endpoint, "other", "session")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.variable, "AUTH_HMAC_SECRET_ARN");
+    let down = secret::from_extension("http://127.0.0.1:9", arn, "session")
+        .await
+        .unwrap_err();
+    assert!(down.problem.contains("extension"), "{down}");
+}

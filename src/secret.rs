@@ -1,0 +1,53 @@
+//! The HMAC shared secret, read at cold start from AWS Secrets Manager through the AWS Parameters
+//! and Secrets Lambda Extension (a layer serving `localhost:2773`), so the secret never sits in a
+//! template parameter or an environment variable, and no AWS SDK is linked in.
+
+use crate::config::ConfigError;
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretValue {
+    secret_string: Option<String>,
+}
+
+/// Reads secret `secret_id` (its ARN or name) from the extension listening at `endpoint`
+/// (`http://localhost:2773`), authenticated with the function's session token.
+pub async fn from_extension(
+    endpoint: &str,
+    secret_id: &str,
+    session_token: &str,
+) -> Result<String, ConfigError> {
+    let fail = |problem: String| ConfigError {
+        variable: "AUTH_HMAC_SECRET_ARN",
+        problem,
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .map_err(|e| fail(format!("HTTP client: {e}")))?;
+    let id = percent_encoding::utf8_percent_encode(secret_id, percent_encoding::NON_ALPHANUMERIC);
+    let response = client
+        .get(format!("{endpoint}/secretsmanager/get?secretId={id}"))
+        .header("X-Aws-Parameters-Secrets-Token", session_token)
+        .send()
+        .await
+        .map_err(|_| fail(format!("cannot reach the Parameters and Secrets extension at {endpoint}; is its layer attached?")))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(fail(format!(
+            "the extension answered {status}; check the ARN and secretsmanager:GetSecretValue"
+        )));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|_| fail("the extension's answer was cut short".into()))?;
+    let value: SecretValue = serde_json::from_slice(&body)
+        .map_err(|_| fail("the extension's answer is not a secret value".into()))?;
+    value
+        .secret_string
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| fail("the secret has no SecretString".into()))
+}
