@@ -1,0 +1,30 @@
+//! What the integration tests share: where the sample events live, and running one through the
+//! real handler over the embedded catalog.
+
+use jwt_scopes_api::{EmbeddedCatalog, ProductApi};
+use lambda_http::{Body, Response};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// `events/product-api/`, the events `cargo lambda invoke --data-file` uses too.
+pub fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("events/product-api")
+}
+
+/// Parses an event exactly as the Lambda runtime would and answers it.
+pub async fn respond(event: &str) -> Result<Response<Body>, String> {
+    let request = lambda_http::request::from_str(event).map_err(|e| format!("event: {e}"))?;
+    Ok(ProductApi::new(EmbeddedCatalog).handle(request).await)
+}
+
+/// The answer's body as JSON; `null` for an empty body.
+pub fn body_json(response: &Response<Body>) -> Result<Value, String> {
+    let body = response.body().as_ref();
+    if body.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let text = String::from_utf8_lossy(body);
+        format!("body is not JSON ({e}): {text}")
+    })
+}
