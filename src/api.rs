@@ -4,7 +4,7 @@
 //! Checks run in a fixed order so answers are predictable: unknown route (404/405), no identity
 //! (401), missing scope (403), bad input (400/413/415), then the product itself (404).
 
-use crate::identity::IdentityExt;
+use crate::identity::{Identity, IdentityExt};
 use crate::problem::ApiError;
 use crate::products::{Product, ProductName, ProductStore, StoreError};
 use crate::routes::{Operation, Route, RouteTable};
@@ -48,13 +48,14 @@ impl<S: ProductStore> ProductApi<S> {
     /// Answers one request. Never fails: every error is an HTTP answer.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let started = Instant::now();
-        let (route, outcome) = self.serve(&request).await;
+        let identity = request.identity();
+        let (route, outcome) = self.serve(&request, identity.as_ref()).await;
         let response = outcome.unwrap_or_else(ApiError::into_response);
         tracing::info!(
             method = %request.method(),
             route = route.map_or("unmatched", |r| r.path),
             status = response.status().as_u16(),
-            subject = request.identity().and_then(|id| id.subject).unwrap_or("-"),
+            subject = identity.as_ref().and_then(|id| id.subject).unwrap_or("-"),
             latency_us = started.elapsed().as_micros() as u64,
             "request"
         );
@@ -64,6 +65,7 @@ impl<S: ProductStore> ProductApi<S> {
     async fn serve(
         &self,
         request: &Request,
+        identity: Option<&Identity<'_>>,
     ) -> (Option<&'static Route>, Result<Response<Body>, ApiError>) {
         let matched =
             match RouteTable::global().find(request.method().as_str(), routing_path(request)) {
@@ -77,7 +79,7 @@ impl<S: ProductStore> ProductApi<S> {
             };
         let route = matched.route;
         let outcome = async {
-            authorize(request, route.requirement)?;
+            authorize(identity, route.requirement)?;
             let name = matched
                 .name
                 .map(ProductName::parse)
@@ -118,7 +120,9 @@ impl<S: ProductStore> ProductApi<S> {
     }
 }
 
-/// The path to route on: what the client asked for, without an HTTP API stage prefix.
+/// The path to route on: what the client asked for, without a stage prefix. HTTP API payload
+/// 2.0 keeps a named stage in `rawPath`; payload 1.0 keeps it in `path` (which then equals
+/// `requestContext.path`); REST leaves it out.
 fn routing_path(request: &Request) -> &str {
     let raw = request.raw_http_path();
     let raw = if raw.is_empty() {
@@ -126,8 +130,14 @@ fn routing_path(request: &Request) -> &str {
     } else {
         raw
     };
-    if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref()
-        && let Some(stage) = context.stage.as_deref().filter(|s| *s != "$default")
+    let stage = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.as_deref(),
+        Some(RequestContext::ApiGatewayV1(context)) if context.path.as_deref() == Some(raw) => {
+            context.stage.as_deref()
+        }
+        _ => None,
+    };
+    if let Some(stage) = stage.filter(|s| *s != "$default")
         && let Some(rest) = raw.strip_prefix('/').and_then(|r| r.strip_prefix(stage))
         && rest.starts_with('/')
     {
@@ -137,11 +147,11 @@ fn routing_path(request: &Request) -> &str {
 }
 
 /// 401 without a validated identity, 403 without the scopes; public routes need neither.
-fn authorize(request: &Request, requirement: Requirement) -> Result<(), ApiError> {
+fn authorize(identity: Option<&Identity<'_>>, requirement: Requirement) -> Result<(), ApiError> {
     if requirement == Requirement::Public {
         return Ok(());
     }
-    let identity = request.identity().ok_or(ApiError::Unauthenticated)?;
+    let identity = identity.ok_or(ApiError::Unauthenticated)?;
     if requirement.is_met_by(&identity.scopes) {
         Ok(())
     } else {

@@ -181,18 +181,24 @@ fn identity<'a>(claims: Claims<'a>, scopes: Option<ScopeSet>, source: Source) ->
     }
 }
 
-/// The first scope claim present, in [`SCOPE_CLAIMS`] order. A malformed claim grants nothing
-/// (and is logged by name, never by value), so a broken issuer fails closed.
+/// Every scope claim present, merged: Auth0 puts RBAC grants in `permissions` beside an OIDC
+/// `scope` of `openid profile`. A malformed claim grants nothing at all (and is logged by name,
+/// never by value), so a broken issuer fails closed.
 fn scopes_from_claims(claims: &Claims<'_>) -> ScopeSet {
+    let mut granted = ScopeSet::empty();
     for name in SCOPE_CLAIMS {
-        if let Some(claim) = claims.get(name) {
-            return claim.scopes().unwrap_or_else(|error| {
+        let Some(claim) = claims.get(name) else {
+            continue;
+        };
+        match claim.scopes() {
+            Ok(scopes) => granted.extend(scopes.iter()),
+            Err(error) => {
                 tracing::warn!(claim = name, %error, "ignoring malformed scope claim");
-                ScopeSet::empty()
-            });
+                return ScopeSet::empty();
+            }
         }
     }
-    ScopeSet::empty()
+    granted
 }
 
 #[cfg(test)]
@@ -261,13 +267,13 @@ mod tests {
     }
 
     #[test]
-    fn scope_claims_follow_the_order_of_preference() {
+    fn scope_claims_are_merged_when_the_gateway_gives_no_scopes() {
         let ctx = context(&v2_with_authorizer(
-            r#"{"jwt":{"claims":{"permissions":"[write:products]","scope":"read:products"},"scopes":[]}}"#,
+            r#"{"jwt":{"claims":{"permissions":"[write:products]","scope":"openid read:products"},"scopes":[]}}"#,
         ));
         assert_eq!(
             scopes(&identity_from_context(&ctx).unwrap()),
-            ["read:products"]
+            ["openid", "read:products", "write:products"]
         );
     }
 

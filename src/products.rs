@@ -58,7 +58,9 @@ impl NameError {
 }
 
 impl ProductName {
-    /// Decodes a raw path segment exactly once and checks it.
+    /// Percent-decodes a path segment once and checks it. REST, ALB and function URLs pass the
+    /// segment encoded; HTTP APIs pass it already decoded, so there a name holding a literal `%`
+    /// sequence is decoded a second time, which the character check makes harmless.
     pub fn parse(raw_segment: &str) -> Result<Self, NameError> {
         if raw_segment.len() > MAX_NAME_LEN * 3 {
             return Err(NameError::TooLong);

@@ -70,7 +70,7 @@ pub struct IssuerOnly {
 pub struct Verified {
     /// The token's claims.
     pub claims: Claims,
-    /// Scopes from the first scope claim present, normalised.
+    /// Scopes from every scope claim, merged and normalised.
     pub scopes: ScopeSet,
 }
 
@@ -221,7 +221,7 @@ pub fn check_claims(
     Ok(())
 }
 
-/// Scopes from the first scope claim present, in [`SCOPE_CLAIMS`] order.
+/// Every scope claim present ([`SCOPE_CLAIMS`]), merged; one malformed claim refuses the token.
 fn scopes_of(claims: &Claims) -> Result<ScopeSet, TokenError> {
     let values = [
         &claims.scope,
@@ -230,10 +230,15 @@ fn scopes_of(claims: &Claims) -> Result<ScopeSet, TokenError> {
         &claims.permissions,
     ];
     debug_assert_eq!(values.len(), SCOPE_CLAIMS.len());
-    match values.into_iter().flatten().next() {
-        Some(value) => ScopeSet::parse_value(value).map_err(TokenError::BadScopeClaim),
-        None => Ok(ScopeSet::empty()),
+    let mut granted = ScopeSet::empty();
+    for value in values.into_iter().flatten() {
+        granted.extend(
+            ScopeSet::parse_value(value)
+                .map_err(TokenError::BadScopeClaim)?
+                .iter(),
+        );
     }
+    Ok(granted)
 }
 
 /// `aud` is a string or an array of strings (RFC 7519 §4.1.3); anything else is a type error.
@@ -452,12 +457,15 @@ mod tests {
     }
 
     #[test]
-    fn scopes_come_from_the_first_claim_present() {
+    fn scopes_are_merged_from_every_claim() {
         let c = claims(with(
-            json!({"permissions": ["write:products"], "scp": ["read:products"]}),
+            json!({"permissions": ["write:products"], "scope": "openid read:products"}),
         ))
         .unwrap();
-        assert_eq!(scopes_of(&c).unwrap().to_string(), "read:products");
+        assert_eq!(
+            scopes_of(&c).unwrap().to_string(),
+            "openid read:products write:products"
+        );
         let c = claims(with(json!({"scope": 5}))).unwrap();
         assert_eq!(
             scopes_of(&c),
