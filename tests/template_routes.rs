@@ -1,0 +1,388 @@
+//! `template.yaml` against the route table: the table, the code and the deployment cannot drift.
+//!
+//! - Every route in `jwt_scopes_api::ROUTES` is an `HttpApi` event on `JwtApi` with the same method,
+//!   path and `AuthorizationScopes` (as a set equal to the requirement's scopes), and an `Api`
+//!   event on `RestApi` with the same method and path.
+//! - Every `HttpApi`/`Api` event in the template is a route of the table: an extra route fails.
+//! - A route that needs scopes never opts out of the API's authorizer; a `Public` route must
+//!   (`Auth: {Authorizer: NONE}`), and names no scopes.
+//! - Each API's default authorizer exists and is the kind we deploy: JWT on the HTTP API, the
+//!   `authorizer` function on the REST API.
+//!
+//! The HTTP API JWT authorizer reads `AuthorizationScopes` as any-of. For `AnyOf` and for a
+//! one-scope `AllOf` that is the table's rule exactly; for an `AllOf` of several scopes the gateway
+//! check is looser and product-api's own re-check is what enforces all of them.
+//!
+//! The template uses CloudFormation short-form tags (`!Ref`, `!If`, ...). serde_yaml keeps them as
+//! `Value::Tagged`, so the file is read as an untyped `Value` and walked.
+
+use jwt_scopes_api::{ROUTES, Requirement, Route};
+use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+const TEMPLATE: &str = "template.yaml";
+const HTTP_API: &str = "JwtApi";
+const REST_API: &str = "RestApi";
+const AUTHORIZER_FUNCTION: &str = "AuthorizerFunction";
+
+fn template() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(TEMPLATE);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{TEMPLATE} is not valid YAML: {e}"))
+}
+
+/// `map[key]`, or `None` when `map` is not a mapping or lacks the key.
+fn get<'v>(map: &'v Value, key: &str) -> Option<&'v Value> {
+    map.as_mapping()?.get(key)
+}
+
+/// The logical id in `!Ref Id` or `{Ref: Id}`.
+fn reference(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
+        Value::Mapping(_) => get(value, "Ref")?.as_str(),
+        _ => None,
+    }
+}
+
+/// The `Resource.Attribute` in `!GetAtt Resource.Attribute` or `{Fn::GetAtt: [Resource, Attribute]}`.
+fn get_att(value: &Value) -> Option<String> {
+    let inner = match value {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => &tagged.value,
+        Value::Mapping(_) => get(value, "Fn::GetAtt")?,
+        _ => return None,
+    };
+    match inner {
+        Value::String(dotted) => Some(dotted.clone()),
+        Value::Sequence(parts) => {
+            let parts: Option<Vec<&str>> = parts.iter().map(Value::as_str).collect();
+            Some(parts?.join("."))
+        }
+        _ => None,
+    }
+}
+
+fn resources(template: &Value) -> &serde_yaml::Mapping {
+    get(template, "Resources")
+        .and_then(Value::as_mapping)
+        .unwrap_or_else(|| panic!("{TEMPLATE} has no Resources mapping"))
+}
+
+fn resource<'t>(template: &'t Value, id: &str) -> &'t Value {
+    resources(template)
+        .get(id)
+        .unwrap_or_else(|| panic!("{TEMPLATE} has no resource {id}"))
+}
+
+/// Which API an event attaches to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Api {
+    Http,
+    Rest,
+}
+
+/// One route as the template declares it.
+#[derive(Debug)]
+struct TemplateRoute {
+    /// `Function.Event`, for messages.
+    origin: String,
+    api: Api,
+    method: String,
+    path: String,
+    /// `Auth.AuthorizationScopes`, if present.
+    scopes: Option<BTreeSet<String>>,
+    /// `Auth.Authorizer`, if present (`NONE` opts out of the default authorizer).
+    authorizer: Option<String>,
+}
+
+/// Every `HttpApi` and `Api` event of every function, with problems found on the way (an event
+/// on another API, a missing method or path, a scope that is not a string).
+fn template_routes(template: &Value) -> (Vec<TemplateRoute>, Vec<String>) {
+    let mut routes = Vec::new();
+    let mut problems = Vec::new();
+    for (id, resource) in resources(template) {
+        let id = id.as_str().unwrap_or("?");
+        if get(resource, "Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let Some(events) = get(resource, "Properties")
+            .and_then(|p| get(p, "Events"))
+            .and_then(Value::as_mapping)
+        else {
+            continue;
+        };
+        for (name, event) in events {
+            let origin = format!("{id}.Events.{}", name.as_str().unwrap_or("?"));
+            let (api, api_key, expected_api) = match get(event, "Type").and_then(Value::as_str) {
+                Some("HttpApi") => (Api::Http, "ApiId", HTTP_API),
+                Some("Api") => (Api::Rest, "RestApiId", REST_API),
+                _ => continue,
+            };
+            let properties = get(event, "Properties").unwrap_or(&Value::Null);
+            let attached = get(properties, api_key).and_then(reference);
+            if attached != Some(expected_api) {
+                problems.push(format!(
+                    "{origin}: {api_key} is {attached:?}, expected !Ref {expected_api} \
+                     (without it SAM creates an implicit API with no authorizer)"
+                ));
+            }
+            let text = |key: &str| {
+                get(properties, key)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let (Some(method), Some(path)) = (text("Method"), text("Path")) else {
+                problems.push(format!(
+                    "{origin}: Method and Path must both be plain strings"
+                ));
+                continue;
+            };
+            let auth = get(properties, "Auth").unwrap_or(&Value::Null);
+            let scopes = match get(auth, "AuthorizationScopes") {
+                None => None,
+                Some(Value::Sequence(items)) => {
+                    let strings: Option<BTreeSet<String>> = items
+                        .iter()
+                        .map(|s| s.as_str().map(str::to_owned))
+                        .collect();
+                    if strings.is_none() {
+                        problems.push(format!(
+                            "{origin}: AuthorizationScopes must list plain strings"
+                        ));
+                    }
+                    strings
+                }
+                Some(other) => {
+                    problems.push(format!(
+                        "{origin}: AuthorizationScopes must be a list, found {other:?}"
+                    ));
+                    None
+                }
+            };
+            routes.push(TemplateRoute {
+                origin,
+                api,
+                method: method.to_ascii_uppercase(),
+                path,
+                scopes,
+                authorizer: get(auth, "Authorizer")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+        }
+    }
+    (routes, problems)
+}
+
+fn table_key(route: &Route) -> (String, String) {
+    (route.method.to_ascii_uppercase(), route.path.to_owned())
+}
+
+#[track_caller]
+fn fail_on(problems: Vec<String>, what: &str) {
+    assert!(
+        problems.is_empty(),
+        "{TEMPLATE} does not match {what}:\n  - {}\n",
+        problems.join("\n  - ")
+    );
+}
+
+#[test]
+fn template_parses_and_has_routes() {
+    let template = template();
+    let (routes, _) = template_routes(&template);
+    assert!(
+        routes.iter().any(|r| r.api == Api::Http) && routes.iter().any(|r| r.api == Api::Rest),
+        "{TEMPLATE} declares no HttpApi or no Api events; found {routes:#?}"
+    );
+}
+
+#[test]
+fn every_table_route_is_in_the_template_with_its_scopes() {
+    let template = template();
+    let (routes, mut problems) = template_routes(&template);
+    let mut by_key: BTreeMap<(Api, String, String), Vec<&TemplateRoute>> = BTreeMap::new();
+    for route in &routes {
+        by_key
+            .entry((route.api, route.method.clone(), route.path.clone()))
+            .or_default()
+            .push(route);
+    }
+    for (key, found) in &by_key {
+        if found.len() > 1 {
+            let origins: Vec<&str> = found.iter().map(|r| r.origin.as_str()).collect();
+            problems.push(format!(
+                "{} {} declared twice on {:?}: {origins:?}",
+                key.1, key.2, key.0
+            ));
+        }
+    }
+    for route in ROUTES {
+        let (method, path) = table_key(route);
+        let wanted: BTreeSet<String> = route
+            .requirement
+            .scopes()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let public = route.requirement == Requirement::Public;
+        for (api, api_name, event_type) in [
+            (Api::Http, HTTP_API, "HttpApi"),
+            (Api::Rest, REST_API, "Api"),
+        ] {
+            let Some(found) = by_key.get(&(api, method.clone(), path.clone())) else {
+                problems.push(format!(
+                    "route table has {method} {path} ({:?}) but {api_name} has no {event_type} \
+                     event for it",
+                    route.requirement
+                ));
+                continue;
+            };
+            let event = found[0];
+            let opted_out = event.authorizer.as_deref() == Some("NONE");
+            if public && !opted_out {
+                problems.push(format!(
+                    "{}: {method} {path} is Public in the table, so the event needs \
+                     Auth: {{Authorizer: NONE}}",
+                    event.origin
+                ));
+            }
+            if !public && opted_out {
+                problems.push(format!(
+                    "{}: {method} {path} needs {:?} but the event opts out of the authorizer",
+                    event.origin, route.requirement
+                ));
+            }
+            if api == Api::Http {
+                let declared = event.scopes.clone().unwrap_or_default();
+                if declared != wanted {
+                    problems.push(format!(
+                        "{}: {method} {path} has AuthorizationScopes {declared:?}, \
+                         the route table says {wanted:?}",
+                        event.origin
+                    ));
+                }
+            } else if let Some(scopes) = &event.scopes {
+                problems.push(format!(
+                    "{}: REST event carries AuthorizationScopes {scopes:?}; the Lambda \
+                     authorizer enforces scopes from the table, remove them",
+                    event.origin
+                ));
+            }
+        }
+    }
+    fail_on(problems, "the route table (src/routes.rs)");
+}
+
+#[test]
+fn no_template_route_is_missing_from_the_table() {
+    let template = template();
+    let (routes, _) = template_routes(&template);
+    let table: BTreeSet<(String, String)> = ROUTES.iter().map(table_key).collect();
+    let extra: Vec<String> = routes
+        .iter()
+        .filter(|r| !table.contains(&(r.method.clone(), r.path.clone())))
+        .map(|r| {
+            format!(
+                "{}: {} {} is not in the route table; add it to ROUTES or remove the event",
+                r.origin, r.method, r.path
+            )
+        })
+        .collect();
+    fail_on(extra, "the route table (src/routes.rs)");
+}
+
+#[test]
+fn each_api_defaults_to_the_intended_authorizer() {
+    let template = template();
+    let mut problems = Vec::new();
+    let auth_of = |api: &str| {
+        get(resource(&template, api), "Properties")
+            .and_then(|p| get(p, "Auth"))
+            .unwrap_or(&Value::Null)
+    };
+    let default_authorizer = |api: &str, problems: &mut Vec<String>| -> Option<Value> {
+        let auth = auth_of(api);
+        let Some(name) = get(auth, "DefaultAuthorizer").and_then(Value::as_str) else {
+            problems.push(format!("{api}: Auth.DefaultAuthorizer is not set"));
+            return None;
+        };
+        let found = get(auth, "Authorizers").and_then(|a| get(a, name)).cloned();
+        if found.is_none() {
+            problems.push(format!(
+                "{api}: DefaultAuthorizer {name:?} is not defined in Auth.Authorizers"
+            ));
+        }
+        found
+    };
+    if let Some(jwt) = default_authorizer(HTTP_API, &mut problems) {
+        let config = get(&jwt, "JwtConfiguration");
+        if config.and_then(|c| get(c, "issuer")).is_none()
+            || config.and_then(|c| get(c, "audience")).is_none()
+        {
+            problems.push(format!(
+                "{HTTP_API}: the default authorizer needs JwtConfiguration issuer and audience"
+            ));
+        }
+        if get(&jwt, "IdentitySource").and_then(Value::as_str)
+            != Some("$request.header.Authorization")
+        {
+            problems.push(format!(
+                "{HTTP_API}: the default authorizer must read $request.header.Authorization"
+            ));
+        }
+    }
+    if let Some(lambda) = default_authorizer(REST_API, &mut problems) {
+        let function = get(&lambda, "FunctionArn").and_then(get_att);
+        let wanted = format!("{AUTHORIZER_FUNCTION}.Arn");
+        if function.as_deref() != Some(wanted.as_str()) {
+            problems.push(format!(
+                "{REST_API}: the default authorizer's FunctionArn is {function:?}, expected \
+                 !GetAtt {wanted}"
+            ));
+        }
+        let payload = get(&lambda, "FunctionPayloadType").and_then(Value::as_str);
+        if !matches!(payload, Some("TOKEN" | "REQUEST")) {
+            problems.push(format!(
+                "{REST_API}: FunctionPayloadType is {payload:?}, expected TOKEN or REQUEST"
+            ));
+        }
+    }
+    fail_on(problems, "the intended authorizers");
+}
+
+#[test]
+fn functions_build_the_crate_binaries() {
+    let template = template();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut problems = Vec::new();
+    for (id, binary) in [
+        ("ProductApiFunction", "product-api"),
+        (AUTHORIZER_FUNCTION, "authorizer"),
+    ] {
+        let metadata = get(resource(&template, id), "Metadata");
+        let method = metadata
+            .and_then(|m| get(m, "BuildMethod"))
+            .and_then(Value::as_str);
+        let named = metadata
+            .and_then(|m| get(m, "BuildProperties"))
+            .and_then(|p| get(p, "Binary"))
+            .and_then(Value::as_str);
+        if method != Some("rust-cargolambda") || named != Some(binary) {
+            problems.push(format!(
+                "{id}: Metadata builds {named:?} with {method:?}, expected Binary {binary:?} \
+                 with rust-cargolambda"
+            ));
+        }
+        let source = root.join("src/bin").join(format!("{binary}.rs"));
+        if !source.is_file() {
+            problems.push(format!(
+                "{id}: binary {binary:?} has no {}",
+                source.display()
+            ));
+        }
+    }
+    fail_on(problems, "the crate's binaries");
+}
