@@ -6,7 +6,9 @@
 
 use crate::identity::{Identity, IdentityExt};
 use crate::problem::ApiError;
-use crate::products::{Product, ProductName, ProductStore, StoreError};
+use crate::products::{Precondition, Product, ProductName, ProductStore, StoreError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::routes::{Operation, Route, RouteTable};
 use crate::scopes::Requirement;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -32,9 +34,16 @@ impl<S> Clone for ProductApi<S> {
     }
 }
 
+/// Default and largest page of `GET /products`.
+pub const DEFAULT_PAGE: usize = 50;
+/// Largest `limit` accepted.
+pub const MAX_PAGE: usize = 100;
+
 #[derive(Serialize)]
 struct ProductList {
     products: Vec<Product>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
 }
 
 impl<S: ProductStore> ProductApi<S> {
@@ -87,27 +96,25 @@ impl<S: ProductStore> ProductApi<S> {
                 .map_err(ApiError::InvalidName);
             match (route.operation, name?) {
                 (Operation::ListProducts, _) => {
-                    let products = self.store.list().await.map_err(store_error)?;
-                    Ok(json(StatusCode::OK, &ProductList { products }))
+                    let (limit, after) = page_request(request)?;
+                    let page = self.store.list(limit, after.as_deref()).await.map_err(store_error)?;
+                    let next = page.last.map(|last| URL_SAFE_NO_PAD.encode(last));
+                    Ok(json(StatusCode::OK, &ProductList { products: page.products, next }))
                 }
-                (Operation::GetProduct, Some(name)) => {
-                    match self.store.get(&name).await.map_err(store_error)? {
-                        Some(product) => Ok(json(StatusCode::OK, &product)),
-                        None => Err(ApiError::ProductNotFound),
-                    }
-                }
+                (Operation::GetProduct, Some(name)) => match self.store.get(&name).await.map_err(store_error)? {
+                    Some(found) => Ok(with_etag(json(StatusCode::OK, &found.product), found.version)),
+                    None => Err(ApiError::ProductNotFound),
+                },
                 (Operation::PutProduct, Some(name)) => {
                     let product = product_from_body(request, &name)?;
-                    let created = self.store.put(product.clone()).await.map_err(store_error)?;
-                    let status = if created {
-                        StatusCode::CREATED
-                    } else {
-                        StatusCode::OK
-                    };
-                    Ok(json(status, &product))
+                    let precondition = precondition(request)?;
+                    let written = self.store.put(product.clone(), precondition).await.map_err(store_error)?;
+                    let status = if written.created { StatusCode::CREATED } else { StatusCode::OK };
+                    Ok(with_etag(json(status, &product), written.version))
                 }
                 (Operation::DeleteProduct, Some(name)) => {
-                    match self.store.delete(&name).await.map_err(store_error)? {
+                    let precondition = precondition(request)?;
+                    match self.store.delete(&name, precondition).await.map_err(store_error)? {
                         true => Ok(empty(StatusCode::NO_CONTENT)),
                         false => Err(ApiError::ProductNotFound),
                     }
@@ -175,22 +182,87 @@ fn product_from_body(request: &Request, name: &ProductName) -> Result<Product, A
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
-    let product: Product = serde_json::from_slice(body)
-        .map_err(|e| ApiError::InvalidBody(format!("The body is not a valid product: {e}.")))?;
+    let product: Product =
+        serde_json::from_slice(body).map_err(|e| ApiError::InvalidProduct(vec![json_problem(&e)]))?;
+    let mut problems = product.problems();
     if product.name != name.as_str() {
-        return Err(ApiError::InvalidBody(
-            "The body's name must equal the name in the path.".into(),
-        ));
+        problems.insert(0, "name: must equal the name in the path".into());
     }
-    Ok(product)
+    if problems.is_empty() { Ok(product) } else { Err(ApiError::InvalidProduct(problems)) }
+}
+
+/// serde's message without its line/column suffix, which says nothing to an API client.
+fn json_problem(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let message = message.split(" at line ").next().unwrap_or_default();
+    format!("body: {message}")
+}
+
+/// `limit` (1 to [`MAX_PAGE`], default [`DEFAULT_PAGE`]) and the opaque `next` cursor.
+fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> {
+    let query = request.query_string_parameters_ref();
+    let limit = match query.and_then(|q| q.first("limit")) {
+        None => DEFAULT_PAGE,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or(ApiError::BadRequest("limit must be a whole number from 1 to 100."))?,
+    };
+    let after = match query.and_then(|q| q.first("next")) {
+        None => None,
+        Some(cursor) => Some(
+            URL_SAFE_NO_PAD
+                .decode(cursor)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .filter(|name| ProductName::parse(name).is_ok())
+                .ok_or(ApiError::BadRequest("next must be a cursor from a previous page."))?,
+        ),
+    };
+    Ok((limit, after))
+}
+
+/// `If-None-Match: *` (create only) or `If-Match: "N"` (replace version N only).
+fn precondition(request: &Request) -> Result<Precondition, ApiError> {
+    let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(value) = header(header::IF_NONE_MATCH) {
+        return if value == "*" {
+            Ok(Precondition::Absent)
+        } else {
+            Err(ApiError::BadRequest("If-None-Match supports only *."))
+        };
+    }
+    match header(header::IF_MATCH) {
+        None => Ok(Precondition::None),
+        Some(value) => value
+            .trim_start_matches("W/")
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .and_then(|v| v.parse().ok())
+            .map(Precondition::Version)
+            .ok_or(ApiError::PreconditionFailed),
+    }
+}
+
+fn with_etag(mut response: Response<Body>, version: u64) -> Response<Body> {
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 fn store_error(error: StoreError) -> ApiError {
     match error {
         StoreError::ReadOnly => ApiError::ReadOnlyStore,
+        StoreError::Conflict => ApiError::PreconditionFailed,
         StoreError::Unavailable(cause) => {
-            tracing::error!(%cause, "product store failed");
+            tracing::error!(%cause, "product store unavailable");
             ApiError::StoreUnavailable
+        }
+        StoreError::Failed(cause) => {
+            tracing::error!(%cause, "product store failed");
+            ApiError::StoreFailure
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod api;
 pub mod authorizer;
 pub mod authorizer_event;
 pub mod config;
+pub mod dynamo;
 pub mod identity;
 pub mod jwks;
 pub mod keyset;

@@ -29,8 +29,12 @@ pub enum ApiError {
     },
     /// The `{name}` segment is not a valid product name.
     InvalidName(NameError),
-    /// The request body is not a valid product.
-    InvalidBody(String),
+    /// The request body is not a valid product: one `field: problem` line per fault.
+    InvalidProduct(Vec<String>),
+    /// A query parameter or header is invalid; the text says which and what is allowed.
+    BadRequest(&'static str),
+    /// `If-Match` / `If-None-Match` does not hold: someone else wrote first.
+    PreconditionFailed,
     /// The body is larger than a product can be.
     PayloadTooLarge,
     /// The body's content type is not JSON.
@@ -39,8 +43,10 @@ pub enum ApiError {
     ProductNotFound,
     /// The store is the read-only embedded catalog.
     ReadOnlyStore,
-    /// The store failed; the cause was logged where it happened.
+    /// The store is throttling or unreachable; the cause was logged where it happened.
     StoreUnavailable,
+    /// The store failed for good (e.g. a missing table); the cause was logged.
+    StoreFailure,
 }
 
 #[derive(Serialize)]
@@ -51,6 +57,8 @@ struct Problem<'a> {
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    errors: &'a [String],
 }
 
 impl ApiError {
@@ -82,11 +90,23 @@ impl ApiError {
                 "Invalid product name",
                 Some(error.detail()),
             ),
-            InvalidBody(detail) => (
+            InvalidProduct(_) => (
                 StatusCode::BAD_REQUEST,
                 "urn:jwt-scopes-api:problem:invalid-product",
                 "Invalid product",
-                Some(detail.as_str()),
+                Some("The body is not a valid product; see errors."),
+            ),
+            BadRequest(detail) => (
+                StatusCode::BAD_REQUEST,
+                "urn:jwt-scopes-api:problem:invalid-request",
+                "Invalid request",
+                Some(detail),
+            ),
+            PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "urn:jwt-scopes-api:problem:precondition-failed",
+                "Precondition failed",
+                Some("The product changed since you read it (or already exists); read it again and retry."),
             ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -120,6 +140,12 @@ impl ApiError {
                 "Product store unavailable",
                 Some("Try again later."),
             ),
+            StoreFailure => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "urn:jwt-scopes-api:problem:store-failure",
+                "Product store failure",
+                None,
+            ),
         }
     }
 
@@ -136,6 +162,10 @@ impl ApiError {
             title,
             status: status.as_u16(),
             detail,
+            errors: match &self {
+                ApiError::InvalidProduct(errors) => errors,
+                _ => &[],
+            },
         })
         .expect("a problem always serializes");
         let mut response = Response::new(Body::Text(body));

@@ -88,56 +88,145 @@ impl ProductName {
     }
 }
 
+impl Product {
+    /// Everything wrong with a product that parsed, one `field: problem` line each, so a client
+    /// can fix all of it in one round trip.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut text = |field: &str, value: &str, max: usize| {
+            if value.trim().is_empty() || value.chars().count() > max {
+                problems.push(format!("{field}: must be 1 to {max} characters"));
+            }
+        };
+        text("displayName", &self.display_name, 200);
+        text("category", &self.category, 50);
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            problems.push("currency: must be an ISO 4217 code such as EUR".into());
+        }
+        if self.price_cents > MAX_PRICE_CENTS {
+            problems.push(format!("priceCents: must be at most {MAX_PRICE_CENTS}"));
+        }
+        if self.stock > MAX_STOCK {
+            problems.push(format!("stock: must be at most {MAX_STOCK}"));
+        }
+        if self.specifications.len() > MAX_SPECIFICATIONS {
+            problems.push(format!("specifications: at most {MAX_SPECIFICATIONS} entries"));
+        }
+        for (key, value) in &self.specifications {
+            if key.trim().is_empty() || key.chars().count() > 64 || value.chars().count() > 500 {
+                problems.push(format!("specifications.{}: names 1 to 64 characters, values up to 500", key.chars().take(64).collect::<String>()));
+            }
+        }
+        problems
+    }
+}
+
+const MAX_PRICE_CENTS: u64 = 100_000_000_000;
+const MAX_STOCK: u64 = 1_000_000_000;
+const MAX_SPECIFICATIONS: usize = 50;
+
+/// A product with the version its store holds; the version is the `ETag`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Versioned {
+    /// The product.
+    pub product: Product,
+    /// Incremented by every write; 1 for a new product.
+    pub version: u64,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Products of this page.
+    pub products: Vec<Product>,
+    /// Name of the last product when more may follow: the next page starts after it.
+    pub last: Option<String>,
+}
+
+/// A write's condition, from `If-Match` / `If-None-Match`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// Unconditional.
+    None,
+    /// Only if the stored version is this one (`If-Match`).
+    Version(u64),
+    /// Only if there is no such product (`If-None-Match: *`).
+    Absent,
+}
+
+/// What a successful `put` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// Whether the product is new.
+    pub created: bool,
+    /// Its version now.
+    pub version: u64,
+}
+
 /// What a store can fail with. Callers map these to answers in one place (`problem`).
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum StoreError {
     /// This store cannot write (the embedded catalog).
     ReadOnly,
-    /// The backing service failed; the cause goes to the log, not to the caller.
+    /// The write's precondition does not hold.
+    Conflict,
+    /// The backing service is throttling, slow or unreachable: worth retrying. The cause is for
+    /// the log, never for the caller.
     Unavailable(String),
+    /// Anything else (missing table, permissions): not worth retrying.
+    Failed(String),
 }
 
 /// Where products are kept. Implementations are shared by concurrent invocations.
 pub trait ProductStore: Send + Sync + 'static {
-    /// Every product, in name order.
-    fn list(&self) -> impl Future<Output = Result<Vec<Product>, StoreError>> + Send;
+    /// Up to `limit` products after the one named `after`, in the store's order.
+    fn list(&self, limit: usize, after: Option<&str>) -> impl Future<Output = Result<Page, StoreError>> + Send;
     /// One product by name.
-    fn get(
-        &self,
-        name: &ProductName,
-    ) -> impl Future<Output = Result<Option<Product>, StoreError>> + Send;
-    /// Creates or replaces a product; `Ok(true)` if it was created.
-    fn put(&self, product: Product) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Removes a product; `Ok(false)` if there was none.
-    fn delete(&self, name: &ProductName) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn get(&self, name: &ProductName) -> impl Future<Output = Result<Option<Versioned>, StoreError>> + Send;
+    /// Creates or replaces a product if `precondition` holds.
+    fn put(&self, product: Product, precondition: Precondition) -> impl Future<Output = Result<Written, StoreError>> + Send;
+    /// Removes a product if `precondition` holds; `Ok(false)` if there was none.
+    fn delete(&self, name: &ProductName, precondition: Precondition) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// The catalog in `data/products.json`, compiled in and parsed on first use.
+/// The catalog in `data/products.json`, compiled in and parsed on first use. Read-only; every
+/// product is at version 1.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct EmbeddedCatalog;
 
 static CATALOG: LazyLock<Vec<Product>> = LazyLock::new(|| {
-    let mut products: Vec<Product> = serde_json::from_str(include_str!("../data/products.json"))
-        .expect("data/products.json is a valid catalog");
+    let mut products: Vec<Product> =
+        serde_json::from_str(include_str!("../data/products.json")).expect("data/products.json is a valid catalog");
     products.sort_by(|a, b| a.name.cmp(&b.name));
     products
 });
 
+impl EmbeddedCatalog {
+    /// Every product of the catalog, e.g. to seed a table.
+    pub fn products() -> &'static [Product] {
+        &CATALOG
+    }
+}
+
 impl ProductStore for EmbeddedCatalog {
-    async fn list(&self) -> Result<Vec<Product>, StoreError> {
-        Ok(CATALOG.clone())
+    async fn list(&self, limit: usize, after: Option<&str>) -> Result<Page, StoreError> {
+        let start = after.map_or(0, |after| CATALOG.partition_point(|p| p.name.as_str() <= after));
+        let products: Vec<Product> = CATALOG[start..].iter().take(limit).cloned().collect();
+        let more = start + products.len() < CATALOG.len();
+        let last = more.then(|| products.last().map(|p| p.name.clone())).flatten();
+        Ok(Page { products, last })
     }
 
-    async fn get(&self, name: &ProductName) -> Result<Option<Product>, StoreError> {
+    async fn get(&self, name: &ProductName) -> Result<Option<Versioned>, StoreError> {
         let found = CATALOG.binary_search_by(|p| p.name.as_str().cmp(name.as_str()));
-        Ok(found.ok().map(|i| CATALOG[i].clone()))
+        Ok(found.ok().map(|i| Versioned { product: CATALOG[i].clone(), version: 1 }))
     }
 
-    async fn put(&self, _product: Product) -> Result<bool, StoreError> {
+    async fn put(&self, _product: Product, _precondition: Precondition) -> Result<Written, StoreError> {
         Err(StoreError::ReadOnly)
     }
 
-    async fn delete(&self, _name: &ProductName) -> Result<bool, StoreError> {
+    async fn delete(&self, _name: &ProductName, _precondition: Precondition) -> Result<bool, StoreError> {
         Err(StoreError::ReadOnly)
     }
 }
@@ -212,25 +301,43 @@ mod tests {
     async fn embedded_catalog_reads_and_refuses_writes() {
         let store = EmbeddedCatalog;
         let name = ProductName::parse("nvme-ssd-1tb").unwrap();
-        assert_eq!(
-            store.get(&name).await.unwrap().unwrap().name,
-            "nvme-ssd-1tb"
-        );
-        assert!(
-            store
-                .get(&ProductName::parse("nope").unwrap())
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert!(matches!(
-            store.delete(&name).await,
-            Err(StoreError::ReadOnly)
-        ));
-        let product = store.get(&name).await.unwrap().unwrap();
-        assert!(matches!(
-            store.put(product).await,
-            Err(StoreError::ReadOnly)
-        ));
+        let found = store.get(&name).await.unwrap().unwrap();
+        assert_eq!((found.product.name.as_str(), found.version), ("nvme-ssd-1tb", 1));
+        assert!(store.get(&ProductName::parse("nope").unwrap()).await.unwrap().is_none());
+        assert_eq!(store.delete(&name, Precondition::None).await, Err(StoreError::ReadOnly));
+        assert_eq!(store.put(found.product, Precondition::Absent).await, Err(StoreError::ReadOnly));
+    }
+
+    #[tokio::test]
+    async fn embedded_catalog_pages_in_name_order() {
+        let store = EmbeddedCatalog;
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.list(5, after.as_deref()).await.unwrap();
+            assert!(page.products.len() <= 5);
+            seen.extend(page.products.iter().map(|p| p.name.clone()));
+            match page.last {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+        let all: Vec<String> = CATALOG.iter().map(|p| p.name.clone()).collect();
+        assert_eq!(seen, all);
+        assert_eq!(store.list(100, None).await.unwrap().last, None);
+        assert!(store.list(5, Some("zzz")).await.unwrap().products.is_empty());
+    }
+
+    #[test]
+    fn validation_lists_every_problem() {
+        let mut product = CATALOG[0].clone();
+        assert!(product.problems().is_empty());
+        product.display_name = " ".into();
+        product.currency = "eur".into();
+        product.stock = u64::MAX;
+        product.specifications.insert(String::new(), "x".into());
+        let problems = product.problems();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems[0].starts_with("displayName:"));
     }
 }

@@ -93,8 +93,8 @@ async fn a_body_naming_another_product_is_invalid() {
         (400, "urn:jwt-scopes-api:problem:invalid-product".into())
     );
     assert_eq!(
-        common::body_json(&response).unwrap()["detail"],
-        "The body's name must equal the name in the path."
+        common::body_json(&response).unwrap()["errors"],
+        json!(["name: must equal the name in the path"])
     );
 }
 

@@ -1,16 +1,24 @@
 //! `product-api` Lambda: the product inventory behind API Gateway.
 //!
-//! Runs several invocations at once on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), one
-//! at a time elsewhere.
+//! Serves the embedded catalog, or the DynamoDB table named by `PRODUCTS_TABLE`. Runs several
+//! invocations at once on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), one at a time
+//! elsewhere.
 
-use jwt_scopes_api::{EmbeddedCatalog, ProductApi};
+use jwt_scopes_api::dynamo::DynamoStore;
+use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let api = ProductApi::new(EmbeddedCatalog);
+    match std::env::var("PRODUCTS_TABLE").ok().filter(|t| !t.trim().is_empty()) {
+        Some(table) => run(ProductApi::new(DynamoStore::from_env(table).await)).await,
+        None => run(ProductApi::new(EmbeddedCatalog)).await,
+    }
+}
+
+async fn run<S: ProductStore>(api: ProductApi<S>) -> Result<(), Error> {
     lambda_http::run_concurrent(service_fn(move |request| {
         let api = api.clone();
         async move { Ok::<_, Infallible>(api.handle(request).await) }
