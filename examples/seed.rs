@@ -11,7 +11,9 @@ use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let table = std::env::args().nth(1).ok_or("usage: cargo run --example seed -- TABLE_NAME")?;
+    let table = std::env::args()
+        .nth(1)
+        .ok_or("usage: cargo run --example seed -- TABLE_NAME")?;
     let store = DynamoStore::from_env(table.clone()).await;
     let (mut created, mut kept) = (0, 0);
     for product in EmbeddedCatalog::products() {

@@ -7,10 +7,10 @@
 use crate::identity::{Identity, IdentityExt};
 use crate::problem::ApiError;
 use crate::products::{Precondition, Product, ProductName, ProductStore, StoreError};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::routes::{Operation, Route, RouteTable};
 use crate::scopes::Requirement;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -97,24 +97,52 @@ impl<S: ProductStore> ProductApi<S> {
             match (route.operation, name?) {
                 (Operation::ListProducts, _) => {
                     let (limit, after) = page_request(request)?;
-                    let page = self.store.list(limit, after.as_deref()).await.map_err(store_error)?;
+                    let page = self
+                        .store
+                        .list(limit, after.as_deref())
+                        .await
+                        .map_err(store_error)?;
                     let next = page.last.map(|last| URL_SAFE_NO_PAD.encode(last));
-                    Ok(json(StatusCode::OK, &ProductList { products: page.products, next }))
+                    Ok(json(
+                        StatusCode::OK,
+                        &ProductList {
+                            products: page.products,
+                            next,
+                        },
+                    ))
                 }
-                (Operation::GetProduct, Some(name)) => match self.store.get(&name).await.map_err(store_error)? {
-                    Some(found) => Ok(with_etag(json(StatusCode::OK, &found.product), found.version)),
-                    None => Err(ApiError::ProductNotFound),
-                },
+                (Operation::GetProduct, Some(name)) => {
+                    match self.store.get(&name).await.map_err(store_error)? {
+                        Some(found) => Ok(with_etag(
+                            json(StatusCode::OK, &found.product),
+                            found.version,
+                        )),
+                        None => Err(ApiError::ProductNotFound),
+                    }
+                }
                 (Operation::PutProduct, Some(name)) => {
                     let product = product_from_body(request, &name)?;
                     let precondition = precondition(request)?;
-                    let written = self.store.put(product.clone(), precondition).await.map_err(store_error)?;
-                    let status = if written.created { StatusCode::CREATED } else { StatusCode::OK };
+                    let written = self
+                        .store
+                        .put(product.clone(), precondition)
+                        .await
+                        .map_err(store_error)?;
+                    let status = if written.created {
+                        StatusCode::CREATED
+                    } else {
+                        StatusCode::OK
+                    };
                     Ok(with_etag(json(status, &product), written.version))
                 }
                 (Operation::DeleteProduct, Some(name)) => {
                     let precondition = precondition(request)?;
-                    match self.store.delete(&name, precondition).await.map_err(store_error)? {
+                    match self
+                        .store
+                        .delete(&name, precondition)
+                        .await
+                        .map_err(store_error)?
+                    {
                         true => Ok(empty(StatusCode::NO_CONTENT)),
                         false => Err(ApiError::ProductNotFound),
                     }
@@ -182,13 +210,17 @@ fn product_from_body(request: &Request, name: &ProductName) -> Result<Product, A
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
-    let product: Product =
-        serde_json::from_slice(body).map_err(|e| ApiError::InvalidProduct(vec![json_problem(&e)]))?;
+    let product: Product = serde_json::from_slice(body)
+        .map_err(|e| ApiError::InvalidProduct(vec![json_problem(&e)]))?;
     let mut problems = product.problems();
     if product.name != name.as_str() {
         problems.insert(0, "name: must equal the name in the path".into());
     }
-    if problems.is_empty() { Ok(product) } else { Err(ApiError::InvalidProduct(problems)) }
+    if problems.is_empty() {
+        Ok(product)
+    } else {
+        Err(ApiError::InvalidProduct(problems))
+    }
 }
 
 /// serde's message without its line/column suffix, which says nothing to an API client.
@@ -207,7 +239,9 @@ fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> 
             .parse()
             .ok()
             .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or(ApiError::BadRequest("limit must be a whole number from 1 to 100."))?,
+            .ok_or(ApiError::BadRequest(
+                "limit must be a whole number from 1 to 100.",
+            ))?,
     };
     let after = match query.and_then(|q| q.first("next")) {
         None => None,
@@ -217,7 +251,9 @@ fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> 
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
                 .filter(|name| ProductName::parse(name).is_ok())
-                .ok_or(ApiError::BadRequest("next must be a cursor from a previous page."))?,
+                .ok_or(ApiError::BadRequest(
+                    "next must be a cursor from a previous page.",
+                ))?,
         ),
     };
     Ok((limit, after))
@@ -225,7 +261,13 @@ fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> 
 
 /// `If-None-Match: *` (create only) or `If-Match: "N"` (replace version N only).
 fn precondition(request: &Request) -> Result<Precondition, ApiError> {
-    let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(value) = header(header::IF_NONE_MATCH) {
         return if value == "*" {
             Ok(Precondition::Absent)

@@ -5,7 +5,9 @@
 //! an update. The endpoint, region and credentials come from the SDK's standard configuration
 //! (`AWS_ENDPOINT_URL` points it at a local server).
 
-use crate::products::{Page, Precondition, Product, ProductName, ProductStore, StoreError, Versioned, Written};
+use crate::products::{
+    Page, Precondition, Product, ProductName, ProductStore, StoreError, Versioned, Written,
+};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -66,24 +68,35 @@ fn version_of(item: &Item) -> u64 {
 fn product_of(mut item: Item) -> Result<Versioned, StoreError> {
     let version = version_of(&item);
     item.remove("version");
-    let product = serde_dynamo::from_item(item).map_err(|e| StoreError::Failed(format!("unreadable item: {e}")))?;
+    let product = serde_dynamo::from_item(item)
+        .map_err(|e| StoreError::Failed(format!("unreadable item: {e}")))?;
     Ok(Versioned { product, version })
 }
 
 /// Throttling, timeouts and connection failures are worth a retry (503); the rest is not (500).
-fn store_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(error: SdkError<E, R>) -> StoreError {
+fn store_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    error: SdkError<E, R>,
+) -> StoreError {
     let code = error.code().unwrap_or_default().to_owned();
     match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => StoreError::Unavailable(format!("{error:?}")),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            StoreError::Unavailable(format!("{error:?}"))
+        }
         _ if code == "ConditionalCheckFailedException" => StoreError::Conflict,
         _ if matches!(
             code.as_str(),
-            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" | "InternalServerError"
+            "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "InternalServerError"
         ) =>
         {
             StoreError::Unavailable(code)
         }
-        _ => StoreError::Failed(format!("{code}: {}", error.message().unwrap_or("no message"))),
+        _ => StoreError::Failed(format!(
+            "{code}: {}",
+            error.message().unwrap_or("no message")
+        )),
     }
 }
 
@@ -104,10 +117,12 @@ impl ProductStore for DynamoStore {
             .into_iter()
             .map(|item| product_of(item).map(|v| v.product))
             .collect::<Result<Vec<Product>, _>>()?;
-        let last = output.last_evaluated_key.and_then(|key| match key.get("name") {
-            Some(AttributeValue::S(name)) => Some(name.clone()),
-            _ => None,
-        });
+        let last = output
+            .last_evaluated_key
+            .and_then(|key| match key.get("name") {
+                Some(AttributeValue::S(name)) => Some(name.clone()),
+                _ => None,
+            });
         Ok(Page { products, last })
     }
 
@@ -124,9 +139,13 @@ impl ProductStore for DynamoStore {
         output.item.map(product_of).transpose()
     }
 
-    async fn put(&self, product: Product, precondition: Precondition) -> Result<Written, StoreError> {
-        let mut item: Item =
-            serde_dynamo::to_item(&product).map_err(|e| StoreError::Failed(format!("unwritable product: {e}")))?;
+    async fn put(
+        &self,
+        product: Product,
+        precondition: Precondition,
+    ) -> Result<Written, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(&product)
+            .map_err(|e| StoreError::Failed(format!("unwritable product: {e}")))?;
         item.remove("name");
         let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
         let mut values = HashMap::from([
@@ -164,15 +183,28 @@ impl ProductStore for DynamoStore {
             .await
             .map_err(store_error)?;
         let old = output.attributes.unwrap_or_default();
-        Ok(Written { created: old.is_empty(), version: version_of(&old) + 1 })
+        Ok(Written {
+            created: old.is_empty(),
+            version: version_of(&old) + 1,
+        })
     }
 
-    async fn delete(&self, name: &ProductName, precondition: Precondition) -> Result<bool, StoreError> {
+    async fn delete(
+        &self,
+        name: &ProductName,
+        precondition: Precondition,
+    ) -> Result<bool, StoreError> {
         let (condition, names, values) = match precondition {
             Precondition::Version(version) => (
                 Some("#version = :expected".to_owned()),
-                Some(HashMap::from([("#version".to_owned(), "version".to_owned())])),
-                Some(HashMap::from([(":expected".to_owned(), AttributeValue::N(version.to_string()))])),
+                Some(HashMap::from([(
+                    "#version".to_owned(),
+                    "version".to_owned(),
+                )])),
+                Some(HashMap::from([(
+                    ":expected".to_owned(),
+                    AttributeValue::N(version.to_string()),
+                )])),
             ),
             Precondition::Absent => return Err(StoreError::Conflict),
             Precondition::None => (None, None, None),

@@ -106,7 +106,9 @@ impl ApiError {
                 StatusCode::PRECONDITION_FAILED,
                 "urn:jwt-scopes-api:problem:precondition-failed",
                 "Precondition failed",
-                Some("The product changed since you read it (or already exists); read it again and retry."),
+                Some(
+                    "The product changed since you read it (or already exists); read it again and retry.",
+                ),
             ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -110,11 +110,16 @@ impl Product {
             problems.push(format!("stock: must be at most {MAX_STOCK}"));
         }
         if self.specifications.len() > MAX_SPECIFICATIONS {
-            problems.push(format!("specifications: at most {MAX_SPECIFICATIONS} entries"));
+            problems.push(format!(
+                "specifications: at most {MAX_SPECIFICATIONS} entries"
+            ));
         }
         for (key, value) in &self.specifications {
             if key.trim().is_empty() || key.chars().count() > 64 || value.chars().count() > 500 {
-                problems.push(format!("specifications.{}: names 1 to 64 characters, values up to 500", key.chars().take(64).collect::<String>()));
+                problems.push(format!(
+                    "specifications.{}: names 1 to 64 characters, values up to 500",
+                    key.chars().take(64).collect::<String>()
+                ));
             }
         }
         problems
@@ -180,13 +185,28 @@ pub enum StoreError {
 /// Where products are kept. Implementations are shared by concurrent invocations.
 pub trait ProductStore: Send + Sync + 'static {
     /// Up to `limit` products after the one named `after`, in the store's order.
-    fn list(&self, limit: usize, after: Option<&str>) -> impl Future<Output = Result<Page, StoreError>> + Send;
+    fn list(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
     /// One product by name.
-    fn get(&self, name: &ProductName) -> impl Future<Output = Result<Option<Versioned>, StoreError>> + Send;
+    fn get(
+        &self,
+        name: &ProductName,
+    ) -> impl Future<Output = Result<Option<Versioned>, StoreError>> + Send;
     /// Creates or replaces a product if `precondition` holds.
-    fn put(&self, product: Product, precondition: Precondition) -> impl Future<Output = Result<Written, StoreError>> + Send;
+    fn put(
+        &self,
+        product: Product,
+        precondition: Precondition,
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
     /// Removes a product if `precondition` holds; `Ok(false)` if there was none.
-    fn delete(&self, name: &ProductName, precondition: Precondition) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn delete(
+        &self,
+        name: &ProductName,
+        precondition: Precondition,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The catalog in `data/products.json`, compiled in and parsed on first use. Read-only; every
@@ -195,8 +215,8 @@ pub trait ProductStore: Send + Sync + 'static {
 pub struct EmbeddedCatalog;
 
 static CATALOG: LazyLock<Vec<Product>> = LazyLock::new(|| {
-    let mut products: Vec<Product> =
-        serde_json::from_str(include_str!("../data/products.json")).expect("data/products.json is a valid catalog");
+    let mut products: Vec<Product> = serde_json::from_str(include_str!("../data/products.json"))
+        .expect("data/products.json is a valid catalog");
     products.sort_by(|a, b| a.name.cmp(&b.name));
     products
 });
@@ -210,23 +230,38 @@ impl EmbeddedCatalog {
 
 impl ProductStore for EmbeddedCatalog {
     async fn list(&self, limit: usize, after: Option<&str>) -> Result<Page, StoreError> {
-        let start = after.map_or(0, |after| CATALOG.partition_point(|p| p.name.as_str() <= after));
+        let start = after.map_or(0, |after| {
+            CATALOG.partition_point(|p| p.name.as_str() <= after)
+        });
         let products: Vec<Product> = CATALOG[start..].iter().take(limit).cloned().collect();
         let more = start + products.len() < CATALOG.len();
-        let last = more.then(|| products.last().map(|p| p.name.clone())).flatten();
+        let last = more
+            .then(|| products.last().map(|p| p.name.clone()))
+            .flatten();
         Ok(Page { products, last })
     }
 
     async fn get(&self, name: &ProductName) -> Result<Option<Versioned>, StoreError> {
         let found = CATALOG.binary_search_by(|p| p.name.as_str().cmp(name.as_str()));
-        Ok(found.ok().map(|i| Versioned { product: CATALOG[i].clone(), version: 1 }))
+        Ok(found.ok().map(|i| Versioned {
+            product: CATALOG[i].clone(),
+            version: 1,
+        }))
     }
 
-    async fn put(&self, _product: Product, _precondition: Precondition) -> Result<Written, StoreError> {
+    async fn put(
+        &self,
+        _product: Product,
+        _precondition: Precondition,
+    ) -> Result<Written, StoreError> {
         Err(StoreError::ReadOnly)
     }
 
-    async fn delete(&self, _name: &ProductName, _precondition: Precondition) -> Result<bool, StoreError> {
+    async fn delete(
+        &self,
+        _name: &ProductName,
+        _precondition: Precondition,
+    ) -> Result<bool, StoreError> {
         Err(StoreError::ReadOnly)
     }
 }
@@ -302,10 +337,25 @@ mod tests {
         let store = EmbeddedCatalog;
         let name = ProductName::parse("nvme-ssd-1tb").unwrap();
         let found = store.get(&name).await.unwrap().unwrap();
-        assert_eq!((found.product.name.as_str(), found.version), ("nvme-ssd-1tb", 1));
-        assert!(store.get(&ProductName::parse("nope").unwrap()).await.unwrap().is_none());
-        assert_eq!(store.delete(&name, Precondition::None).await, Err(StoreError::ReadOnly));
-        assert_eq!(store.put(found.product, Precondition::Absent).await, Err(StoreError::ReadOnly));
+        assert_eq!(
+            (found.product.name.as_str(), found.version),
+            ("nvme-ssd-1tb", 1)
+        );
+        assert!(
+            store
+                .get(&ProductName::parse("nope").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            store.delete(&name, Precondition::None).await,
+            Err(StoreError::ReadOnly)
+        );
+        assert_eq!(
+            store.put(found.product, Precondition::Absent).await,
+            Err(StoreError::ReadOnly)
+        );
     }
 
     #[tokio::test]
@@ -325,7 +375,14 @@ mod tests {
         let all: Vec<String> = CATALOG.iter().map(|p| p.name.clone()).collect();
         assert_eq!(seen, all);
         assert_eq!(store.list(100, None).await.unwrap().last, None);
-        assert!(store.list(5, Some("zzz")).await.unwrap().products.is_empty());
+        assert!(
+            store
+                .list(5, Some("zzz"))
+                .await
+                .unwrap()
+                .products
+                .is_empty()
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use jwt_scopes_api::dynamo::DynamoStore;
 use jwt_scopes_api::products::{Precondition, ProductName, StoreError};
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
@@ -31,9 +33,16 @@ impl Drop for ChildGuard {
 
 async fn server() -> Option<Server> {
     if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
-        return Some(Server { endpoint, _child: None });
+        return Some(Server {
+            endpoint,
+            _child: None,
+        });
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -42,13 +51,19 @@ async fn server() -> Option<Server> {
         .ok()?;
     let guard = ChildGuard(child);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
         if Instant::now() > deadline {
             return None;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Some(Server { endpoint: format!("http://127.0.0.1:{port}"), _child: Some(guard) })
+    Some(Server {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: Some(guard),
+    })
 }
 
 fn client(endpoint: &str) -> Client {
@@ -69,15 +84,29 @@ async fn fresh_store() -> Option<(Server, DynamoStore)> {
         return None;
     };
     let client = client(&server.endpoint);
-    let table = format!("products-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    let table = format!(
+        "products-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
     client
         .create_table()
         .table_name(&table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("name").attribute_type(ScalarAttributeType::S).build().unwrap(),
+            AttributeDefinition::builder()
+                .attribute_name("name")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("name").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("name")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .expect("create table");
@@ -87,7 +116,10 @@ async fn fresh_store() -> Option<(Server, DynamoStore)> {
 async fn seeded_store() -> Option<(Server, DynamoStore)> {
     let (server, store) = fresh_store().await?;
     for product in EmbeddedCatalog::products() {
-        let written = store.put(product.clone(), Precondition::Absent).await.unwrap();
+        let written = store
+            .put(product.clone(), Precondition::Absent)
+            .await
+            .unwrap();
         assert!(written.created && written.version == 1);
     }
     Some((server, store))
@@ -99,24 +131,48 @@ fn name(text: &str) -> ProductName {
 
 #[tokio::test]
 async fn create_replace_and_conditional_conflicts() {
-    let Some((_server, store)) = fresh_store().await else { return };
+    let Some((_server, store)) = fresh_store().await else {
+        return;
+    };
     let mut product = EmbeddedCatalog::products()[0].clone();
     let key = name(&product.name);
     assert!(store.get(&key).await.unwrap().is_none());
 
-    let created = store.put(product.clone(), Precondition::None).await.unwrap();
+    let created = store
+        .put(product.clone(), Precondition::None)
+        .await
+        .unwrap();
     assert_eq!((created.created, created.version), (true, 1));
     product.stock += 1;
-    let replaced = store.put(product.clone(), Precondition::None).await.unwrap();
+    let replaced = store
+        .put(product.clone(), Precondition::None)
+        .await
+        .unwrap();
     assert_eq!((replaced.created, replaced.version), (false, 2));
     let stored = store.get(&key).await.unwrap().unwrap();
     assert_eq!((stored.product, stored.version), (product.clone(), 2));
 
-    assert_eq!(store.put(product.clone(), Precondition::Version(1)).await, Err(StoreError::Conflict));
-    assert_eq!(store.put(product.clone(), Precondition::Absent).await, Err(StoreError::Conflict));
-    assert_eq!(store.put(product.clone(), Precondition::Version(2)).await.unwrap().version, 3);
+    assert_eq!(
+        store.put(product.clone(), Precondition::Version(1)).await,
+        Err(StoreError::Conflict)
+    );
+    assert_eq!(
+        store.put(product.clone(), Precondition::Absent).await,
+        Err(StoreError::Conflict)
+    );
+    assert_eq!(
+        store
+            .put(product.clone(), Precondition::Version(2))
+            .await
+            .unwrap()
+            .version,
+        3
+    );
 
-    assert_eq!(store.delete(&key, Precondition::Version(2)).await, Err(StoreError::Conflict));
+    assert_eq!(
+        store.delete(&key, Precondition::Version(2)).await,
+        Err(StoreError::Conflict)
+    );
     assert!(store.delete(&key, Precondition::Version(3)).await.unwrap());
     assert!(!store.delete(&key, Precondition::None).await.unwrap());
     assert!(store.get(&key).await.unwrap().is_none());
@@ -124,7 +180,9 @@ async fn create_replace_and_conditional_conflicts() {
 
 #[tokio::test]
 async fn pages_through_every_product() {
-    let Some((_server, store)) = seeded_store().await else { return };
+    let Some((_server, store)) = seeded_store().await else {
+        return;
+    };
     let mut seen = BTreeSet::new();
     let mut after: Option<String> = None;
     for _ in 0..10 {
@@ -136,7 +194,10 @@ async fn pages_through_every_product() {
             None => break,
         }
     }
-    let all: BTreeSet<String> = EmbeddedCatalog::products().iter().map(|p| p.name.clone()).collect();
+    let all: BTreeSet<String> = EmbeddedCatalog::products()
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
     assert_eq!(seen, all);
 }
 
@@ -145,16 +206,29 @@ async fn call(api: &ProductApi<DynamoStore>, event: &Value) -> (u16, Value, Opti
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let response = api.handle(request).await;
     let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
-    let etag = response.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
     (response.status().as_u16(), body, etag)
 }
 
 fn sample(name: &str) -> Value {
-    let path = format!("{}/events/product-api/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/events/product-api/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn with(mut event: Value, method: &str, path: &str, query: &str, headers: Value, body: Option<&Value>) -> Value {
+fn with(
+    mut event: Value,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: Value,
+    body: Option<&Value>,
+) -> Value {
     event["rawPath"] = json!(path);
     event["rawQueryString"] = json!(query);
     event["requestContext"]["http"]["method"] = json!(method);
@@ -168,54 +242,151 @@ fn with(mut event: Value, method: &str, path: &str, query: &str, headers: Value,
 
 #[tokio::test]
 async fn every_route_works_end_to_end_through_the_handler() {
-    let Some((_server, store)) = seeded_store().await else { return };
+    let Some((_server, store)) = seeded_store().await else {
+        return;
+    };
     let api = ProductApi::new(store);
     let writer = sample("v2-jwt-put-product-read-only-catalog");
     let mut product = EmbeddedCatalog::products()[3].clone();
     let path = format!("/product/{}", product.name);
     let json_type = json!({"content-type": "application/json"});
 
-    let (status, body, etag) = call(&api, &with(writer.clone(), "GET", &path, "", json!({}), None)).await;
-    assert_eq!((status, body["name"].as_str(), etag.as_deref()), (200, Some(product.name.as_str()), Some("\"1\"")));
+    let (status, body, etag) = call(
+        &api,
+        &with(writer.clone(), "GET", &path, "", json!({}), None),
+    )
+    .await;
+    assert_eq!(
+        (status, body["name"].as_str(), etag.as_deref()),
+        (200, Some(product.name.as_str()), Some("\"1\""))
+    );
 
     product.stock = 7;
     let body_json = serde_json::to_value(&product).unwrap();
-    let (status, body, etag) = call(&api, &with(writer.clone(), "PUT", &path, "", json!({"content-type": "application/json", "if-match": "\"1\""}), Some(&body_json))).await;
-    assert_eq!((status, body["stock"].as_u64(), etag.as_deref()), (200, Some(7), Some("\"2\"")));
+    let (status, body, etag) = call(
+        &api,
+        &with(
+            writer.clone(),
+            "PUT",
+            &path,
+            "",
+            json!({"content-type": "application/json", "if-match": "\"1\""}),
+            Some(&body_json),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["stock"].as_u64(), etag.as_deref()),
+        (200, Some(7), Some("\"2\""))
+    );
 
-    let stale = call(&api, &with(writer.clone(), "PUT", &path, "", json!({"content-type": "application/json", "if-match": "\"1\""}), Some(&body_json))).await;
+    let stale = call(
+        &api,
+        &with(
+            writer.clone(),
+            "PUT",
+            &path,
+            "",
+            json!({"content-type": "application/json", "if-match": "\"1\""}),
+            Some(&body_json),
+        ),
+    )
+    .await;
     assert_eq!(stale.0, 412);
-    assert_eq!(stale.1["type"], "urn:jwt-scopes-api:problem:precondition-failed");
+    assert_eq!(
+        stale.1["type"],
+        "urn:jwt-scopes-api:problem:precondition-failed"
+    );
 
     let mut new_product = product.clone();
     new_product.name = "usb-c-cable-1m".into();
     let new_path = "/product/usb-c-cable-1m";
     let new_body = serde_json::to_value(&new_product).unwrap();
-    let (status, _, etag) = call(&api, &with(writer.clone(), "PUT", new_path, "", json!({"content-type": "application/json", "if-none-match": "*"}), Some(&new_body))).await;
+    let (status, _, etag) = call(
+        &api,
+        &with(
+            writer.clone(),
+            "PUT",
+            new_path,
+            "",
+            json!({"content-type": "application/json", "if-none-match": "*"}),
+            Some(&new_body),
+        ),
+    )
+    .await;
     assert_eq!((status, etag.as_deref()), (201, Some("\"1\"")));
-    let again = call(&api, &with(writer.clone(), "PUT", new_path, "", json!({"content-type": "application/json", "if-none-match": "*"}), Some(&new_body))).await;
+    let again = call(
+        &api,
+        &with(
+            writer.clone(),
+            "PUT",
+            new_path,
+            "",
+            json!({"content-type": "application/json", "if-none-match": "*"}),
+            Some(&new_body),
+        ),
+    )
+    .await;
     assert_eq!(again.0, 412);
 
     let mut invalid = new_body.clone();
     invalid["currency"] = json!("euro");
     invalid["displayName"] = json!("");
-    let (status, body, _) = call(&api, &with(writer.clone(), "PUT", new_path, "", json_type.clone(), Some(&invalid))).await;
+    let (status, body, _) = call(
+        &api,
+        &with(
+            writer.clone(),
+            "PUT",
+            new_path,
+            "",
+            json_type.clone(),
+            Some(&invalid),
+        ),
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body}");
-    let (status, body, _) = call(&api, &with(writer.clone(), "PUT", new_path, "", json_type.clone(), Some(&json!({"name": 5})))).await;
+    let (status, body, _) = call(
+        &api,
+        &with(
+            writer.clone(),
+            "PUT",
+            new_path,
+            "",
+            json_type.clone(),
+            Some(&json!({"name": 5})),
+        ),
+    )
+    .await;
     assert_eq!((status, body["status"].as_u64()), (400, Some(400)));
 
-    let (status, _, _) = call(&api, &with(writer.clone(), "DELETE", new_path, "", json!({}), None)).await;
+    let (status, _, _) = call(
+        &api,
+        &with(writer.clone(), "DELETE", new_path, "", json!({}), None),
+    )
+    .await;
     assert_eq!(status, 204);
-    let (status, _, _) = call(&api, &with(writer.clone(), "DELETE", new_path, "", json!({}), None)).await;
+    let (status, _, _) = call(
+        &api,
+        &with(writer.clone(), "DELETE", new_path, "", json!({}), None),
+    )
+    .await;
     assert_eq!(status, 404);
-    let (status, _, _) = call(&api, &with(writer.clone(), "GET", new_path, "", json!({}), None)).await;
+    let (status, _, _) = call(
+        &api,
+        &with(writer.clone(), "GET", new_path, "", json!({}), None),
+    )
+    .await;
     assert_eq!(status, 404);
 
     let mut names = BTreeSet::new();
     let mut query = "limit=5".to_owned();
     loop {
-        let (status, body, _) = call(&api, &with(writer.clone(), "GET", "/products", &query, json!({}), None)).await;
+        let (status, body, _) = call(
+            &api,
+            &with(writer.clone(), "GET", "/products", &query, json!({}), None),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
         let page = body["products"].as_array().unwrap();
         assert!(page.len() <= 5);
@@ -227,28 +398,67 @@ async fn every_route_works_end_to_end_through_the_handler() {
     }
     assert_eq!(names.len(), EmbeddedCatalog::products().len());
     for bad in ["limit=0", "limit=101", "limit=x", "next=%21%21"] {
-        let (status, _, _) = call(&api, &with(writer.clone(), "GET", "/products", bad, json!({}), None)).await;
+        let (status, _, _) = call(
+            &api,
+            &with(writer.clone(), "GET", "/products", bad, json!({}), None),
+        )
+        .await;
         assert_eq!(status, 400, "{bad}");
     }
 }
 
 #[tokio::test]
 async fn a_server_that_is_down_gives_503_quickly() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let api = ProductApi::new(DynamoStore::new(client(&format!("http://127.0.0.1:{port}")), "products".into()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let api = ProductApi::new(DynamoStore::new(
+        client(&format!("http://127.0.0.1:{port}")),
+        "products".into(),
+    ));
     let started = Instant::now();
-    let (status, body, _) = call(&api, &with(sample("v2-jwt-get-product"), "GET", "/product/nvme-ssd-1tb", "", json!({}), None)).await;
+    let (status, body, _) = call(
+        &api,
+        &with(
+            sample("v2-jwt-get-product"),
+            "GET",
+            "/product/nvme-ssd-1tb",
+            "",
+            json!({}),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(status, 503);
     assert_eq!(body["type"], "urn:jwt-scopes-api:problem:store-unavailable");
-    assert!(!body.to_string().contains("127.0.0.1"), "no internal detail: {body}");
+    assert!(
+        !body.to_string().contains("127.0.0.1"),
+        "no internal detail: {body}"
+    );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
 #[tokio::test]
 async fn a_missing_table_is_a_500_without_detail() {
     let Some(server) = server().await else { return };
-    let api = ProductApi::new(DynamoStore::new(client(&server.endpoint), "no-such-table".into()));
-    let (status, body, _) = call(&api, &with(sample("v2-jwt-get-product"), "GET", "/product/nvme-ssd-1tb", "", json!({}), None)).await;
+    let api = ProductApi::new(DynamoStore::new(
+        client(&server.endpoint),
+        "no-such-table".into(),
+    ));
+    let (status, body, _) = call(
+        &api,
+        &with(
+            sample("v2-jwt-get-product"),
+            "GET",
+            "/product/nvme-ssd-1tb",
+            "",
+            json!({}),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(status, 500);
     assert!(!body.to_string().contains("no-such-table"), "{body}");
 }
