@@ -1,0 +1,340 @@
+//! The development issuer: an RSA key pair made at start-up, its JWKS and OpenID Connect
+//! discovery document, and tokens minted on request. **Development only**: anyone who can reach
+//! the gateway can mint any scope, which is why the gateway refuses to run it on anything but a
+//! loopback address. The key lives in memory and dies with the process.
+
+use crate::routes::ROUTES;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::{self, KeyPair as _, RsaEncoding};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::fmt;
+
+/// The audience of development tokens, as `template.yaml` configures the deployed API.
+pub const DEV_AUDIENCE: &str = "products-api";
+/// The `client_id` claim of development tokens.
+pub const DEV_CLIENT_ID: &str = "local-gateway";
+/// Subject of a minted token unless one is asked for.
+pub const DEFAULT_SUBJECT: &str = "dev-user";
+/// Scope of a minted token unless one is asked for.
+pub const DEFAULT_SCOPE: &str = "read:products";
+/// Lifetime of a minted token unless one is asked for, in seconds.
+pub const DEFAULT_TTL_SECS: i64 = 3600;
+/// Longest lifetime a token may be minted with (a negative one mints an expired token).
+pub const MAX_TTL_SECS: i64 = 30 * 24 * 3600;
+/// Where the JWKS is served.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// Where the discovery document is served.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// Where tokens are minted.
+pub const TOKEN_PATH: &str = "/_dev/token";
+
+/// The signing key of a development issuer.
+pub struct DevIssuer {
+    issuer: String,
+    kid: String,
+    key: KeyPair,
+    jwk: Value,
+}
+
+/// Why a key could not be made or a token not signed or minted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DevIssuerError(pub String);
+
+impl fmt::Display for DevIssuerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DevIssuerError {}
+
+/// What a caller may ask of `POST /_dev/token` (JSON body) or `GET /_dev/token?...` (query).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MintRequest {
+    /// Space separated scopes for the `scope` claim; default `read:products`; empty for none.
+    pub scope: Option<String>,
+    /// Lifetime in seconds; default 3600; negative mints an already expired token.
+    pub ttl: Option<i64>,
+    /// Subject; default `dev-user`.
+    pub sub: Option<String>,
+    /// Signing algorithm: RS256 (default), RS384, RS512, PS256, PS384 or PS512.
+    pub alg: Option<String>,
+    /// Extra claims, added last (overriding the defaults); a null removes a default claim.
+    pub claims: Map<String, Value>,
+}
+
+impl MintRequest {
+    /// Reads the query string form: `scope=...&ttl=...&sub=...&alg=...`.
+    pub fn from_query(query: &str) -> Result<MintRequest, DevIssuerError> {
+        let mut request = MintRequest::default();
+        let Some(parameters) = super::event::query_parameters(query) else {
+            return Ok(request);
+        };
+        for (name, value) in parameters {
+            let value = value.as_str().unwrap_or_default().to_owned();
+            match name.as_str() {
+                "scope" => request.scope = Some(value),
+                "sub" => request.sub = Some(value),
+                "alg" => request.alg = Some(value),
+                "ttl" => {
+                    request.ttl = Some(value.trim().parse().map_err(|_| {
+                        DevIssuerError(format!("ttl {value:?} is not a whole number of seconds"))
+                    })?)
+                }
+                other => {
+                    return Err(DevIssuerError(format!(
+                        "unknown parameter {other:?}: use scope, ttl, sub or alg"
+                    )));
+                }
+            }
+        }
+        Ok(request)
+    }
+}
+
+/// A minted token, in the shape of an OAuth 2.0 token response.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Minted {
+    /// The signed JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until `exp`.
+    pub expires_in: i64,
+    /// The `scope` claim.
+    pub scope: String,
+}
+
+fn rsa_encoding(alg: Algorithm) -> Option<&'static dyn RsaEncoding> {
+    Some(match alg {
+        Algorithm::RS256 => &signature::RSA_PKCS1_SHA256,
+        Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
+        Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
+        Algorithm::PS256 => &signature::RSA_PSS_SHA256,
+        Algorithm::PS384 => &signature::RSA_PSS_SHA384,
+        Algorithm::PS512 => &signature::RSA_PSS_SHA512,
+        _ => return None,
+    })
+}
+
+fn random_hex(bytes: usize) -> Result<String, DevIssuerError> {
+    let mut buffer = vec![0u8; bytes];
+    aws_lc_rs::rand::fill(&mut buffer).map_err(|_| DevIssuerError("no randomness".into()))?;
+    Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl DevIssuer {
+    /// A fresh 2048-bit RSA key for `issuer` (e.g. `http://127.0.0.1:3000`), with a random `kid`.
+    pub fn generate(issuer: impl Into<String>) -> Result<DevIssuer, DevIssuerError> {
+        let kid = format!("dev-{}", random_hex(8)?);
+        DevIssuer::generate_with_kid(issuer, &kid)
+    }
+
+    /// A fresh key with a chosen `kid` (tests use it to forge a token under a known `kid`).
+    pub fn generate_with_kid(
+        issuer: impl Into<String>,
+        kid: &str,
+    ) -> Result<DevIssuer, DevIssuerError> {
+        let key = KeyPair::generate(KeySize::Rsa2048)
+            .map_err(|_| DevIssuerError("RSA key generation failed".into()))?;
+        let public = key.public_key();
+        let jwk = json!({
+            "kty": "RSA",
+            "use": "sig",
+            "kid": kid,
+            "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+            "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+        });
+        Ok(DevIssuer {
+            issuer: issuer.into(),
+            kid: kid.to_owned(),
+            key,
+            jwk,
+        })
+    }
+
+    /// The `iss` of its tokens.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The `kid` of its key.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The URL of its JWKS.
+    pub fn jwks_uri(&self) -> String {
+        format!("{}{JWKS_PATH}", self.issuer.trim_end_matches('/'))
+    }
+
+    /// `{"keys": [the public key]}`; no `alg`, so the key verifies RS* and PS* alike.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": [self.jwk] })
+    }
+
+    /// The OpenID Connect discovery document, as API Gateway fetches it from the issuer URL.
+    pub fn discovery(&self) -> Value {
+        let base = self.issuer.trim_end_matches('/');
+        let mut scopes: Vec<&str> = ROUTES
+            .iter()
+            .flat_map(|r| r.requirement.scopes().iter().copied())
+            .collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        json!({
+            "issuer": self.issuer,
+            "jwks_uri": self.jwks_uri(),
+            "token_endpoint": format!("{base}{TOKEN_PATH}"),
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
+            "scopes_supported": scopes,
+        })
+    }
+
+    /// Signs `claims` (any JSON object) with `alg`, `kid` in the header.
+    pub fn sign(&self, alg: Algorithm, claims: &Value) -> Result<String, DevIssuerError> {
+        let encoding = rsa_encoding(alg)
+            .ok_or_else(|| DevIssuerError(format!("{alg:?} is not an RSA algorithm")))?;
+        let header = json!({"alg": alg, "typ": "JWT", "kid": self.kid});
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0u8; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                encoding,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| DevIssuerError("signing failed".into()))?;
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
+    }
+
+    /// The claims a mint request stands for, at `now` (seconds since the epoch).
+    pub fn claims(&self, request: &MintRequest, now: u64) -> Result<Value, DevIssuerError> {
+        let ttl = request.ttl.unwrap_or(DEFAULT_TTL_SECS);
+        if !(-MAX_TTL_SECS..=MAX_TTL_SECS).contains(&ttl) || ttl == 0 {
+            return Err(DevIssuerError(format!(
+                "ttl must be a non-zero number of seconds between -{MAX_TTL_SECS} and {MAX_TTL_SECS}"
+            )));
+        }
+        let now = now as i64;
+        let scope = request.scope.as_deref().unwrap_or(DEFAULT_SCOPE);
+        let scope = scope.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut claims = json!({
+            "iss": self.issuer,
+            "sub": request.sub.as_deref().unwrap_or(DEFAULT_SUBJECT),
+            "aud": DEV_AUDIENCE,
+            "client_id": DEV_CLIENT_ID,
+            "iat": now.min(now + ttl),
+            "exp": now + ttl,
+            "jti": random_hex(12)?,
+        });
+        let object = claims.as_object_mut().expect("a JSON object");
+        if !scope.is_empty() {
+            object.insert("scope".into(), scope.into());
+        }
+        for (name, value) in &request.claims {
+            if value.is_null() {
+                object.remove(name);
+            } else {
+                object.insert(name.clone(), value.clone());
+            }
+        }
+        Ok(claims)
+    }
+
+    /// Mints a token for a mint request at `now`.
+    pub fn mint(&self, request: &MintRequest, now: u64) -> Result<Minted, DevIssuerError> {
+        let alg = match request.alg.as_deref().map(str::trim) {
+            None | Some("") => Algorithm::RS256,
+            Some(name) => name
+                .parse::<Algorithm>()
+                .ok()
+                .filter(|alg| rsa_encoding(*alg).is_some())
+                .ok_or_else(|| {
+                    DevIssuerError(format!(
+                        "alg {name:?} is not one of RS256, RS384, RS512, PS256, PS384, PS512"
+                    ))
+                })?,
+        };
+        let claims = self.claims(request, now)?;
+        let expires_in = claims["exp"].as_i64().unwrap_or_default() - now as i64;
+        let scope = claims["scope"].as_str().unwrap_or_default().to_owned();
+        Ok(Minted {
+            access_token: self.sign(alg, &claims)?,
+            token_type: "Bearer".into(),
+            expires_in,
+            scope,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyset::KeySet;
+
+    #[test]
+    fn its_jwks_verifies_its_tokens_with_every_rsa_algorithm() {
+        let issuer = DevIssuer::generate("http://127.0.0.1:3000").unwrap();
+        let keys = KeySet::from_jwks(issuer.jwks().to_string().as_bytes()).unwrap();
+        for alg in [
+            Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
+        ] {
+            let token = issuer.sign(alg, &json!({"sub": "x"})).unwrap();
+            let key = keys.candidates(Some(issuer.kid()), alg).next().unwrap();
+            let validation = crate::verify::signature_only(alg);
+            let data = jsonwebtoken::decode::<Value>(&token, key, &validation).unwrap();
+            assert_eq!(data.claims["sub"], "x", "{alg:?}");
+        }
+        assert!(issuer.sign(Algorithm::HS256, &json!({})).is_err());
+    }
+
+    #[test]
+    fn mint_requests() {
+        let issuer = DevIssuer::generate("http://127.0.0.1:3000").unwrap();
+        let request =
+            MintRequest::from_query("scope=read:products+write:products&ttl=60&sub=al").unwrap();
+        let claims = issuer.claims(&request, 1000).unwrap();
+        assert_eq!(claims["scope"], "read:products write:products");
+        assert_eq!(
+            (claims["exp"].as_i64(), claims["sub"].as_str()),
+            (Some(1060), Some("al"))
+        );
+        assert!(MintRequest::from_query("ttl=x").is_err());
+        assert!(MintRequest::from_query("other=1").is_err());
+        let expired = MintRequest {
+            ttl: Some(-120),
+            ..MintRequest::default()
+        };
+        let claims = issuer.claims(&expired, 1000).unwrap();
+        assert_eq!(
+            (claims["iat"].as_i64(), claims["exp"].as_i64()),
+            (Some(880), Some(880))
+        );
+        let none = MintRequest {
+            scope: Some(String::new()),
+            ..MintRequest::default()
+        };
+        assert!(issuer.claims(&none, 1000).unwrap().get("scope").is_none());
+    }
+}

@@ -1,0 +1,438 @@
+//! Requests as API Gateway hands them to Lambda: the HTTP API payload 2.0 integration event, the
+//! payload 2.0 `REQUEST` authorizer event, and JWT claims stringified the way the built-in JWT
+//! authorizer does it.
+//!
+//! What HTTP APIs do to a request before the function sees it, and this module reproduces:
+//!
+//! - `rawPath`, `requestContext.http.path` and `pathParameters` are percent-decoded;
+//!   `rawQueryString` stays as sent, `queryStringParameters` are decoded, repeated names joined
+//!   with `,`;
+//! - header names are lower-cased, repeated headers joined with `,`; the `cookie` header is moved
+//!   to `cookies` (one entry per cookie); `x-forwarded-for` / `-port` / `-proto` and
+//!   `x-amzn-trace-id` are set by the gateway;
+//! - a text body is passed as is, anything else base64-encoded with `isBase64Encoded: true`;
+//! - JWT claims: every value a string (`"exp": "1718722804"`, `"true"`, arrays as `"[a b]"`,
+//!   objects as JSON text), null claims left out.
+
+use crate::routes::Route;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hyper::HeaderMap;
+use percent_encoding::percent_decode_str;
+use serde_json::{Map, Value, json};
+use std::net::IpAddr;
+
+/// The API a request arrived on: the identifiers API Gateway writes into every event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiContext {
+    /// AWS account id, `requestContext.accountId`.
+    pub account_id: String,
+    /// API id, `requestContext.apiId`, and the API part of route ARNs.
+    pub api_id: String,
+    /// Region, in route ARNs.
+    pub region: String,
+    /// Stage name; HTTP APIs serve `$default` at the root.
+    pub stage: String,
+}
+
+impl Default for ApiContext {
+    fn default() -> Self {
+        ApiContext {
+            account_id: "123456789012".into(),
+            api_id: "localgw001".into(),
+            region: "us-east-1".into(),
+            stage: "$default".into(),
+        }
+    }
+}
+
+/// One request as the gateway received it, before any transformation.
+#[derive(Clone, Debug)]
+pub struct IncomingRequest {
+    /// Method, as sent (HTTP API route keys are upper case).
+    pub method: String,
+    /// The path as sent, still percent-encoded.
+    pub raw_path: String,
+    /// The query string as sent, without `?`.
+    pub raw_query: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The whole body (bounded by the server).
+    pub body: Vec<u8>,
+    /// The client's address.
+    pub source_ip: IpAddr,
+    /// The port the gateway listens on, for `x-forwarded-port`.
+    pub server_port: u16,
+    /// API Gateway's request id, also sent back as `apigw-requestid`.
+    pub request_id: String,
+    /// When the request arrived, milliseconds since the epoch.
+    pub time_epoch_ms: u64,
+}
+
+impl IncomingRequest {
+    /// The path HTTP APIs route on and pass as `rawPath`: percent-decoded once.
+    pub fn decoded_path(&self) -> String {
+        percent_decode_str(&self.raw_path)
+            .decode_utf8_lossy()
+            .into_owned()
+    }
+
+    /// One header's values joined with `,`, as API Gateway passes repeated headers.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let values: Vec<String> = self
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        (!values.is_empty()).then(|| values.join(","))
+    }
+
+    /// Each cookie of the `Cookie` header(s), trimmed: the payload 2.0 `cookies` array.
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(hyper::header::COOKIE)
+            .iter()
+            .flat_map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .split(';')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// The host the client addressed, without port: `requestContext.domainName`.
+    pub fn domain_name(&self) -> String {
+        let host = self.header("host").unwrap_or_default();
+        let host = host.split(',').next().unwrap_or_default().trim();
+        let name = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+        };
+        if name.is_empty() {
+            "localhost".into()
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+/// The path parameters of `route` in a decoded path: each `{param}` segment of the template
+/// paired with the path's segment at the same place.
+pub fn path_parameters(route: &Route, decoded_path: &str) -> Map<String, Value> {
+    route
+        .path
+        .split('/')
+        .zip(decoded_path.split('/'))
+        .filter_map(|(template, segment)| {
+            let name = template.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), Value::String(segment.to_owned())))
+        })
+        .collect()
+}
+
+/// `queryStringParameters`: names and values percent-decoded (`+` as space), repeated names
+/// joined with `,`; `None` for an empty query, which API Gateway leaves out.
+pub fn query_parameters(raw_query: &str) -> Option<Map<String, Value>> {
+    let decode = |s: &str| {
+        percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut parameters = Map::new();
+    for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (decode(name), decode(value));
+        match parameters.get_mut(&name) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            _ => {
+                parameters.insert(name, Value::String(value));
+            }
+        }
+    }
+    (!parameters.is_empty()).then_some(parameters)
+}
+
+/// The headers object: lower-case names, repeated headers joined with `,`, no `cookie` (it goes
+/// to `cookies`), and the headers the gateway itself sets.
+pub fn event_headers(request: &IncomingRequest) -> Map<String, Value> {
+    let mut headers = Map::new();
+    for name in request.headers.keys() {
+        if name == hyper::header::COOKIE {
+            continue;
+        }
+        if let Some(value) = request.header(name.as_str()) {
+            headers.insert(name.as_str().to_ascii_lowercase(), Value::String(value));
+        }
+    }
+    let forwarded_for = match request.header("x-forwarded-for") {
+        Some(chain) => format!("{chain}, {}", request.source_ip),
+        None => request.source_ip.to_string(),
+    };
+    headers.insert("x-forwarded-for".into(), forwarded_for.into());
+    headers.insert(
+        "x-forwarded-port".into(),
+        request.server_port.to_string().into(),
+    );
+    headers.insert("x-forwarded-proto".into(), "http".into());
+    if !headers.contains_key("x-amzn-trace-id") {
+        let seconds = request.time_epoch_ms / 1000;
+        let id: String = request
+            .request_id
+            .bytes()
+            .chain(std::iter::repeat(0))
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        headers.insert(
+            "x-amzn-trace-id".into(),
+            format!("Root=1-{seconds:08x}-{id}").into(),
+        );
+    }
+    headers
+}
+
+/// Whether a body of this content type reaches Lambda as text; anything else is base64.
+fn is_text(content_type: Option<&str>) -> bool {
+    let Some(content_type) = content_type else {
+        return true;
+    };
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    mime.starts_with("text/")
+        || mime.ends_with("/json")
+        || mime.ends_with("+json")
+        || mime.ends_with("/xml")
+        || mime.ends_with("+xml")
+        || mime.ends_with("/javascript")
+        || mime == "application/x-www-form-urlencoded"
+}
+
+/// `body` and `isBase64Encoded` for a request body; no `body` key when it is empty.
+fn body_fields(request: &IncomingRequest, event: &mut Map<String, Value>) {
+    let mut encoded = false;
+    if !request.body.is_empty() {
+        let content_type = request.header("content-type");
+        match std::str::from_utf8(&request.body) {
+            Ok(text) if is_text(content_type.as_deref()) => {
+                event.insert("body".into(), text.into());
+            }
+            _ => {
+                event.insert("body".into(), STANDARD.encode(&request.body).into());
+                encoded = true;
+            }
+        }
+    }
+    event.insert("isBase64Encoded".into(), encoded.into());
+}
+
+/// `requestContext` without `authorizer`.
+fn request_context(request: &IncomingRequest, api: &ApiContext, route_key: &str) -> Value {
+    let domain_name = request.domain_name();
+    let domain_prefix = domain_name.split('.').next().unwrap_or_default().to_owned();
+    json!({
+        "accountId": api.account_id,
+        "apiId": api.api_id,
+        "domainName": domain_name,
+        "domainPrefix": domain_prefix,
+        "http": {
+            "method": request.method,
+            "path": request.decoded_path(),
+            "protocol": "HTTP/1.1",
+            "sourceIp": request.source_ip.to_string(),
+            "userAgent": request.header("user-agent").unwrap_or_default(),
+        },
+        "requestId": request.request_id,
+        "routeKey": route_key,
+        "stage": api.stage,
+        "time": format_time(request.time_epoch_ms),
+        "timeEpoch": request.time_epoch_ms,
+    })
+}
+
+/// The fields both payload 2.0 events share, in API Gateway's order.
+fn common_fields(request: &IncomingRequest, route: &Route, event: &mut Map<String, Value>) {
+    event.insert("routeKey".into(), route.route_key().into());
+    event.insert("rawPath".into(), request.decoded_path().into());
+    event.insert("rawQueryString".into(), request.raw_query.clone().into());
+    let cookies = request.cookies();
+    if !cookies.is_empty() {
+        event.insert("cookies".into(), cookies.into());
+    }
+    event.insert("headers".into(), event_headers(request).into());
+    if let Some(query) = query_parameters(&request.raw_query) {
+        event.insert("queryStringParameters".into(), query.into());
+    }
+}
+
+/// The payload 2.0 event API Gateway sends the integration for `request` on `route`, with
+/// `authorizer` (`{"jwt": ...}` or `{"lambda": ...}`) in the request context, if any.
+pub fn http_api_event(
+    request: &IncomingRequest,
+    api: &ApiContext,
+    route: &Route,
+    authorizer: Option<Value>,
+) -> Value {
+    let mut event = Map::new();
+    event.insert("version".into(), "2.0".into());
+    common_fields(request, route, &mut event);
+    let parameters = path_parameters(route, &request.decoded_path());
+    if !parameters.is_empty() {
+        event.insert("pathParameters".into(), parameters.into());
+    }
+    let mut context = request_context(request, api, &route.route_key());
+    if let (Some(authorizer), Value::Object(context)) = (authorizer, &mut context) {
+        context.insert("authorizer".into(), authorizer);
+    }
+    event.insert("requestContext".into(), context);
+    body_fields(request, &mut event);
+    Value::Object(event)
+}
+
+/// The route ARN an HTTP API passes its Lambda authorizer:
+/// `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}{path}`.
+pub fn route_arn(request: &IncomingRequest, api: &ApiContext) -> String {
+    format!(
+        "arn:aws:execute-api:{}:{}:{}/{}/{}{}",
+        api.region,
+        api.account_id,
+        api.api_id,
+        api.stage,
+        request.method,
+        request.decoded_path()
+    )
+}
+
+/// The payload 2.0 `REQUEST` event an HTTP API sends its Lambda authorizer.
+pub fn authorizer_event(
+    request: &IncomingRequest,
+    api: &ApiContext,
+    route: &Route,
+    identity_source: &[String],
+) -> Value {
+    let mut event = Map::new();
+    event.insert("version".into(), "2.0".into());
+    event.insert("type".into(), "REQUEST".into());
+    event.insert("routeArn".into(), route_arn(request, api).into());
+    event.insert("identitySource".into(), identity_source.into());
+    common_fields(request, route, &mut event);
+    event.insert(
+        "requestContext".into(),
+        request_context(request, api, &route.route_key()),
+    );
+    let parameters = path_parameters(route, &request.decoded_path());
+    if !parameters.is_empty() {
+        event.insert("pathParameters".into(), parameters.into());
+    }
+    event.insert("stageVariables".into(), Value::Object(Map::new()));
+    Value::Object(event)
+}
+
+/// Every claim of a verified token as the HTTP API JWT authorizer passes it: all strings, nulls
+/// left out.
+pub fn stringify_claims(claims: &Map<String, Value>) -> Map<String, Value> {
+    claims
+        .iter()
+        .filter_map(|(name, value)| Some((name.clone(), Value::String(stringify_claim(value)?))))
+        .collect()
+}
+
+/// One claim as API Gateway renders it: strings as they are, numbers in their JSON text
+/// (`1718722804`), booleans `true`/`false`, arrays as `[a b]` (brackets, space separated,
+/// elements rendered the same way), objects as JSON text; `None` for null.
+pub fn stringify_claim(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| stringify_claim(item).unwrap_or_else(|| "<nil>".into()))
+                .collect();
+            Some(format!("[{}]", items.join(" ")))
+        }
+        Value::Object(_) => Some(value.to_string()),
+    }
+}
+
+/// `requestContext.time`: `18/Jun/2024:14:05:12 +0000`.
+pub fn format_time(epoch_ms: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let seconds = epoch_ms / 1000;
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{day:02}/{}/{year}:{:02}:{:02}:{:02} +0000",
+        MONTHS[(month - 1) as usize],
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_stringified_like_api_gateway() {
+        let claims = json!({
+            "exp": 1718722804, "ratio": 1.5, "admin": true, "off": false,
+            "groups": ["admin", "poweruser"], "nested": {"roles": ["a"]}, "gone": null,
+            "sub": "u", "mixed": [1, true, "x"]
+        });
+        let out = stringify_claims(claims.as_object().unwrap());
+        assert_eq!(
+            Value::Object(out),
+            json!({
+                "exp": "1718722804", "ratio": "1.5", "admin": "true", "off": "false",
+                "groups": "[admin poweruser]", "nested": "{\"roles\":[\"a\"]}",
+                "sub": "u", "mixed": "[1 true x]"
+            })
+        );
+    }
+
+    #[test]
+    fn time_is_formatted_like_the_request_context() {
+        assert_eq!(format_time(1_718_719_512_345), "18/Jun/2024:14:05:12 +0000");
+        assert_eq!(format_time(0), "01/Jan/1970:00:00:00 +0000");
+        assert_eq!(format_time(951_782_400_000), "29/Feb/2000:00:00:00 +0000");
+    }
+
+    #[test]
+    fn query_parameters_are_decoded_and_joined() {
+        let q = query_parameters("a=1&a=2&b=x%20y&c=p+q&flag").unwrap();
+        assert_eq!(
+            Value::Object(q),
+            json!({"a": "1,2", "b": "x y", "c": "p q", "flag": ""})
+        );
+        assert_eq!(query_parameters(""), None);
+    }
+}

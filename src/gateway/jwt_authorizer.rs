@@ -1,0 +1,277 @@
+//! The HTTP API built-in JWT authorizer, as AWS documents it:
+//!
+//! - the token comes from the `Authorization` header, bare or after `Bearer `;
+//! - its `kid` must be in the issuer's JWKS (found by OpenID Connect discovery from the issuer
+//!   URL, or a configured JWKS URL), its signature RSA (RS256/384/512, PS256/384/512);
+//! - `iss` equals the one issuer; `aud` in the audiences, or, only when there is no `aud`,
+//!   `client_id`; `exp` in the future, `nbf` and `iat` in the past;
+//! - the route's authorization scopes: at least one in the token's `scope` or `scp`;
+//! - an invalid token answers 401 `{"message":"Unauthorized"}` with
+//!   `www-authenticate: Bearer scope="" error="invalid_token" error_description="..."`, missing
+//!   scopes 403 `{"message":"Forbidden"}`.
+//!
+//! Verification is this crate's own ([`crate::verify`], [`crate::jwks`]); only the rules above
+//! are added here.
+
+use crate::jwks::{JwksCache, KeyFetcher, KeySource};
+use crate::verify::{self, Rules, TokenError};
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// The algorithms an HTTP API JWT authorizer verifies.
+pub const HTTP_API_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// The built-in authorizer for one issuer.
+pub struct JwtAuthorizer {
+    rules: Rules,
+    keys: JwksCache,
+    validations: Vec<(Algorithm, Validation)>,
+    max_token_bytes: usize,
+}
+
+/// A token the authorizer accepted for a route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JwtGrant {
+    /// Every claim of the token, as signed (stringify them for the event).
+    pub claims: Map<String, Value>,
+    /// The token's scopes, from `scope` or `scp`.
+    pub scopes: Vec<String>,
+}
+
+/// The authorizer's decision.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JwtOutcome {
+    /// Valid token with one of the route's scopes (or a route without scopes).
+    Authorized(JwtGrant),
+    /// No token (`None`), or an invalid one with the reason API Gateway gives.
+    Unauthorized(Option<String>),
+    /// A valid token without any of the route's scopes.
+    Forbidden {
+        /// The token's subject, for the log.
+        subject: Option<String>,
+        /// The route's authorization scopes.
+        required: Vec<String>,
+    },
+}
+
+impl JwtOutcome {
+    /// The `www-authenticate` challenge API Gateway sends with this outcome, if any.
+    pub fn challenge(&self) -> Option<String> {
+        match self {
+            JwtOutcome::Authorized(_) => None,
+            JwtOutcome::Unauthorized(None) => Some("Bearer".into()),
+            JwtOutcome::Unauthorized(Some(description)) => Some(format!(
+                "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{description}\""
+            )),
+            JwtOutcome::Forbidden { required, .. } => Some(format!(
+                "Bearer scope=\"{}\" error=\"insufficient_scope\" error_description=\"the token does not have any of the route's authorization scopes\"",
+                required.join(" ")
+            )),
+        }
+    }
+}
+
+/// The token in an `Authorization` header value: bare, or after `Bearer ` (any case).
+pub fn token_from_header(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let token = match value.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => value[7..].trim(),
+        _ => value,
+    };
+    (!token.is_empty() && !token.eq_ignore_ascii_case("bearer")).then_some(token)
+}
+
+/// The token's scopes as API Gateway reads them: `scope` (space separated) or `scp` (space
+/// separated or an array of strings), in that order, without duplicates. Other claims
+/// (`permissions`, `scopes`) grant nothing at the gateway.
+pub fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for name in ["scope", "scp"] {
+        let found: Vec<&str> = match claims.get(name) {
+            Some(Value::String(text)) => text.split_whitespace().collect(),
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for scope in found {
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+    }
+    scopes
+}
+
+/// What API Gateway says about a refused token, in `error_description`.
+fn description(error: &TokenError, alg: Option<Algorithm>) -> String {
+    match error {
+        TokenError::Missing => "no token".into(),
+        TokenError::Malformed => "the token is malformed".into(),
+        TokenError::AlgorithmNotAllowed => match alg {
+            Some(alg) => format!("signing method {alg:?} is invalid"),
+            None => "the signing method is invalid".into(),
+        },
+        TokenError::UnknownIssuer | TokenError::WrongIssuer => {
+            "the token does not have a valid issuer".into()
+        }
+        TokenError::UnknownKey => "the token does not have a valid kid".into(),
+        TokenError::KeysUnavailable => "the issuer's JWKS could not be fetched".into(),
+        TokenError::BadSignature => "the token signature is invalid".into(),
+        TokenError::ClaimType => "a claim of the token has the wrong type".into(),
+        TokenError::MissingExpiry => "the token does not have an exp claim".into(),
+        TokenError::Expired => "the token has expired".into(),
+        TokenError::NotYetValid => "the token is not valid yet".into(),
+        TokenError::WrongAudience => "the token does not have a valid audience".into(),
+        TokenError::WrongTokenType => "the token has the wrong type".into(),
+        TokenError::BadScopeClaim(_) => "the token has a malformed scope claim".into(),
+    }
+}
+
+impl JwtAuthorizer {
+    /// An authorizer for `issuer` and `audiences`, keys from `source`, claim times checked with
+    /// `leeway` seconds of tolerance. No I/O until the first token.
+    pub fn new(
+        issuer: String,
+        audiences: Vec<String>,
+        leeway: u64,
+        source: KeySource,
+        fetcher: Arc<KeyFetcher>,
+        max_token_bytes: usize,
+    ) -> JwtAuthorizer {
+        JwtAuthorizer {
+            keys: JwksCache::new(issuer.clone(), source, fetcher),
+            rules: Rules {
+                issuer,
+                audiences,
+                leeway,
+                token_use: None,
+                typ: None,
+            },
+            validations: HTTP_API_ALGORITHMS
+                .iter()
+                .map(|alg| (*alg, verify::signature_only(*alg)))
+                .collect(),
+            max_token_bytes,
+        }
+    }
+
+    /// The issuer it trusts.
+    pub fn issuer(&self) -> &str {
+        &self.rules.issuer
+    }
+
+    /// The audiences it accepts.
+    pub fn audiences(&self) -> &[String] {
+        &self.rules.audiences
+    }
+
+    /// Decides on the `Authorization` header of a request to a route with `required` scopes
+    /// (empty: any valid token), at `now` (seconds since the epoch).
+    pub async fn authorize(
+        &self,
+        authorization: Option<&str>,
+        required: &[&str],
+        now: u64,
+    ) -> JwtOutcome {
+        let Some(token) = authorization.and_then(token_from_header) else {
+            return JwtOutcome::Unauthorized(None);
+        };
+        let claims = match self.verify(token, now).await {
+            Ok(claims) => claims,
+            Err(description) => return JwtOutcome::Unauthorized(Some(description)),
+        };
+        let scopes = token_scopes(&claims);
+        if !required.is_empty() && !required.iter().any(|r| scopes.iter().any(|s| s == r)) {
+            return JwtOutcome::Forbidden {
+                subject: claims.get("sub").and_then(Value::as_str).map(str::to_owned),
+                required: required.iter().map(|s| (*s).to_owned()).collect(),
+            };
+        }
+        JwtOutcome::Authorized(JwtGrant { claims, scopes })
+    }
+
+    /// Signature and claims; the token's every claim on success, the error description if not.
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, String> {
+        let compact = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
+        if token.len() > self.max_token_bytes || !token.bytes().all(compact) {
+            return Err(description(&TokenError::Malformed, None));
+        }
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| description(&TokenError::Malformed, None))?;
+        let alg = Some(header.alg);
+        let validation = self
+            .validations
+            .iter()
+            .find(|(a, _)| *a == header.alg)
+            .map(|(_, v)| v)
+            .ok_or_else(|| description(&TokenError::AlgorithmNotAllowed, alg))?;
+        let kid = header.kid.as_deref();
+        let keys = self
+            .keys
+            .keys_for(kid, now)
+            .await
+            .map_err(|e| description(&e, alg))?;
+        match verify::verify(
+            token,
+            keys.candidates(kid, header.alg),
+            validation,
+            &self.rules,
+            now,
+        ) {
+            // A malformed scope claim is only found after the signature and every claim check
+            // passed; API Gateway does not mind it (the scopes check decides), so neither do we.
+            Ok(_) | Err(TokenError::BadScopeClaim(_)) => {}
+            Err(error) => return Err(description(&error, alg)),
+        }
+        let claims: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|_| description(&TokenError::Malformed, alg))?;
+        // API Gateway reads `client_id` only when the token has no `aud`.
+        let audiences: Vec<&str> = match claims.get("aud") {
+            Some(Value::String(aud)) => vec![aud],
+            Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if !audiences.is_empty()
+            && !audiences
+                .iter()
+                .any(|a| self.rules.audiences.iter().any(|ok| ok == a))
+        {
+            return Err(description(&TokenError::WrongAudience, alg));
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bearer_is_optional_and_case_insensitive() {
+        assert_eq!(token_from_header("Bearer abc"), Some("abc"));
+        assert_eq!(token_from_header("bearer abc"), Some("abc"));
+        assert_eq!(token_from_header("abc"), Some("abc"));
+        assert_eq!(token_from_header("Bearer "), None);
+        assert_eq!(token_from_header("Bearer"), None);
+        assert_eq!(token_from_header(""), None);
+        assert_eq!(token_from_header("Basic dXNlcg=="), Some("Basic dXNlcg=="));
+    }
+
+    #[test]
+    fn scopes_come_from_scope_then_scp_only() {
+        let claims = json!({"scope": "a b", "scp": ["b", "c"], "permissions": ["d"]});
+        assert_eq!(token_scopes(claims.as_object().unwrap()), ["a", "b", "c"]);
+        let claims = json!({"scp": "x y", "scopes": ["z"]});
+        assert_eq!(token_scopes(claims.as_object().unwrap()), ["x", "y"]);
+        let claims = json!({"scope": 5});
+        assert!(token_scopes(claims.as_object().unwrap()).is_empty());
+    }
+}

@@ -1,0 +1,31 @@
+//! A local API Gateway (HTTP API) for this project: `cargo run --bin local-gateway`.
+//!
+//! It serves the route table on `127.0.0.1`, does for each request what the deployed HTTP API
+//! does (route matching, the built-in JWT authorizer or the Lambda authorizer, the payload 2.0
+//! event with claims stringified the AWS way), then calls the same `product-api` handler code
+//! with that exact event and turns its response back into HTTP.
+//!
+//! - [`server`]: the [`Gateway`] and [`serve`];
+//! - [`jwt_authorizer`]: the HTTP API built-in JWT authorizer's rules;
+//! - [`lambda_authorizer`]: the Lambda authorizer path around [`crate::Authorizer`];
+//! - [`event`]: requests turned into payload 2.0 events, claim stringification;
+//! - [`dev_issuer`]: the development issuer (key pair, JWKS, discovery, token minting).
+//!
+//! See `docs/local-gateway.md`.
+
+pub mod dev_issuer;
+pub mod event;
+pub mod jwt_authorizer;
+pub mod lambda_authorizer;
+pub mod server;
+
+pub use dev_issuer::{DEV_AUDIENCE, DevIssuer, MintRequest, Minted};
+pub use server::{
+    AuthorizerMode, EventKind, EventObserver, Gateway, GatewayConfig, GatewayError, serve,
+};
+
+/// Largest request body, as API Gateway's 10 MB payload limit; larger ones get 413.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
+/// Port used unless `--port` or `LOCAL_GATEWAY_PORT` says otherwise.
+pub const DEFAULT_PORT: u16 = 3000;

@@ -1,0 +1,666 @@
+//! The HTTP side: one [`Gateway`] answering requests the way an HTTP API does, and [`serve`]
+//! running it on a listener.
+//!
+//! Per request: read the body (at most [`MAX_REQUEST_BYTES`]), match a route of the table (none:
+//! 404 `{"message":"Not Found"}`), run the route's authorizer, build the payload 2.0 event,
+//! parse it with `lambda_http` and call [`ProductApi::handle`], then send its response back.
+//! One log line per request: method, path, status, latency and the authorization decision.
+
+use super::dev_issuer::{
+    DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
+};
+use super::event::{self, ApiContext, IncomingRequest};
+use super::jwt_authorizer::{JwtAuthorizer, JwtOutcome};
+use super::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};
+use super::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
+use crate::jwks::KeyFetcher;
+use crate::routes::{Route, RouteTable};
+use crate::{AuthConfig, EmbeddedCatalog, ProductApi};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::FutureExt as _;
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Bytes};
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+
+/// Which authorizer guards the routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthorizerMode {
+    /// The HTTP API built-in JWT authorizer (default).
+    Jwt,
+    /// This project's Lambda authorizer, as an HTTP API `REQUEST` authorizer (payload 2.0).
+    Lambda,
+}
+
+impl FromStr for AuthorizerMode {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "jwt" => Ok(AuthorizerMode::Jwt),
+            "lambda" | "custom" => Ok(AuthorizerMode::Lambda),
+            other => Err(format!("unknown authorizer {other:?}: use jwt or lambda")),
+        }
+    }
+}
+
+impl fmt::Display for AuthorizerMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthorizerMode::Jwt => "jwt",
+            AuthorizerMode::Lambda => "lambda",
+        })
+    }
+}
+
+/// Which event an observer is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// The payload 2.0 `REQUEST` event sent to the Lambda authorizer.
+    AuthorizerRequest,
+    /// The payload 2.0 event sent to `product-api`.
+    Integration,
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EventKind::AuthorizerRequest => "authorizer request",
+            EventKind::Integration => "integration",
+        })
+    }
+}
+
+/// Sees every event the gateway sends, exactly as sent (tests capture them with it).
+pub type EventObserver = Arc<dyn Fn(EventKind, &Value) + Send + Sync>;
+
+/// How to run the gateway.
+#[derive(Clone)]
+pub struct GatewayConfig {
+    /// The authorizer on the routes.
+    pub authorizer: AuthorizerMode,
+    /// The `AUTH_*` variables (as the `authorizer` Lambda reads them). Without `AUTH_ISSUER`
+    /// and `AUTH_CONFIG`, the development issuer is used.
+    pub env: BTreeMap<String, String>,
+    /// Print every event to stderr.
+    pub print_events: bool,
+    /// Sees every event.
+    pub observer: Option<EventObserver>,
+    /// Account, API id, region and stage written into events.
+    pub api: ApiContext,
+}
+
+impl GatewayConfig {
+    /// A configuration with the development issuer and no observer.
+    pub fn new(authorizer: AuthorizerMode) -> GatewayConfig {
+        GatewayConfig {
+            authorizer,
+            env: BTreeMap::new(),
+            print_events: false,
+            observer: None,
+            api: ApiContext::default(),
+        }
+    }
+
+    /// A configuration reading the `AUTH_*` variables of the process environment.
+    pub fn from_env(authorizer: AuthorizerMode) -> GatewayConfig {
+        let mut config = GatewayConfig::new(authorizer);
+        config.env = std::env::vars()
+            .filter(|(name, value)| name.starts_with("AUTH_") && !value.trim().is_empty())
+            .collect();
+        config
+    }
+}
+
+/// Why the gateway cannot start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayError(pub String);
+
+impl fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+impl From<DevIssuerError> for GatewayError {
+    fn from(error: DevIssuerError) -> Self {
+        GatewayError(format!("development issuer: {error}"))
+    }
+}
+
+enum Guard {
+    Jwt(JwtAuthorizer),
+    Lambda(LambdaAuthorizer),
+}
+
+/// A local HTTP API in front of `product-api`.
+pub struct Gateway {
+    base_url: String,
+    port: u16,
+    mode: AuthorizerMode,
+    dev: Option<DevIssuer>,
+    issuer: String,
+    audiences: Vec<String>,
+    guard: Guard,
+    api: ProductApi<EmbeddedCatalog>,
+    context: ApiContext,
+    print_events: bool,
+    observer: Option<EventObserver>,
+}
+
+/// A response, and the decision to log with it.
+struct Answer {
+    response: Response<Full<Bytes>>,
+    decision: String,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A request id in API Gateway's form (`ZKx4pgP9FiAEMpw=`).
+fn request_id() -> String {
+    let mut bytes = [0u8; 11];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        bytes[..8].copy_from_slice(&now_ms().to_be_bytes());
+    }
+    STANDARD.encode(bytes)
+}
+
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("apigw-requestid", id);
+    }
+    response
+}
+
+/// API Gateway's own answers: `{"message":"..."}`.
+fn message(status: StatusCode, text: &str, request_id: &str) -> Response<Full<Bytes>> {
+    let body = json!({ "message": text }).to_string();
+    respond(status, "application/json", body, request_id)
+}
+
+fn json_response(value: &Value, request_id: &str) -> Response<Full<Bytes>> {
+    let mut response = respond(
+        StatusCode::OK,
+        "application/json",
+        value.to_string(),
+        request_id,
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+impl Gateway {
+    /// A gateway that will listen on `addr`. The development issuer (when no `AUTH_ISSUER` or
+    /// `AUTH_CONFIG` is set) is `http://{addr}` and refuses any address but a loopback one.
+    pub fn new(config: GatewayConfig, addr: SocketAddr) -> Result<Arc<Gateway>, GatewayError> {
+        let base_url = format!("http://{addr}");
+        let env = &config.env;
+        let dev_active = !env.contains_key("AUTH_ISSUER") && !env.contains_key("AUTH_CONFIG");
+        let dev = if dev_active {
+            if !addr.ip().is_loopback() {
+                return Err(GatewayError(format!(
+                    "the development issuer mints tokens for anyone who asks; it only runs on a loopback address, not {addr}"
+                )));
+            }
+            Some(DevIssuer::generate(base_url.clone())?)
+        } else {
+            None
+        };
+        let auth = AuthConfig::from_lookup(|name| {
+            if dev_active {
+                match name {
+                    "AUTH_ISSUER" => return Some(base_url.clone()),
+                    "AUTH_AUDIENCE" => return Some(DEV_AUDIENCE.to_owned()),
+                    "AUTH_JWKS_URI" | "AUTH_HMAC_SECRET" | "AUTH_CONFIG" => return None,
+                    _ => {}
+                }
+            }
+            env.get(name).cloned()
+        })
+        .map_err(|e| GatewayError(e.to_string()))?;
+        let first = auth
+            .issuers
+            .first()
+            .ok_or_else(|| GatewayError("no issuer configured".into()))?;
+        let issuer = first.rules.issuer.clone();
+        let audiences = first.rules.audiences.clone();
+        let guard = match config.authorizer {
+            AuthorizerMode::Jwt => Guard::Jwt(jwt_authorizer(auth)?),
+            AuthorizerMode::Lambda => Guard::Lambda(LambdaAuthorizer::new(auth)),
+        };
+        Ok(Arc::new(Gateway {
+            base_url,
+            port: addr.port(),
+            mode: config.authorizer,
+            dev,
+            issuer,
+            audiences,
+            guard,
+            api: ProductApi::new(EmbeddedCatalog),
+            context: config.api,
+            print_events: config.print_events,
+            observer: config.observer,
+        }))
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The authorizer on the routes.
+    pub fn mode(&self) -> AuthorizerMode {
+        self.mode
+    }
+
+    /// The development issuer, when no issuer is configured.
+    pub fn dev_issuer(&self) -> Option<&DevIssuer> {
+        self.dev.as_ref()
+    }
+
+    /// The (first) trusted issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Its audiences.
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+
+    fn observe(&self, kind: EventKind, event: &Value) {
+        if self.print_events {
+            let text = serde_json::to_string_pretty(event).unwrap_or_default();
+            eprintln!("--- {kind} event ---\n{text}");
+        }
+        if let Some(observer) = &self.observer {
+            observer(kind, event);
+        }
+    }
+
+    /// Answers one request from `peer`, and logs it.
+    pub async fn handle<B>(&self, request: Request<B>, peer: SocketAddr) -> Response<Full<Bytes>>
+    where
+        B: Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let started = Instant::now();
+        let request_id = request_id();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let Answer { response, decision } = self.answer(request, peer, &request_id).await;
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = response.status().as_u16(),
+            latency_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
+            auth = ?decision,
+            request_id = %request_id,
+            "gateway"
+        );
+        response
+    }
+
+    async fn answer<B>(&self, request: Request<B>, peer: SocketAddr, request_id: &str) -> Answer
+    where
+        B: Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let done = |response, decision: &str| Answer {
+            response,
+            decision: decision.to_owned(),
+        };
+        let (parts, body) = request.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
+            let response = message(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request Entity Too Large",
+                request_id,
+            );
+            return done(response, "body too large");
+        }
+        let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<LengthLimitError>() => {
+                let response = message(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request Entity Too Large",
+                    request_id,
+                );
+                return done(response, "body too large");
+            }
+            Err(_) => {
+                let response = message(StatusCode::BAD_REQUEST, "Bad Request", request_id);
+                return done(response, "unreadable body");
+            }
+        };
+        let incoming = IncomingRequest {
+            method: parts.method.as_str().to_owned(),
+            raw_path: parts.uri.path().to_owned(),
+            raw_query: parts.uri.query().unwrap_or_default().to_owned(),
+            headers: parts.headers,
+            body: body.to_vec(),
+            source_ip: peer.ip(),
+            server_port: self.port,
+            request_id: request_id.to_owned(),
+            time_epoch_ms: now_ms(),
+        };
+        if let Some(answer) = self.dev_endpoint(&incoming) {
+            return answer;
+        }
+        let decoded = incoming.decoded_path();
+        let route = match RouteTable::global().find(&incoming.method, &decoded) {
+            Ok(matched) if matched.route.method == incoming.method => matched.route,
+            _ => {
+                let response = message(StatusCode::NOT_FOUND, "Not Found", request_id);
+                return done(response, "no route");
+            }
+        };
+        if let Some(host) = incoming.header("host")
+            && hyper::http::uri::Authority::from_str(&host).is_err()
+        {
+            let response = message(StatusCode::BAD_REQUEST, "Bad Request", request_id);
+            return done(response, "invalid host header");
+        }
+        let now = incoming.time_epoch_ms / 1000;
+        let (authorizer, decision) = match self.authorize(&incoming, route, now).await {
+            Ok(granted) => granted,
+            Err(answer) => return answer,
+        };
+        let event = event::http_api_event(&incoming, &self.context, route, authorizer);
+        self.observe(EventKind::Integration, &event);
+        let response = self.invoke(&event, request_id).await;
+        done(response, &decision)
+    }
+
+    /// The route's authorizer: `Ok((requestContext.authorizer, decision))` to go on, or the
+    /// gateway's refusal.
+    async fn authorize(
+        &self,
+        incoming: &IncomingRequest,
+        route: &Route,
+        now: u64,
+    ) -> Result<(Option<Value>, String), Answer> {
+        let request_id = &incoming.request_id;
+        let required = route.requirement.scopes();
+        if route.requirement == crate::Requirement::Public {
+            return Ok((None, "public route".into()));
+        }
+        match &self.guard {
+            Guard::Jwt(jwt) => {
+                let authorization = incoming.header("authorization");
+                let outcome = jwt.authorize(authorization.as_deref(), required, now).await;
+                let challenge = outcome.challenge();
+                let (status, text, decision) = match outcome {
+                    JwtOutcome::Authorized(grant) => {
+                        let subject = grant
+                            .claims
+                            .get("sub")
+                            .and_then(Value::as_str)
+                            .unwrap_or("-")
+                            .to_owned();
+                        let scopes = if required.is_empty() {
+                            Value::Null
+                        } else {
+                            grant.scopes.clone().into()
+                        };
+                        let claims = event::stringify_claims(&grant.claims);
+                        let authorizer = json!({"jwt": {"claims": claims, "scopes": scopes}});
+                        let decision = format!(
+                            "jwt allow sub={subject} scopes=[{}]",
+                            grant.scopes.join(" ")
+                        );
+                        return Ok((Some(authorizer), decision));
+                    }
+                    JwtOutcome::Unauthorized(reason) => (
+                        StatusCode::UNAUTHORIZED,
+                        "Unauthorized",
+                        format!(
+                            "jwt unauthorized ({})",
+                            reason.as_deref().unwrap_or("no token")
+                        ),
+                    ),
+                    JwtOutcome::Forbidden { subject, required } => (
+                        StatusCode::FORBIDDEN,
+                        "Forbidden",
+                        format!(
+                            "jwt forbidden sub={} (needs any of [{}])",
+                            subject.as_deref().unwrap_or("-"),
+                            required.join(" ")
+                        ),
+                    ),
+                };
+                let mut response = message(status, text, request_id);
+                if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, value);
+                }
+                Err(Answer { response, decision })
+            }
+            Guard::Lambda(lambda) => {
+                let refuse = |status, text: &str, decision: String| Answer {
+                    response: message(status, text, request_id),
+                    decision,
+                };
+                let Some(identity_source) = lambda.identity_source(incoming) else {
+                    return Err(refuse(
+                        StatusCode::UNAUTHORIZED,
+                        "Unauthorized",
+                        "lambda not invoked: no identity source".into(),
+                    ));
+                };
+                let event =
+                    event::authorizer_event(incoming, &self.context, route, &identity_source);
+                self.observe(EventKind::AuthorizerRequest, &event);
+                let arn = event::route_arn(incoming, &self.context);
+                match lambda.authorize(&event, &arn, now).await {
+                    LambdaOutcome::Allowed { context } => {
+                        let subject = context
+                            .get("sub")
+                            .and_then(Value::as_str)
+                            .unwrap_or("-")
+                            .to_owned();
+                        let decision = format!("lambda allow sub={subject}");
+                        Ok((Some(json!({ "lambda": context })), decision))
+                    }
+                    LambdaOutcome::Denied => Err(refuse(
+                        StatusCode::FORBIDDEN,
+                        "Forbidden",
+                        "lambda deny".into(),
+                    )),
+                    LambdaOutcome::Unauthorized => Err(refuse(
+                        StatusCode::UNAUTHORIZED,
+                        "Unauthorized",
+                        "lambda unauthorized".into(),
+                    )),
+                    LambdaOutcome::Failed(error) => Err(refuse(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Internal Server Error",
+                        format!("lambda authorizer failed: {error}"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Parses the event as the Lambda runtime would and calls the handler; a failure is API
+    /// Gateway's 500.
+    async fn invoke(&self, event: &Value, request_id: &str) -> Response<Full<Bytes>> {
+        let failed = |what: &str| {
+            tracing::error!(request_id, "integration failed: {what}");
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                request_id,
+            )
+        };
+        let text = event.to_string();
+        let request = match std::panic::catch_unwind(|| lambda_http::request::from_str(&text)) {
+            Ok(Ok(request)) => request,
+            Ok(Err(error)) => return failed(&format!("event does not parse: {error}")),
+            Err(_) => return failed("lambda_http panicked on the event"),
+        };
+        let response = match AssertUnwindSafe(self.api.handle(request))
+            .catch_unwind()
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => return failed("the handler panicked"),
+        };
+        let (parts, body) = response.into_parts();
+        let mut out = Response::new(Full::new(Bytes::copy_from_slice(body.as_ref())));
+        *out.status_mut() = parts.status;
+        *out.headers_mut() = parts.headers;
+        if let Ok(id) = HeaderValue::from_str(request_id) {
+            out.headers_mut().insert("apigw-requestid", id);
+        }
+        out
+    }
+
+    /// The development issuer's endpoints, when it is active.
+    fn dev_endpoint(&self, incoming: &IncomingRequest) -> Option<Answer> {
+        let dev = self.dev.as_ref()?;
+        let request_id = &incoming.request_id;
+        let get = incoming.method == Method::GET.as_str();
+        let post = incoming.method == Method::POST.as_str();
+        let answer = |response, decision: &str| {
+            Some(Answer {
+                response,
+                decision: decision.to_owned(),
+            })
+        };
+        match incoming.raw_path.as_str() {
+            JWKS_PATH if get => answer(json_response(&dev.jwks(), request_id), "dev jwks"),
+            DISCOVERY_PATH if get => {
+                answer(json_response(&dev.discovery(), request_id), "dev discovery")
+            }
+            TOKEN_PATH if get || post => {
+                // JSON when it looks like JSON (`curl -d '{...}'` says form-urlencoded),
+                // otherwise the form or query string.
+                let body = String::from_utf8_lossy(&incoming.body);
+                let request = if post && body.trim_start().starts_with('{') {
+                    serde_json::from_str::<MintRequest>(&body)
+                        .map_err(|e| DevIssuerError(format!("invalid mint request: {e}")))
+                } else if post && !body.trim().is_empty() {
+                    MintRequest::from_query(body.trim())
+                } else {
+                    MintRequest::from_query(&incoming.raw_query)
+                };
+                let minted = request.and_then(|r| dev.mint(&r, incoming.time_epoch_ms / 1000));
+                match minted {
+                    Ok(minted) => {
+                        let value = serde_json::to_value(&minted).unwrap_or_default();
+                        let decision = format!("dev token minted scope=[{}]", minted.scope);
+                        answer(json_response(&value, request_id), &decision)
+                    }
+                    Err(error) => answer(
+                        message(StatusCode::BAD_REQUEST, &error.0, request_id),
+                        "dev token refused",
+                    ),
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The built-in JWT authorizer of a configuration: one issuer, keys from a JWKS.
+fn jwt_authorizer(auth: AuthConfig) -> Result<JwtAuthorizer, GatewayError> {
+    let count = auth.issuers.len();
+    let Some(issuer) = auth.issuers.into_iter().next().filter(|_| count == 1) else {
+        return Err(GatewayError(format!(
+            "AUTH_CONFIG: an HTTP API JWT authorizer trusts one issuer, not {count}; run with --authorizer lambda"
+        )));
+    };
+    let Some(source) = issuer.keys else {
+        return Err(GatewayError(
+            "AUTH_HMAC_SECRET: an HTTP API JWT authorizer cannot verify HMAC tokens; set AUTH_JWKS_URI or run with --authorizer lambda".into(),
+        ));
+    };
+    if issuer.hmac_secret.is_some()
+        || issuer.rules.token_use.is_some()
+        || issuer.rules.typ.is_some()
+    {
+        tracing::warn!(
+            "AUTH_HMAC_SECRET, AUTH_TOKEN_USE and AUTH_REQUIRED_TYP are ignored: the HTTP API JWT authorizer has no such checks (use --authorizer lambda)"
+        );
+    }
+    Ok(JwtAuthorizer::new(
+        issuer.rules.issuer,
+        issuer.rules.audiences,
+        issuer.rules.leeway,
+        source,
+        Arc::new(KeyFetcher::new(auth.limits)),
+        auth.max_token_bytes,
+    ))
+}
+
+/// Serves `gateway` on `listener` until the process ends, one task per connection (HTTP/1.1,
+/// keep-alive, 30 s to send the request head).
+pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let gateway = gateway.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let gateway = gateway.clone();
+                async move { Ok::<_, Infallible>(gateway.handle(request, peer).await) }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended");
+            }
+        });
+    }
+}
