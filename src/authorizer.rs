@@ -20,6 +20,9 @@ pub enum AuthorizerError {
     Unauthorized,
     /// The event is not one we can read; API Gateway answers 500.
     InvalidEvent(EventError),
+    /// The authorizer could not finish its set-up (the HMAC secret could not be read); API
+    /// Gateway answers 500 and the next invocation tries again.
+    NotReady,
 }
 
 impl From<AuthorizerError> for Diagnostic {
@@ -32,6 +35,10 @@ impl From<AuthorizerError> for Diagnostic {
             AuthorizerError::InvalidEvent(e) => Diagnostic {
                 error_type: "InvalidEvent".into(),
                 error_message: e.to_string(),
+            },
+            AuthorizerError::NotReady => Diagnostic {
+                error_type: "NotReady".into(),
+                error_message: "authorizer configuration unavailable".into(),
             },
         }
     }

@@ -5,6 +5,7 @@
 //! symmetric (`oct`) keys, RSA keys under 2048 bits and malformed entries are dropped (and
 //! counted), and each key remembers which algorithms it may verify.
 
+use crate::config::ASYMMETRIC;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
@@ -51,14 +52,8 @@ struct Document<'a> {
     keys: Vec<&'a RawValue>,
 }
 
-const RSA_ALGS: &[Algorithm] = &[
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-];
+/// The algorithms an RSA key can verify: the first six of [`ASYMMETRIC`].
+pub const RSA_ALGORITHMS: &[Algorithm] = ASYMMETRIC.split_at(6).0;
 
 impl KeySet {
     /// Parses a JWKS document. Individual bad keys are skipped; a document with no usable key
@@ -131,7 +126,7 @@ fn prepare(jwk: &Jwk) -> Option<VerificationKey> {
             if modulus_bytes * 8 < MIN_RSA_BITS - 8 {
                 return None;
             }
-            RSA_ALGS
+            RSA_ALGORITHMS
         }
         AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
             EllipticCurve::P256 => &[Algorithm::ES256],

@@ -1,6 +1,7 @@
-//! The HMAC shared secret, read at cold start from AWS Secrets Manager through the AWS Parameters
-//! and Secrets Lambda Extension (a layer serving `localhost:2773`), so the secret never sits in a
-//! template parameter or an environment variable, and no AWS SDK is linked in.
+//! The HMAC shared secret, read from AWS Secrets Manager through the AWS Parameters and Secrets
+//! Lambda Extension (a layer serving `localhost:2773`) on the first invocation, so the secret
+//! never sits in a template parameter or an environment variable, and the authorizer links no
+//! AWS SDK.
 
 use crate::config::ConfigError;
 use serde::Deserialize;

@@ -9,18 +9,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::{Algorithm, Header};
 use jwt_scopes_api::verify::TokenError;
-use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
+use jwt_scopes_api::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use support::{Reply, TestKey, TestServer, claims, jwks, now, token_event};
-
-fn authorizer(vars: &[(&str, String)]) -> Authorizer {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Authorizer::new(AuthConfig::from_lookup(|name| vars.get(name).cloned()).unwrap())
-}
+use support::{Reply, TestKey, TestServer, authorizer, claims, decide, jwks, jwks_authorizer, now};
 
 struct Setup {
     server: TestServer,
@@ -32,14 +23,8 @@ async fn setup(alg: Algorithm, extra: &[(&str, String)]) -> Setup {
     let server = TestServer::start().await;
     let key = TestKey::generate(alg, "k1");
     server.set("/jwks", Reply::Json(jwks(&[&key])));
-    let mut vars = vec![
-        ("AUTH_ISSUER", server.url("/")),
-        ("AUTH_AUDIENCE", "products-api".to_string()),
-        ("AUTH_JWKS_URI", server.url("/jwks")),
-    ];
-    vars.extend(extra.iter().cloned());
     Setup {
-        authorizer: authorizer(&vars),
+        authorizer: jwks_authorizer(&server, extra),
         server,
         key,
     }
@@ -60,11 +45,7 @@ impl Setup {
         method: &str,
         path: &str,
     ) -> Result<Value, AuthorizerError> {
-        let response = self
-            .authorizer
-            .handle(&token_event(token, method, path), now())
-            .await?;
-        Ok(serde_json::to_value(response).unwrap())
+        decide(&self.authorizer, token, method, path).await
     }
 }
 

@@ -5,47 +5,14 @@
 mod support;
 
 use jsonwebtoken::{Algorithm, Header};
+use jwt_scopes_api::AuthorizerError;
 use jwt_scopes_api::policy::AuthorizerResponse;
 use jwt_scopes_api::verify::TokenError;
-use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use support::{Reply, TestKey, TestServer, claims, jwks, now, token_event};
+use support::{Reply, TestKey, TestServer, authorizer, claims, decide, jwks, jwks_authorizer, now};
 
 const SECRET: &str = "an-hmac-secret-of-at-least-32-bytes!";
-
-fn authorizer(vars: &[(&str, String)]) -> Authorizer {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Authorizer::new(AuthConfig::from_lookup(|name| vars.get(name).cloned()).unwrap())
-}
-
-/// An authorizer trusting `server` as issuer `issuer`, keys at `/jwks`.
-fn jwks_authorizer(server: &TestServer, extra: &[(&str, String)]) -> Authorizer {
-    let mut vars = vec![
-        ("AUTH_ISSUER", server.url("/")),
-        ("AUTH_AUDIENCE", "products-api".to_string()),
-        ("AUTH_JWKS_URI", server.url("/jwks")),
-        ("AUTH_JWKS_TIMEOUT_MS", "400".to_string()),
-    ];
-    vars.extend(extra.iter().cloned());
-    authorizer(&vars)
-}
-
-async fn decide(
-    authorizer: &Authorizer,
-    token: &str,
-    method: &str,
-    path: &str,
-) -> Result<Value, AuthorizerError> {
-    let response = authorizer
-        .handle(&token_event(token, method, path), now())
-        .await?;
-    Ok(serde_json::to_value(response).unwrap())
-}
 
 fn effects(policy: &Value) -> Vec<(String, usize)> {
     policy["policyDocument"]["Statement"]

@@ -240,6 +240,23 @@ fn with(
     event
 }
 
+/// `event` (a writer's sample) re-aimed at `method path?query`, with extra headers and a body.
+async fn send(
+    api: &ProductApi<DynamoStore>,
+    event: &Value,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: Value,
+    body: Option<&Value>,
+) -> (u16, Value, Option<String>) {
+    call(
+        api,
+        &with(event.clone(), method, path, query, headers, body),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn every_route_works_end_to_end_through_the_handler() {
     let Some((_server, store)) = seeded_store().await else {
@@ -251,11 +268,7 @@ async fn every_route_works_end_to_end_through_the_handler() {
     let path = format!("/product/{}", product.name);
     let json_type = json!({"content-type": "application/json"});
 
-    let (status, body, etag) = call(
-        &api,
-        &with(writer.clone(), "GET", &path, "", json!({}), None),
-    )
-    .await;
+    let (status, body, etag) = send(&api, &writer, "GET", &path, "", json!({}), None).await;
     assert_eq!(
         (status, body["name"].as_str(), etag.as_deref()),
         (200, Some(product.name.as_str()), Some("\"1\""))
@@ -263,16 +276,14 @@ async fn every_route_works_end_to_end_through_the_handler() {
 
     product.stock = 7;
     let body_json = serde_json::to_value(&product).unwrap();
-    let (status, body, etag) = call(
+    let (status, body, etag) = send(
         &api,
-        &with(
-            writer.clone(),
-            "PUT",
-            &path,
-            "",
-            json!({"content-type": "application/json", "if-match": "\"1\""}),
-            Some(&body_json),
-        ),
+        &writer,
+        "PUT",
+        &path,
+        "",
+        json!({"content-type": "application/json", "if-match": "\"1\""}),
+        Some(&body_json),
     )
     .await;
     assert_eq!(
@@ -280,16 +291,14 @@ async fn every_route_works_end_to_end_through_the_handler() {
         (200, Some(7), Some("\"2\""))
     );
 
-    let stale = call(
+    let stale = send(
         &api,
-        &with(
-            writer.clone(),
-            "PUT",
-            &path,
-            "",
-            json!({"content-type": "application/json", "if-match": "\"1\""}),
-            Some(&body_json),
-        ),
+        &writer,
+        "PUT",
+        &path,
+        "",
+        json!({"content-type": "application/json", "if-match": "\"1\""}),
+        Some(&body_json),
     )
     .await;
     assert_eq!(stale.0, 412);
@@ -302,29 +311,25 @@ async fn every_route_works_end_to_end_through_the_handler() {
     new_product.name = "usb-c-cable-1m".into();
     let new_path = "/product/usb-c-cable-1m";
     let new_body = serde_json::to_value(&new_product).unwrap();
-    let (status, _, etag) = call(
+    let (status, _, etag) = send(
         &api,
-        &with(
-            writer.clone(),
-            "PUT",
-            new_path,
-            "",
-            json!({"content-type": "application/json", "if-none-match": "*"}),
-            Some(&new_body),
-        ),
+        &writer,
+        "PUT",
+        new_path,
+        "",
+        json!({"content-type": "application/json", "if-none-match": "*"}),
+        Some(&new_body),
     )
     .await;
     assert_eq!((status, etag.as_deref()), (201, Some("\"1\"")));
-    let again = call(
+    let again = send(
         &api,
-        &with(
-            writer.clone(),
-            "PUT",
-            new_path,
-            "",
-            json!({"content-type": "application/json", "if-none-match": "*"}),
-            Some(&new_body),
-        ),
+        &writer,
+        "PUT",
+        new_path,
+        "",
+        json!({"content-type": "application/json", "if-none-match": "*"}),
+        Some(&new_body),
     )
     .await;
     assert_eq!(again.0, 412);
@@ -332,61 +337,42 @@ async fn every_route_works_end_to_end_through_the_handler() {
     let mut invalid = new_body.clone();
     invalid["currency"] = json!("euro");
     invalid["displayName"] = json!("");
-    let (status, body, _) = call(
+    let (status, body, _) = send(
         &api,
-        &with(
-            writer.clone(),
-            "PUT",
-            new_path,
-            "",
-            json_type.clone(),
-            Some(&invalid),
-        ),
+        &writer,
+        "PUT",
+        new_path,
+        "",
+        json_type.clone(),
+        Some(&invalid),
     )
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body}");
-    let (status, body, _) = call(
+    let (status, body, _) = send(
         &api,
-        &with(
-            writer.clone(),
-            "PUT",
-            new_path,
-            "",
-            json_type.clone(),
-            Some(&json!({"name": 5})),
-        ),
+        &writer,
+        "PUT",
+        new_path,
+        "",
+        json_type.clone(),
+        Some(&json!({"name": 5})),
     )
     .await;
     assert_eq!((status, body["status"].as_u64()), (400, Some(400)));
 
-    let (status, _, _) = call(
-        &api,
-        &with(writer.clone(), "DELETE", new_path, "", json!({}), None),
-    )
-    .await;
+    let (status, _, _) = send(&api, &writer, "DELETE", new_path, "", json!({}), None).await;
     assert_eq!(status, 204);
-    let (status, _, _) = call(
-        &api,
-        &with(writer.clone(), "DELETE", new_path, "", json!({}), None),
-    )
-    .await;
+    let (status, _, _) = send(&api, &writer, "DELETE", new_path, "", json!({}), None).await;
     assert_eq!(status, 404);
-    let (status, _, _) = call(
-        &api,
-        &with(writer.clone(), "GET", new_path, "", json!({}), None),
-    )
-    .await;
+    let (status, _, _) = send(&api, &writer, "GET", new_path, "", json!({}), None).await;
     assert_eq!(status, 404);
 
     let mut names = BTreeSet::new();
     let mut query = "limit=5".to_owned();
     loop {
-        let (status, body, _) = call(
-            &api,
-            &with(writer.clone(), "GET", "/products", &query, json!({}), None),
-        )
-        .await;
+        let (status, body, _) =
+            send(&api, &writer, "GET", "/products", &query, json!({}), None).await;
         assert_eq!(status, 200, "{body}");
         let page = body["products"].as_array().unwrap();
         assert!(page.len() <= 5);
@@ -398,13 +384,22 @@ async fn every_route_works_end_to_end_through_the_handler() {
     }
     assert_eq!(names.len(), EmbeddedCatalog::products().len());
     for bad in ["limit=0", "limit=101", "limit=x", "next=%21%21"] {
-        let (status, _, _) = call(
-            &api,
-            &with(writer.clone(), "GET", "/products", bad, json!({}), None),
-        )
-        .await;
+        let (status, _, _) = send(&api, &writer, "GET", "/products", bad, json!({}), None).await;
         assert_eq!(status, 400, "{bad}");
     }
+}
+
+/// `GET /product/nvme-ssd-1tb` with a reader's token.
+async fn read_one_product(api: &ProductApi<DynamoStore>) -> (u16, Value, Option<String>) {
+    let event = with(
+        sample("v2-jwt-get-product"),
+        "GET",
+        "/product/nvme-ssd-1tb",
+        "",
+        json!({}),
+        None,
+    );
+    call(api, &event).await
 }
 
 #[tokio::test]
@@ -419,18 +414,7 @@ async fn a_server_that_is_down_gives_503_quickly() {
         "products".into(),
     ));
     let started = Instant::now();
-    let (status, body, _) = call(
-        &api,
-        &with(
-            sample("v2-jwt-get-product"),
-            "GET",
-            "/product/nvme-ssd-1tb",
-            "",
-            json!({}),
-            None,
-        ),
-    )
-    .await;
+    let (status, body, _) = read_one_product(&api).await;
     assert_eq!(status, 503);
     assert_eq!(body["type"], "urn:jwt-scopes-api:problem:store-unavailable");
     assert!(
@@ -447,18 +431,7 @@ async fn a_missing_table_is_a_500_without_detail() {
         client(&server.endpoint),
         "no-such-table".into(),
     ));
-    let (status, body, _) = call(
-        &api,
-        &with(
-            sample("v2-jwt-get-product"),
-            "GET",
-            "/product/nvme-ssd-1tb",
-            "",
-            json!({}),
-            None,
-        ),
-    )
-    .await;
+    let (status, body, _) = read_one_product(&api).await;
     assert_eq!(status, 500);
     assert!(!body.to_string().contains("no-such-table"), "{body}");
 }

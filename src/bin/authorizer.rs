@@ -2,25 +2,47 @@
 //! HTTP API payload 1.0 and 2.0) and enforces the route table's scopes.
 //!
 //! Configuration is read and checked once here; a bad one fails the cold start with a message
-//! naming the variable.
+//! naming the variable. An HMAC secret named by `AUTH_HMAC_SECRET_ARN` is read through the
+//! Parameters and Secrets extension on the first invocation (the extension does not serve the
+//! init phase) and kept for the life of the process.
 
-use jwt_scopes_api::{AuthConfig, Authorizer, secret};
+use jwt_scopes_api::config::ConfigError;
+use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError, secret};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use std::env;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::OnceCell;
+
+/// Stands in for a secret still to be fetched, so the rest of the configuration is checked at
+/// cold start; never used to verify anything.
+const PENDING_SECRET: &str = "secret-fetched-on-first-invocation";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = load_config()
-        .await
-        .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
-    let authorizer = Arc::new(Authorizer::new(config));
+    let secret_arn = var("AUTH_HMAC_SECRET_ARN");
+    let authorizer = Arc::new(OnceCell::new());
+    let checked = config(secret_arn.as_ref().map(|_| PENDING_SECRET.to_owned()));
+    let checked = checked.inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
+    if secret_arn.is_none() {
+        let _ = authorizer.set(Authorizer::new(checked));
+    }
     lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        let authorizer = authorizer.clone();
+        let (authorizer, secret_arn) = (authorizer.clone(), secret_arn.clone());
         async move {
+            let authorizer = authorizer
+                .get_or_try_init(|| async {
+                    let arn = secret_arn.as_deref().unwrap_or_default();
+                    let secret = fetch_secret(arn).await?;
+                    config(Some(secret)).map(Authorizer::new)
+                })
+                .await
+                .map_err(|error| {
+                    tracing::error!(%error, "authorizer not ready");
+                    AuthorizerError::NotReady
+                })?;
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -30,21 +52,20 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// The environment, with `AUTH_HMAC_SECRET` fetched from Secrets Manager when
-/// `AUTH_HMAC_SECRET_ARN` names it.
-async fn load_config() -> Result<AuthConfig, jwt_scopes_api::config::ConfigError> {
-    let var = |name: &str| env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let fetched = match var("AUTH_HMAC_SECRET_ARN") {
-        Some(arn) => {
-            let port =
-                var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT").unwrap_or_else(|| "2773".into());
-            let token = var("AWS_SESSION_TOKEN").unwrap_or_default();
-            Some(secret::from_extension(&format!("http://localhost:{port}"), &arn, &token).await?)
-        }
-        None => None,
-    };
-    AuthConfig::from_lookup(|name| match (name, &fetched) {
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The environment, with `AUTH_HMAC_SECRET` replaced by `secret` when given.
+fn config(secret: Option<String>) -> Result<AuthConfig, ConfigError> {
+    AuthConfig::from_lookup(|name| match (name, &secret) {
         ("AUTH_HMAC_SECRET", Some(secret)) => Some(secret.clone()),
         _ => var(name),
     })
+}
+
+async fn fetch_secret(arn: &str) -> Result<String, ConfigError> {
+    let port = var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT").unwrap_or_else(|| "2773".into());
+    let token = var("AWS_SESSION_TOKEN").unwrap_or_default();
+    secret::from_extension(&format!("http://localhost:{port}"), arn, &token).await
 }

@@ -292,14 +292,7 @@ mod tests {
     fn its_jwks_verifies_its_tokens_with_every_rsa_algorithm() {
         let issuer = DevIssuer::generate("http://127.0.0.1:3000").unwrap();
         let keys = KeySet::from_jwks(issuer.jwks().to_string().as_bytes()).unwrap();
-        for alg in [
-            Algorithm::RS256,
-            Algorithm::RS384,
-            Algorithm::RS512,
-            Algorithm::PS256,
-            Algorithm::PS384,
-            Algorithm::PS512,
-        ] {
+        for &alg in crate::keyset::RSA_ALGORITHMS {
             let token = issuer.sign(alg, &json!({"sub": "x"})).unwrap();
             let key = keys.candidates(Some(issuer.kid()), alg).next().unwrap();
             let validation = crate::verify::signature_only(alg);

@@ -19,15 +19,8 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// The algorithms an HTTP API JWT authorizer verifies.
-pub const HTTP_API_ALGORITHMS: [Algorithm; 6] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-];
+/// The algorithms an HTTP API JWT authorizer verifies: RSA keys only.
+pub const HTTP_API_ALGORITHMS: &[Algorithm] = crate::keyset::RSA_ALGORITHMS;
 
 /// The built-in authorizer for one issuer.
 pub struct JwtAuthorizer {

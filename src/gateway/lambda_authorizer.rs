@@ -83,8 +83,8 @@ impl LambdaAuthorizer {
         let answer = match self.authorizer.handle(&event.to_string(), now).await {
             Ok(answer) => answer,
             Err(AuthorizerError::Unauthorized) => return LambdaOutcome::Unauthorized,
-            Err(AuthorizerError::InvalidEvent(error)) => {
-                return LambdaOutcome::Failed(error.to_string());
+            Err(error) => {
+                return LambdaOutcome::Failed(lambda_runtime::Diagnostic::from(error).error_message);
             }
         };
         let answer = match serde_json::to_value(answer) {

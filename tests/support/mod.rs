@@ -8,6 +8,7 @@ use aws_lc_rs::signature::{
 };
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -253,4 +254,38 @@ pub fn token_event(token: &str, method: &str, path: &str) -> String {
         "methodArn": format!("arn:aws:execute-api:eu-west-1:123456789012:api1234567/prod/{method}{path}"),
     })
     .to_string()
+}
+
+/// An authorizer configured from these variables (and nothing from the process environment).
+pub fn authorizer(vars: &[(&str, String)]) -> Authorizer {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Authorizer::new(AuthConfig::from_lookup(|name| vars.get(name).cloned()).unwrap())
+}
+
+/// An authorizer trusting `server` as issuer (its root URL), keys at `/jwks`, plus `extra`.
+pub fn jwks_authorizer(server: &TestServer, extra: &[(&str, String)]) -> Authorizer {
+    let mut vars = vec![
+        ("AUTH_ISSUER", server.url("/")),
+        ("AUTH_AUDIENCE", "products-api".to_string()),
+        ("AUTH_JWKS_URI", server.url("/jwks")),
+        ("AUTH_JWKS_TIMEOUT_MS", "400".to_string()),
+    ];
+    vars.extend(extra.iter().cloned());
+    authorizer(&vars)
+}
+
+/// The authorizer's answer to a REST `TOKEN` event, as JSON.
+pub async fn decide(
+    authorizer: &Authorizer,
+    token: &str,
+    method: &str,
+    path: &str,
+) -> Result<Value, AuthorizerError> {
+    let response = authorizer
+        .handle(&token_event(token, method, path), now())
+        .await?;
+    Ok(serde_json::to_value(response).unwrap())
 }
