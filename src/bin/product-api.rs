@@ -12,7 +12,10 @@ use std::convert::Infallible;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    match std::env::var("PRODUCTS_TABLE").ok().filter(|t| !t.trim().is_empty()) {
+    match std::env::var("PRODUCTS_TABLE")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
         Some(table) => run(ProductApi::new(DynamoStore::from_env(table).await)).await,
         None => run(ProductApi::new(EmbeddedCatalog)).await,
     }
