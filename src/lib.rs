@@ -16,6 +16,7 @@ pub mod authorizer;
 pub mod authorizer_event;
 pub mod config;
 pub mod dynamo;
+pub mod event_guard;
 pub mod gateway;
 pub mod identity;
 pub mod jwks;

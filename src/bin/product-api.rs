@@ -2,11 +2,12 @@
 //!
 //! Serves the embedded catalog, or the DynamoDB table named by `PRODUCTS_TABLE`. Runs several
 //! invocations at once on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), one at a time
-//! elsewhere.
+//! elsewhere. Events pass through `event_guard` before `lambda_http` turns them into requests.
 
 use jwt_scopes_api::dynamo::DynamoStore;
-use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
-use lambda_http::{Error, service_fn};
+use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore, event_guard};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Error, LambdaEvent, Request, Service, service_fn};
 use std::convert::Infallible;
 
 #[tokio::main]
@@ -22,9 +23,16 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn run<S: ProductStore>(api: ProductApi<S>) -> Result<(), Error> {
-    lambda_http::run_concurrent(service_fn(move |request| {
+    let handler = service_fn(move |request: Request| {
         let api = api.clone();
         async move { Ok::<_, Infallible>(api.handle(request).await) }
-    }))
+    });
+    let adapter = Adapter::from(handler);
+    lambda_http::lambda_runtime::run_concurrent(service_fn(
+        move |mut event: LambdaEvent<LambdaRequest>| {
+            event_guard::sanitize(&mut event.payload);
+            adapter.clone().call(event)
+        },
+    ))
     .await
 }
