@@ -84,7 +84,9 @@ impl LambdaAuthorizer {
             Ok(answer) => answer,
             Err(AuthorizerError::Unauthorized) => return LambdaOutcome::Unauthorized,
             Err(error) => {
-                return LambdaOutcome::Failed(lambda_runtime::Diagnostic::from(error).error_message);
+                return LambdaOutcome::Failed(
+                    lambda_runtime::Diagnostic::from(error).error_message,
+                );
             }
         };
         let answer = match serde_json::to_value(answer) {
