@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# End to end through the real tooling: `cargo lambda build --release` both functions, then
-# `cargo lambda watch` on 127.0.0.1 and `cargo lambda invoke` for every sample event in events/,
-# each answer compared with the `.expected.json` beside the event. The watcher is stopped by PID.
+# End to end through the real tooling: `cargo lambda build --release` both functions and drive
+# the release `bootstrap` binaries through a local Lambda Runtime API with every sample event;
+# then `cargo lambda watch` on 127.0.0.1 and `cargo lambda invoke` for every sample event in
+# events/. Each answer is compared with the `.expected.json` beside its event. The watcher is
+# stopped by PID.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,6 +18,9 @@ cargo lambda build --release --bin product-api --bin authorizer
 for bin in product-api authorizer; do
     printf '%-12s %s bytes\n' "$bin" "$(stat -c %s "target/lambda/$bin/bootstrap")"
 done
+
+echo "== release bootstraps through a local Runtime API"
+python3 scripts/runtime_api.py
 
 port="${E2E_PORT:-9311}"
 log="$(mktemp)"
