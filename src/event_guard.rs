@@ -7,7 +7,8 @@
 //! are dropped here, before the conversion: the request then routes to no route (404) or is
 //! refused for want of identity (401), like any other bad input.
 
-use lambda_http::aws_lambda_events::http::HeaderMap;
+use lambda_http::http::HeaderMap;
+use lambda_http::http::uri::{Authority, Uri};
 use lambda_http::request::LambdaRequest;
 
 /// The path given to a request whose path cannot be part of a URL: it matches no route.
@@ -48,6 +49,12 @@ pub fn sanitize(request: &mut LambdaRequest) {
     }
 }
 
+/// Whether `lambda_http` can turn this URL into an `http::Uri`: it parses with `url` and
+/// unwraps, then hands the result to `http`, which is stricter.
+fn buildable(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|url| url.as_str().parse::<Uri>().is_ok())
+}
+
 fn clean(
     headers: &mut HeaderMap,
     domain: &mut Option<String>,
@@ -58,9 +65,9 @@ fn clean(
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"$-_".contains(&b))
     });
-    let path_ok = path.as_deref().is_none_or(|p| {
-        p.starts_with('/') && url::Url::parse(&format!("http://localhost{p}")).is_ok()
-    });
+    let path_ok = path
+        .as_deref()
+        .is_none_or(|p| p.starts_with('/') && buildable(&format!("http://localhost{p}")));
     if !(stage_ok && path_ok) {
         *path = Some(UNROUTABLE.to_owned());
     }
@@ -74,7 +81,8 @@ fn clean(
     let host_ok = |host: &str| {
         !host.is_empty()
             && !host.contains(['/', '?', '#', '@', '\\'])
-            && url::Url::parse(&format!("https://{host}/")).is_ok()
+            && host.parse::<Authority>().is_ok()
+            && buildable(&format!("https://{host}/"))
     };
     if headers
         .get("host")
