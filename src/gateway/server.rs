@@ -26,6 +26,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use lambda_http::request::LambdaRequest;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -535,11 +537,13 @@ impl Gateway {
                 request_id,
             )
         };
-        let text = event.to_string();
-        let request = match std::panic::catch_unwind(|| lambda_http::request::from_str(&text)) {
-            Ok(Ok(request)) => request,
-            Ok(Err(error)) => return failed(&format!("event does not parse: {error}")),
-            Err(_) => return failed("lambda_http panicked on the event"),
+        // The same path as the Lambda: deserialize as lambda_http does, guard, convert.
+        let request = match LambdaRequest::deserialize(event) {
+            Ok(mut request) => {
+                crate::event_guard::sanitize(&mut request);
+                lambda_http::Request::from(request)
+            }
+            Err(error) => return failed(&format!("event does not parse: {error}")),
         };
         let response = match AssertUnwindSafe(self.api.handle(request))
             .catch_unwind()
