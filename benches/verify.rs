@@ -1,0 +1,383 @@
+//! Token verification, per algorithm, at four depths, so the cost of each layer shows as a ratio:
+//!
+//! | bench                | what it measures                                                          |
+//! |----------------------|---------------------------------------------------------------------------|
+//! | `aws_lc_preparsed`   | the signature alone with the public key parsed once (aws-lc-rs            |
+//! |                      | `ParsedPublicKey::verify_sig`, `hmac::verify` with a prebuilt `hmac::Key`), |
+//! |                      | base64url of the signature included: the floor any verifier could reach.  |
+//! | `bare`               | `jsonwebtoken::crypto::verify(signature, message, key, alg)`: the barest  |
+//! |                      | public jsonwebtoken API; it builds a verifier from the `DecodingKey` (and |
+//! |                      | so parses the key) on every call.                                         |
+//! | `jwt_decode`         | `jsonwebtoken::decode::<verify::Claims>` with `verify::signature_only`:    |
+//! |                      | header + signature + claims deserialisation, what `src/verify.rs` calls.  |
+//! | `authorizer_verify`  | `Authorizer::verify` with a warm key cache: everything our code adds.     |
+//! | `sketch_preparsed`   | not our code: what `Authorizer::verify` could cost with keys parsed once  |
+//! |                      | per key set and each token part decoded once (header, signature with the  |
+//! |                      | pre-parsed key, `Claims` once, `check_claims`, `ScopeSet::parse_value`).  |
+//!
+//! After criterion, the same functions run again in alternation (`common/paired.rs`) so that the
+//! ratios come from one moment of the machine's load, not from benches a minute apart.
+//!
+//! Keys are generated at start with aws-lc-rs (`tests/support`), the JWKS is served once by an
+//! in-process HTTP server on 127.0.0.1 and fetched before measuring; HS256 uses
+//! `AUTH_HMAC_SECRET`. Run: `cargo bench --bench verify -- --warm-up-time 1 --measurement-time 3`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+#[path = "common/paired.rs"]
+mod paired;
+
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use jwt_scopes_api::ScopeSet;
+use jwt_scopes_api::verify::{Claims, Rules, check_claims, signature_only};
+use jwt_scopes_api::{AuthConfig, Authorizer};
+use serde::Deserialize;
+use serde_json::json;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hint::black_box;
+use support::{Reply, TestKey, TestServer, jwks};
+
+const SECRET: &str = "bench-only-hmac-secret-of-at-least-32-bytes";
+const ALGS: [Algorithm; 5] = [
+    Algorithm::RS256,
+    Algorithm::PS256,
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+    Algorithm::HS256,
+];
+
+/// The signature check with the key parsed once: the floor.
+enum Floor {
+    Public(ParsedPublicKey),
+    Hmac(Box<aws_lc_rs::hmac::Key>),
+}
+
+impl Floor {
+    fn verify(&self, token: &str) -> bool {
+        let (message, signature) = token.rsplit_once('.').unwrap();
+        self.verify_parts(message, signature)
+    }
+
+    fn verify_parts(&self, message: &str, signature: &str) -> bool {
+        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else {
+            return false;
+        };
+        match self {
+            Floor::Public(key) => key.verify_sig(message.as_bytes(), &signature).is_ok(),
+            Floor::Hmac(key) => {
+                aws_lc_rs::hmac::verify(key, message.as_bytes(), &signature).is_ok()
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SketchHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    typ: Option<Cow<'a, str>>,
+}
+
+/// A verifier with the key parsed once and every part of the token decoded once: header (borrowed
+/// fields), signature, claims (our strict `Claims`), our claim checks and scopes. Not the
+/// production path: a yardstick for what `Authorizer::verify` could cost.
+fn sketch_verify(token: &str, alg: &str, key: &Floor, rules: &Rules, now: u64) -> Option<ScopeSet> {
+    let (message, signature) = token.rsplit_once('.')?;
+    let (header, payload) = message.split_once('.')?;
+    let header = URL_SAFE_NO_PAD.decode(header).ok()?;
+    let header: SketchHeader<'_> = serde_json::from_slice(&header).ok()?;
+    if header.alg != alg || !key.verify_parts(message, signature) {
+        return None;
+    }
+    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: Claims = serde_json::from_slice(&payload).ok()?;
+    check_claims(&claims, rules, header.typ.as_deref(), now).ok()?;
+    ScopeSet::parse_value(claims.scope.as_ref()?).ok()
+}
+
+/// One algorithm's token and the keys every depth needs.
+struct Case {
+    alg: Algorithm,
+    token: String,
+    decoding: DecodingKey,
+    floor: Floor,
+}
+
+fn b64(text: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(text).unwrap()
+}
+
+/// DER `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn len(out: &mut Vec<u8>, n: usize) {
+        match n {
+            0..0x80 => out.push(n as u8),
+            0x80..0x100 => out.extend([0x81, n as u8]),
+            _ => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+    }
+    fn integer(out: &mut Vec<u8>, bytes: &[u8]) {
+        let pad = bytes[0] & 0x80 != 0;
+        out.push(0x02);
+        len(out, bytes.len() + pad as usize);
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(bytes);
+    }
+    let mut body = Vec::new();
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut der = vec![0x30];
+    len(&mut der, body.len());
+    der.extend(body);
+    der
+}
+
+fn floor_key(alg: Algorithm, jwk: &Jwk) -> Floor {
+    let (algorithm, bytes): (&'static dyn VerificationAlgorithm, Vec<u8>) =
+        match (&jwk.algorithm, alg) {
+            (AlgorithmParameters::RSA(rsa), Algorithm::RS256) => (
+                &sig::RSA_PKCS1_2048_8192_SHA256,
+                rsa_public_key_der(&b64(&rsa.n), &b64(&rsa.e)),
+            ),
+            (AlgorithmParameters::RSA(rsa), Algorithm::PS256) => (
+                &sig::RSA_PSS_2048_8192_SHA256,
+                rsa_public_key_der(&b64(&rsa.n), &b64(&rsa.e)),
+            ),
+            (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES256) => {
+                let mut point = vec![0x04];
+                point.extend(b64(&ec.x));
+                point.extend(b64(&ec.y));
+                (&sig::ECDSA_P256_SHA256_FIXED, point)
+            }
+            (AlgorithmParameters::OctetKeyPair(okp), Algorithm::EdDSA) => {
+                (&sig::ED25519, b64(&okp.x))
+            }
+            other => panic!("no floor key for {other:?}"),
+        };
+    Floor::Public(ParsedPublicKey::new(algorithm, bytes).unwrap())
+}
+
+fn bench_verify(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(TestServer::start());
+    let issuer = server.url("/");
+    let now = support::now();
+    let claims = json!({
+        "iss": issuer, "sub": "user-42", "aud": "products-api",
+        "iat": now, "exp": now + 86_400, "scope": "read:products write:products",
+    });
+
+    let signing: Vec<TestKey> = ALGS
+        .iter()
+        .filter(|alg| **alg != Algorithm::HS256)
+        .map(|alg| TestKey::generate(*alg, &format!("{alg:?}-key")))
+        .collect();
+    server.set(
+        "/jwks",
+        Reply::Json(jwks(&signing.iter().collect::<Vec<_>>())),
+    );
+    let mut cases: Vec<Case> = signing
+        .iter()
+        .map(|key| {
+            let jwk: Jwk = serde_json::from_value(key.jwk.clone()).unwrap();
+            Case {
+                alg: key.alg,
+                token: key.sign(&claims),
+                decoding: DecodingKey::from_jwk(&jwk).unwrap(),
+                floor: floor_key(key.alg, &jwk),
+            }
+        })
+        .collect();
+    let hmac = TestKey::hmac(Algorithm::HS256, SECRET);
+    cases.push(Case {
+        alg: Algorithm::HS256,
+        token: hmac.sign(&claims),
+        decoding: DecodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        floor: Floor::Hmac(Box::new(aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            SECRET.as_bytes(),
+        ))),
+    });
+
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("AUTH_ISSUER", issuer.clone()),
+        ("AUTH_AUDIENCE", "products-api".into()),
+        ("AUTH_JWKS_URI", server.url("/jwks")),
+        ("AUTH_HMAC_SECRET", SECRET.into()),
+    ]);
+    let authorizer =
+        Authorizer::new(AuthConfig::from_lookup(|name| vars.get(name).cloned()).unwrap());
+    let rules = Rules {
+        issuer: issuer.clone(),
+        audiences: vec!["products-api".into()],
+        leeway: 60,
+        token_use: None,
+        typ: None,
+    };
+
+    // Every depth must accept every token before anything is timed; this also warms the cache.
+    for case in &cases {
+        let (message, signature) = case.token.rsplit_once('.').unwrap();
+        assert!(case.floor.verify(&case.token), "{:?} floor", case.alg);
+        assert!(
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &case.decoding, case.alg)
+                .unwrap(),
+            "{:?} bare",
+            case.alg
+        );
+        jsonwebtoken::decode::<Claims>(&case.token, &case.decoding, &signature_only(case.alg))
+            .unwrap();
+        let verified = rt
+            .block_on(authorizer.verify(Some(&case.token), now))
+            .unwrap_or_else(|e| panic!("{:?}: {e}", case.alg));
+        assert_eq!(verified.scopes.to_string(), "read:products write:products");
+        let alg = format!("{:?}", case.alg);
+        let sketched = sketch_verify(&case.token, &alg, &case.floor, &rules, now);
+        assert_eq!(sketched, Some(verified.scopes), "{alg} sketch");
+    }
+    assert_eq!(
+        server.hits("/jwks"),
+        1,
+        "the JWKS is fetched once, then cached"
+    );
+
+    let mut group = c.benchmark_group("verify");
+    for case in &cases {
+        let alg = format!("{:?}", case.alg);
+        let (message, signature) = case.token.rsplit_once('.').unwrap();
+        group.bench_function(BenchmarkId::new("aws_lc_preparsed", &alg), |b| {
+            b.iter(|| assert!(case.floor.verify(black_box(&case.token))))
+        });
+        group.bench_function(BenchmarkId::new("bare", &alg), |b| {
+            b.iter(|| {
+                jsonwebtoken::crypto::verify(
+                    black_box(signature),
+                    black_box(message.as_bytes()),
+                    &case.decoding,
+                    case.alg,
+                )
+                .unwrap()
+            })
+        });
+        let validation = signature_only(case.alg);
+        group.bench_function(BenchmarkId::new("jwt_decode", &alg), |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<Claims>(black_box(&case.token), &case.decoding, &validation)
+                    .unwrap()
+            })
+        });
+        group.bench_function(BenchmarkId::new("authorizer_verify", &alg), |b| {
+            b.to_async(&rt).iter(|| async {
+                authorizer
+                    .verify(Some(black_box(&case.token)), now)
+                    .await
+                    .unwrap()
+            })
+        });
+        group.bench_function(BenchmarkId::new("sketch_preparsed", &alg), |b| {
+            b.iter(|| {
+                sketch_verify(black_box(&case.token), &alg, &case.floor, &rules, now).unwrap()
+            })
+        });
+    }
+    group.finish();
+
+    if paired::enabled() {
+        for case in &cases {
+            let alg = format!("{:?}", case.alg);
+            let (message, signature) = case.token.rsplit_once('.').unwrap();
+            let validation = signature_only(case.alg);
+            let bodies: Vec<(String, paired::Body<'_>)> = vec![
+                (
+                    "bare".into(),
+                    Box::new(|n| {
+                        for _ in 0..n {
+                            assert!(
+                                jsonwebtoken::crypto::verify(
+                                    black_box(signature),
+                                    black_box(message.as_bytes()),
+                                    &case.decoding,
+                                    case.alg,
+                                )
+                                .unwrap()
+                            );
+                        }
+                    }),
+                ),
+                (
+                    "aws_lc_preparsed".into(),
+                    Box::new(|n| {
+                        for _ in 0..n {
+                            assert!(case.floor.verify(black_box(&case.token)));
+                        }
+                    }),
+                ),
+                (
+                    "jwt_decode".into(),
+                    Box::new(|n| {
+                        for _ in 0..n {
+                            black_box(
+                                jsonwebtoken::decode::<Claims>(
+                                    black_box(&case.token),
+                                    &case.decoding,
+                                    &validation,
+                                )
+                                .unwrap(),
+                            );
+                        }
+                    }),
+                ),
+                (
+                    "authorizer_verify".into(),
+                    Box::new(|n| {
+                        rt.block_on(async {
+                            for _ in 0..n {
+                                black_box(
+                                    authorizer
+                                        .verify(Some(black_box(&case.token)), now)
+                                        .await
+                                        .unwrap(),
+                                );
+                            }
+                        })
+                    }),
+                ),
+                (
+                    "sketch_preparsed".into(),
+                    Box::new(|n| {
+                        for _ in 0..n {
+                            black_box(
+                                sketch_verify(
+                                    black_box(&case.token),
+                                    &alg,
+                                    &case.floor,
+                                    &rules,
+                                    now,
+                                )
+                                .unwrap(),
+                            );
+                        }
+                    }),
+                ),
+            ];
+            paired::measure(&format!("verify-{alg}"), 150, bodies);
+        }
+    }
+    assert_eq!(server.hits("/jwks"), 1, "no refetch while measuring");
+}
+
+criterion_group!(benches, bench_verify);
+criterion_main!(benches);
