@@ -8,14 +8,18 @@ the answer, then reads the process's peak RSS (VmHWM) before stopping it.
 
     cargo build --release --bin product-api --bin authorizer --example hello
     python3 bench/cold_start.py [RUNS]        # default 30 runs per binary; prints medians, ratios
+    DYNAMODB_ENDPOINT=http://127.0.0.1:5055 python3 bench/cold_start.py   # also product-api with PRODUCTS_TABLE
 
 Run by `bench/compare.sh all`; figures go to BENCHMARKS.md.
 """
 import json
+import os
 import pathlib
 import statistics
 import sys
 import time
+import urllib.error
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -27,6 +31,42 @@ CASES = [
     ("product-api", RELEASE / "product-api", ROOT / "events/product-api/v2-jwt-get-product.json", {}),
     ("authorizer", RELEASE / "authorizer", ROOT / "events/authorizer/token-read-allow.json", test_env()),
 ]
+
+
+def dynamodb_case():
+    """With DYNAMODB_ENDPOINT (e.g. a moto_server), product-api with PRODUCTS_TABLE set, so the
+    SDK's configuration is loaded at cold start; the table is created empty (the event gets 404)."""
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
+    if not endpoint:
+        return []
+    table = "cold-start-products"
+    create = {
+        "TableName": table,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "name", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "name", "KeyType": "HASH"}],
+    }
+    request = urllib.request.Request(
+        endpoint,
+        data=json.dumps(create).encode(),
+        headers={
+            "X-Amz-Target": "DynamoDB_20120810.CreateTable",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+        },
+    )
+    try:
+        urllib.request.urlopen(request)
+    except urllib.error.HTTPError:
+        pass  # already there
+    env = {
+        "PRODUCTS_TABLE": table,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+    }
+    return [("product-api+ddb", RELEASE / "product-api", ROOT / "events/product-api/v2-jwt-get-product.json", env)]
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -55,7 +95,7 @@ def run_once(binary: pathlib.Path, event: bytes, env: dict):
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     results = {}
-    for name, binary, event_file, env in CASES:
+    for name, binary, event_file, env in CASES + dynamodb_case():
         if not binary.exists():
             sys.exit(f"{binary} is missing: cargo build --release --bin product-api --bin authorizer --example hello")
         event = event_file.read_bytes()
