@@ -9,7 +9,7 @@
 use serde_json::Value;
 use std::fmt;
 
-/// Claim names that carry scopes, in order of preference.
+/// Claim names that carry scopes; a token's scopes are all of them, merged.
 pub const SCOPE_CLAIMS: [&str; 4] = ["scope", "scp", "scopes", "permissions"];
 
 /// Longest scope claim we parse; anything longer is refused rather than scanned.
