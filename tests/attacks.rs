@@ -250,7 +250,7 @@ async fn oversized_and_malformed_tokens_are_refused_unparsed() {
         ("deep JSON", deep),
         (
             "two segments",
-            valid.rsplitn(2, '.').nth(1).unwrap().to_owned(),
+            valid.rsplit_once('.').unwrap().0.to_owned(),
         ),
         ("four segments", format!("{valid}.AAAA")),
         (
