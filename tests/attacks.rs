@@ -248,10 +248,7 @@ async fn oversized_and_malformed_tokens_are_refused_unparsed() {
     for (name, token) in [
         ("huge claims", huge_claims),
         ("deep JSON", deep),
-        (
-            "two segments",
-            valid.rsplit_once('.').unwrap().0.to_owned(),
-        ),
+        ("two segments", valid.rsplit_once('.').unwrap().0.to_owned()),
         ("four segments", format!("{valid}.AAAA")),
         (
             "standard base64",
