@@ -3,13 +3,14 @@
 //! answer or a parse error, never a panic.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
+use common::RUNTIME;
+
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, event_guard};
 use lambda_http::request::LambdaRequest;
 use libfuzzer_sys::fuzz_target;
-use std::sync::LazyLock;
-
-static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().build().unwrap());
 
 fuzz_target!(|data: &[u8]| {
     let Ok(mut event) = serde_json::from_slice::<LambdaRequest>(data) else { return };

@@ -2,24 +2,14 @@
 //! Nothing an attacker sends may panic or verify.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
+use common::{AUTHORIZER, ISSUER, NOW, RUNTIME};
 use jwt_scopes_api::keyset::KeySet;
 use jwt_scopes_api::verify::{self, Rules};
-use jwt_scopes_api::{AuthConfig, Authorizer};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
-
-static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().build().unwrap());
-
-static AUTHORIZER: LazyLock<Authorizer> = LazyLock::new(|| {
-    let config = AuthConfig::from_lookup(|name| match name {
-        "AUTH_ISSUER" => Some("https://issuer.example.com/".into()),
-        "AUTH_AUDIENCE" => Some("products-api".into()),
-        "AUTH_HMAC_SECRET" => Some("fuzzing-secret-that-no-input-will-ever-guess".into()),
-        _ => None,
-    });
-    Authorizer::new(config.unwrap())
-});
 
 const JWKS: &str = r#"{"keys":[{"kty":"RSA","kid":"k","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}]}"#;
 
@@ -27,9 +17,9 @@ static KEYS: LazyLock<KeySet> = LazyLock::new(|| KeySet::from_jwks(JWKS.as_bytes
 
 fuzz_target!(|data: &[u8]| {
     let Ok(token) = std::str::from_utf8(data) else { return };
-    assert!(RUNTIME.block_on(AUTHORIZER.verify(Some(token), 1_795_839_600)).is_err());
+    assert!(RUNTIME.block_on(AUTHORIZER.verify(Some(token), NOW)).is_err());
     let rules = Rules {
-        issuer: "https://issuer.example.com/".into(),
+        issuer: ISSUER.into(),
         audiences: vec!["products-api".into()],
         leeway: 60,
         token_use: None,
@@ -38,6 +28,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(header) = jsonwebtoken::decode_header(token) {
         let validation = verify::signature_only(header.alg);
         let candidates = KEYS.candidates(header.kid.as_deref(), header.alg);
-        assert!(verify::verify(token, candidates, &validation, &rules, 1_795_839_600).is_err());
+        assert!(verify::verify(token, candidates, &validation, &rules, NOW).is_err());
     }
 });
