@@ -8,12 +8,11 @@
 //! | `bare`               | `jsonwebtoken::crypto::verify(signature, message, key, alg)`: the barest  |
 //! |                      | public jsonwebtoken API; it builds a verifier from the `DecodingKey` (and |
 //! |                      | so parses the key) on every call.                                         |
-//! | `jwt_decode`         | `jsonwebtoken::decode::<verify::Claims>` with `verify::signature_only`:    |
-//! |                      | header + signature + claims deserialisation, what `src/verify.rs` calls.  |
-//! | `authorizer_verify`  | `Authorizer::verify` with a warm key cache: everything our code adds.     |
-//! | `sketch_preparsed`   | not our code: what `Authorizer::verify` could cost with keys parsed once  |
-//! |                      | per key set and each token part decoded once (header, signature with the  |
-//! |                      | pre-parsed key, `Claims` once, `check_claims`, `ScopeSet::parse_value`).  |
+//! | `jwt_decode`         | `jsonwebtoken::decode::<verify::Claims>`, claim checks off: header +       |
+//! |                      | signature + claims, what `src/verify.rs` called before `src/jws.rs`.      |
+//! | `authorizer_verify`  | `Authorizer::verify` with a warm key cache: everything our code does      |
+//! |                      | (header, signature with keys parsed once per key set, claims once,        |
+//! |                      | claim checks, scopes).                                                    |
 //!
 //! After criterion, the same functions run again in alternation (`common/paired.rs`) so that the
 //! ratios come from one moment of the machine's load, not from benches a minute apart.
@@ -33,13 +32,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
-use jsonwebtoken::{Algorithm, DecodingKey};
-use jwt_scopes_api::ScopeSet;
-use jwt_scopes_api::verify::{Claims, Rules, check_claims, signature_only};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jwt_scopes_api::verify::Claims;
 use jwt_scopes_api::{AuthConfig, Authorizer};
-use serde::Deserialize;
 use serde_json::json;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hint::black_box;
 use support::{Reply, TestKey, TestServer, jwks};
@@ -78,31 +74,6 @@ impl Floor {
     }
 }
 
-#[derive(Deserialize)]
-struct SketchHeader<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(borrow, default)]
-    typ: Option<Cow<'a, str>>,
-}
-
-/// A verifier with the key parsed once and every part of the token decoded once: header (borrowed
-/// fields), signature, claims (our strict `Claims`), our claim checks and scopes. Not the
-/// production path: a yardstick for what `Authorizer::verify` could cost.
-fn sketch_verify(token: &str, alg: &str, key: &Floor, rules: &Rules, now: u64) -> Option<ScopeSet> {
-    let (message, signature) = token.rsplit_once('.')?;
-    let (header, payload) = message.split_once('.')?;
-    let header = URL_SAFE_NO_PAD.decode(header).ok()?;
-    let header: SketchHeader<'_> = serde_json::from_slice(&header).ok()?;
-    if header.alg != alg || !key.verify_parts(message, signature) {
-        return None;
-    }
-    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let claims: Claims = serde_json::from_slice(&payload).ok()?;
-    check_claims(&claims, rules, header.typ.as_deref(), now).ok()?;
-    ScopeSet::parse_value(claims.scope.as_ref()?).ok()
-}
-
 /// One algorithm's token and the keys every depth needs.
 struct Case {
     alg: Algorithm,
@@ -111,48 +82,36 @@ struct Case {
     floor: Floor,
 }
 
+/// jsonwebtoken's validation with every claim check off: the signature and `alg` only, as
+/// `src/verify.rs` used it before keys were prepared once (`src/jws.rs`).
+fn signature_only(alg: Algorithm) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation
+}
+
 fn b64(text: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(text).unwrap()
 }
 
-/// DER `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
-fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
-    fn len(out: &mut Vec<u8>, n: usize) {
-        match n {
-            0..0x80 => out.push(n as u8),
-            0x80..0x100 => out.extend([0x81, n as u8]),
-            _ => out.extend([0x82, (n >> 8) as u8, n as u8]),
-        }
-    }
-    fn integer(out: &mut Vec<u8>, bytes: &[u8]) {
-        let pad = bytes[0] & 0x80 != 0;
-        out.push(0x02);
-        len(out, bytes.len() + pad as usize);
-        if pad {
-            out.push(0);
-        }
-        out.extend_from_slice(bytes);
-    }
-    let mut body = Vec::new();
-    integer(&mut body, n);
-    integer(&mut body, e);
-    let mut der = vec![0x30];
-    len(&mut der, body.len());
-    der.extend(body);
-    der
-}
-
 fn floor_key(alg: Algorithm, jwk: &Jwk) -> Floor {
+    let rsa = |params, rsa: &jsonwebtoken::jwk::RSAKeyParameters| {
+        let (n, e) = (b64(&rsa.n), b64(&rsa.e));
+        sig::RsaPublicKeyComponents { n: &n, e: &e }
+            .to_parsed_public_key(params)
+            .unwrap()
+    };
     let (algorithm, bytes): (&'static dyn VerificationAlgorithm, Vec<u8>) =
         match (&jwk.algorithm, alg) {
-            (AlgorithmParameters::RSA(rsa), Algorithm::RS256) => (
-                &sig::RSA_PKCS1_2048_8192_SHA256,
-                rsa_public_key_der(&b64(&rsa.n), &b64(&rsa.e)),
-            ),
-            (AlgorithmParameters::RSA(rsa), Algorithm::PS256) => (
-                &sig::RSA_PSS_2048_8192_SHA256,
-                rsa_public_key_der(&b64(&rsa.n), &b64(&rsa.e)),
-            ),
+            (AlgorithmParameters::RSA(key), Algorithm::RS256) => {
+                return Floor::Public(rsa(&sig::RSA_PKCS1_2048_8192_SHA256, key));
+            }
+            (AlgorithmParameters::RSA(key), Algorithm::PS256) => {
+                return Floor::Public(rsa(&sig::RSA_PSS_2048_8192_SHA256, key));
+            }
             (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES256) => {
                 let mut point = vec![0x04];
                 point.extend(b64(&ec.x));
@@ -220,13 +179,6 @@ fn bench_verify(c: &mut Criterion) {
     ]);
     let authorizer =
         Authorizer::new(AuthConfig::from_lookup(|name| vars.get(name).cloned()).unwrap());
-    let rules = Rules {
-        issuer: issuer.clone(),
-        audiences: vec!["products-api".into()],
-        leeway: 60,
-        token_use: None,
-        typ: None,
-    };
 
     // Every depth must accept every token before anything is timed; this also warms the cache.
     for case in &cases {
@@ -244,9 +196,6 @@ fn bench_verify(c: &mut Criterion) {
             .block_on(authorizer.verify(Some(&case.token), now))
             .unwrap_or_else(|e| panic!("{:?}: {e}", case.alg));
         assert_eq!(verified.scopes.to_string(), "read:products write:products");
-        let alg = format!("{:?}", case.alg);
-        let sketched = sketch_verify(&case.token, &alg, &case.floor, &rules, now);
-        assert_eq!(sketched, Some(verified.scopes), "{alg} sketch");
     }
     assert_eq!(
         server.hits("/jwks"),
@@ -285,11 +234,6 @@ fn bench_verify(c: &mut Criterion) {
                     .verify(Some(black_box(&case.token)), now)
                     .await
                     .unwrap()
-            })
-        });
-        group.bench_function(BenchmarkId::new("sketch_preparsed", &alg), |b| {
-            b.iter(|| {
-                sketch_verify(black_box(&case.token), &alg, &case.floor, &rules, now).unwrap()
             })
         });
     }
@@ -353,23 +297,6 @@ fn bench_verify(c: &mut Criterion) {
                                 );
                             }
                         })
-                    }),
-                ),
-                (
-                    "sketch_preparsed".into(),
-                    Box::new(|n| {
-                        for _ in 0..n {
-                            black_box(
-                                sketch_verify(
-                                    black_box(&case.token),
-                                    &alg,
-                                    &case.floor,
-                                    &rules,
-                                    now,
-                                )
-                                .unwrap(),
-                            );
-                        }
                     }),
                 ),
             ];

@@ -6,10 +6,11 @@
 use crate::authorizer_event::{self, AuthorizerInput, EventError, EventFormat};
 use crate::config::{AuthConfig, ResponseMode, SYMMETRIC, TokenSources};
 use crate::jwks::{JwksCache, KeyFetcher};
+use crate::jws::{Jws, SignatureKey};
 use crate::policy::{self, AuthorizerResponse};
 use crate::routes::RouteTable;
-use crate::verify::{self, ContextClaims, IssuerOnly, Rules, TokenError, Verified};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use crate::verify::{self, Claims, ContextClaims, Rules, TokenError, Verified};
+use jsonwebtoken::Algorithm;
 use lambda_runtime::Diagnostic;
 use std::sync::Arc;
 
@@ -47,13 +48,14 @@ impl From<AuthorizerError> for Diagnostic {
 struct Issuer {
     rules: Rules,
     jwks: Option<JwksCache>,
-    hmac: Option<DecodingKey>,
+    /// The shared secret prepared for each HMAC algorithm; empty without a secret.
+    hmac: Vec<SignatureKey>,
 }
 
 /// The authorizer, built once per cold start and shared by concurrent invocations.
 pub struct Authorizer {
     issuers: Vec<Issuer>,
-    validations: Vec<(Algorithm, Validation)>,
+    algorithms: Vec<Algorithm>,
     response: ResponseMode,
     sources: TokenSources,
     max_token_bytes: usize,
@@ -74,18 +76,18 @@ impl Authorizer {
                 hmac: issuer
                     .hmac_secret
                     .as_deref()
-                    .and_then(|s| DecodingKey::from_secret(s).ok()),
+                    .map_or_else(Vec::new, |secret| {
+                        SYMMETRIC
+                            .iter()
+                            .filter_map(|alg| SignatureKey::hmac(secret, *alg))
+                            .collect()
+                    }),
                 rules: issuer.rules,
             })
             .collect();
-        let validations = config
-            .algorithms
-            .iter()
-            .map(|alg| (*alg, verify::signature_only(*alg)))
-            .collect();
         Authorizer {
             issuers,
-            validations,
+            algorithms: config.algorithms,
             response: config.response,
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
@@ -163,45 +165,38 @@ impl Authorizer {
         if token.len() > self.max_token_bytes || !token.bytes().all(base64url) {
             return Err(TokenError::Malformed);
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-        let validation = self
-            .validations
-            .iter()
-            .find(|(alg, _)| *alg == header.alg)
-            .map(|(_, validation)| validation)
-            .ok_or(TokenError::AlgorithmNotAllowed)?;
-        let issuer = self.issuer_of(token)?;
-        let kid = header.kid.as_deref();
-        if SYMMETRIC.contains(&header.alg) {
-            let key = issuer
-                .hmac
-                .as_ref()
-                .ok_or(TokenError::AlgorithmNotAllowed)?;
-            return verify::verify(token, [key], validation, &issuer.rules, now);
+        let jws = Jws::<Claims>::parse(token)?;
+        let alg = jws.header.alg;
+        if !self.algorithms.contains(&alg) {
+            return Err(TokenError::AlgorithmNotAllowed);
+        }
+        let issuer = self.issuer_of(&jws.claims)?;
+        if SYMMETRIC.contains(&alg) {
+            if issuer.hmac.is_empty() {
+                return Err(TokenError::AlgorithmNotAllowed);
+            }
+            return verify::verify(jws, &issuer.hmac, &issuer.rules, now);
         }
         let jwks = issuer
             .jwks
             .as_ref()
             .ok_or(TokenError::AlgorithmNotAllowed)?;
-        let keys = jwks.keys_for(kid, now).await?;
+        let kid = jws.header.kid.clone();
+        let keys = jwks.keys_for(kid.as_deref(), now).await?;
         verify::verify(
-            token,
-            keys.candidates(kid, header.alg),
-            validation,
+            jws,
+            keys.candidates(kid.as_deref(), alg),
             &issuer.rules,
             now,
         )
     }
 
     /// The issuer whose keys verify this token: the only one, or the one its `iss` names.
-    fn issuer_of(&self, token: &str) -> Result<&Issuer, TokenError> {
+    fn issuer_of(&self, claims: &Claims) -> Result<&Issuer, TokenError> {
         if let [only] = self.issuers.as_slice() {
             return Ok(only);
         }
-        let claimed = jsonwebtoken::dangerous::insecure_decode_claims::<IssuerOnly>(token)
-            .map_err(|_| TokenError::Malformed)?
-            .iss
-            .ok_or(TokenError::UnknownIssuer)?;
+        let claimed = claims.iss.as_deref().ok_or(TokenError::UnknownIssuer)?;
         self.issuers
             .iter()
             .find(|i| i.rules.issuer == claimed)

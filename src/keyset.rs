@@ -3,9 +3,11 @@
 //!
 //! Keys are filtered here so verification never has to second-guess them: encryption keys,
 //! symmetric (`oct`) keys, RSA keys under 2048 bits and malformed entries are dropped (and
-//! counted), and each key remembers which algorithms it may verify.
+//! counted). Each key is parsed here, once per fetch, for each algorithm it may verify, so no
+//! token pays for key parsing.
 
 use crate::config::ASYMMETRIC;
+use crate::jws::SignatureKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
@@ -14,11 +16,10 @@ use serde_json::value::RawValue;
 /// Smallest RSA modulus accepted, in bits (NIST SP 800-131A).
 const MIN_RSA_BITS: usize = 2048;
 
-/// One verification key from a JWKS.
+/// One JWK, prepared for each algorithm it may verify.
 pub struct VerificationKey {
     kid: Option<String>,
-    algorithms: &'static [Algorithm],
-    key: DecodingKey,
+    prepared: Vec<SignatureKey>,
 }
 
 /// The usable keys of one JWKS document.
@@ -83,11 +84,12 @@ impl KeySet {
         &'s self,
         kid: Option<&'s str>,
         alg: Algorithm,
-    ) -> impl Iterator<Item = &'s DecodingKey> {
+    ) -> impl Iterator<Item = &'s SignatureKey> {
         self.keys
             .iter()
-            .filter(move |k| k.kid.as_deref() == kid && k.algorithms.contains(&alg))
-            .map(|k| &k.key)
+            .filter(move |k| k.kid.as_deref() == kid)
+            .flat_map(|k| &k.prepared)
+            .filter(move |k| k.algorithm() == alg)
     }
 
     /// Whether any key carries this `kid` (whatever its algorithm); decides whether an unknown
@@ -112,7 +114,8 @@ impl KeySet {
     }
 }
 
-/// The algorithms a JWK may verify, narrowed by its `alg`, or `None` if it must not be used.
+/// The JWK prepared for the algorithms it may verify (narrowed by its `alg`), or `None` if it
+/// must not be used.
 fn prepare(jwk: &Jwk) -> Option<VerificationKey> {
     if matches!(
         jwk.common.public_key_use,
@@ -147,10 +150,13 @@ fn prepare(jwk: &Jwk) -> Option<VerificationKey> {
         }
     };
     let key = DecodingKey::from_jwk(jwk).ok()?;
+    let prepared = algorithms
+        .iter()
+        .map(|alg| SignatureKey::public(&key, *alg))
+        .collect::<Option<Vec<_>>>()?;
     Some(VerificationKey {
         kid: jwk.common.key_id.clone(),
-        algorithms,
-        key,
+        prepared,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod event_guard;
 pub mod gateway;
 pub mod identity;
 pub mod jwks;
+pub mod jws;
 pub mod keyset;
 pub mod policy;
 pub mod problem;

@@ -1,13 +1,12 @@
-//! Token verification: signature by `jsonwebtoken`, claims by us, with the clock passed in.
+//! Token verification: the signature by [`jws`](crate::jws), the claims here, with the clock
+//! passed in.
 //!
-//! `jsonwebtoken` checks the signature and that the header's `alg` is the one we allow for the
-//! key; everything about the claims is checked here against [`Rules`] and `now`, with claims
-//! deserialized into strict types, so `"exp": "9999999999"` (a string) is refused rather than
-//! skipped (GHSA-h395-gr6q-cpjc) and tests never need to sleep.
+//! Claims are deserialized once, into strict types, so `"exp": "9999999999"` (a string) is
+//! refused rather than skipped (GHSA-h395-gr6q-cpjc), and checked against [`Rules`] and `now`,
+//! so tests never need to sleep.
 
+use crate::jws::{Jws, SignatureKey};
 use crate::scopes::{SCOPE_CLAIMS, ScopeError, ScopeSet};
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -56,13 +55,6 @@ pub struct Claims {
     pub scopes: Option<Value>,
     /// Auth0 RBAC permissions.
     pub permissions: Option<Value>,
-}
-
-/// Just the issuer, read before the signature check to pick the issuer's keys.
-#[derive(Deserialize)]
-pub struct IssuerOnly {
-    /// `iss`, if present and a string.
-    pub iss: Option<String>,
 }
 
 /// A token that passed every check.
@@ -132,50 +124,21 @@ impl fmt::Display for TokenError {
     }
 }
 
-/// The `jsonwebtoken` validation for one algorithm: signature and `alg` only, claims are ours.
-pub fn signature_only(alg: Algorithm) -> Validation {
-    let mut validation = Validation::new(alg);
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    validation
-}
-
-/// Verifies `token` with the first candidate key whose signature checks, then its claims
-/// against `rules` at `now` (seconds since the epoch). `validation` comes from
-/// [`signature_only`] for the header's algorithm.
+/// Accepts `jws` if one of `candidates` signed it and its claims satisfy `rules` at `now`
+/// (seconds since the epoch); its scopes are then read from every scope claim.
 pub fn verify<'k>(
-    token: &str,
-    candidates: impl IntoIterator<Item = &'k DecodingKey>,
-    validation: &Validation,
+    jws: Jws<'_, Claims>,
+    candidates: impl IntoIterator<Item = &'k SignatureKey>,
     rules: &Rules,
     now: u64,
 ) -> Result<Verified, TokenError> {
-    let mut outcome = Err(TokenError::UnknownKey);
-    for key in candidates {
-        outcome = jsonwebtoken::decode::<Claims>(token, key, validation)
-            .map_err(|e| map_jwt_error(e.kind()));
-        if !matches!(outcome, Err(TokenError::BadSignature)) {
-            break;
-        }
-    }
-    let data = outcome?;
-    let claims = data.claims;
-    check_claims(&claims, rules, data.header.typ.as_deref(), now)?;
-    let scopes = scopes_of(&claims)?;
-    Ok(Verified { claims, scopes })
-}
-
-fn map_jwt_error(kind: &ErrorKind) -> TokenError {
-    match kind {
-        ErrorKind::InvalidSignature => TokenError::BadSignature,
-        ErrorKind::InvalidAlgorithm
-        | ErrorKind::InvalidAlgorithmName
-        | ErrorKind::UnsupportedAlgorithm => TokenError::AlgorithmNotAllowed,
-        ErrorKind::Json(_) => TokenError::ClaimType,
-        _ => TokenError::Malformed,
-    }
+    jws.check_signature(candidates)?;
+    check_claims(&jws.claims, rules, jws.header.typ.as_deref(), now)?;
+    let scopes = scopes_of(&jws.claims)?;
+    Ok(Verified {
+        claims: jws.claims,
+        scopes,
+    })
 }
 
 /// Claim checks, in the order an operator would want to read them in a log.

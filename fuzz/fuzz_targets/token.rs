@@ -6,8 +6,9 @@
 mod common;
 
 use common::{AUTHORIZER, ISSUER, NOW, RUNTIME};
+use jwt_scopes_api::jws::Jws;
 use jwt_scopes_api::keyset::KeySet;
-use jwt_scopes_api::verify::{self, Rules};
+use jwt_scopes_api::verify::{self, Claims, Rules};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
@@ -25,9 +26,9 @@ fuzz_target!(|data: &[u8]| {
         token_use: None,
         typ: None,
     };
-    if let Ok(header) = jsonwebtoken::decode_header(token) {
-        let validation = verify::signature_only(header.alg);
-        let candidates = KEYS.candidates(header.kid.as_deref(), header.alg);
-        assert!(verify::verify(token, candidates, &validation, &rules, NOW).is_err());
+    if let Ok(jws) = Jws::<Claims>::parse(token) {
+        let kid = jws.header.kid.clone();
+        let candidates = KEYS.candidates(kid.as_deref(), jws.header.alg);
+        assert!(verify::verify(jws, candidates, &rules, NOW).is_err());
     }
 });

@@ -14,8 +14,9 @@
 //! are added here.
 
 use crate::jwks::{JwksCache, KeyFetcher, KeySource};
-use crate::verify::{self, Rules, TokenError};
-use jsonwebtoken::{Algorithm, Validation};
+use crate::jws::Jws;
+use crate::verify::{self, Claims, Rules, TokenError};
+use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -26,7 +27,6 @@ pub const HTTP_API_ALGORITHMS: &[Algorithm] = crate::keyset::RSA_ALGORITHMS;
 pub struct JwtAuthorizer {
     rules: Rules,
     keys: JwksCache,
-    validations: Vec<(Algorithm, Validation)>,
     max_token_bytes: usize,
 }
 
@@ -147,10 +147,6 @@ impl JwtAuthorizer {
                 token_use: None,
                 typ: None,
             },
-            validations: HTTP_API_ALGORITHMS
-                .iter()
-                .map(|alg| (*alg, verify::signature_only(*alg)))
-                .collect(),
             max_token_bytes,
         }
     }
@@ -196,35 +192,26 @@ impl JwtAuthorizer {
         if token.len() > self.max_token_bytes || !token.bytes().all(compact) {
             return Err(description(&TokenError::Malformed, None));
         }
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| description(&TokenError::Malformed, None))?;
-        let alg = Some(header.alg);
-        let validation = self
-            .validations
-            .iter()
-            .find(|(a, _)| *a == header.alg)
-            .map(|(_, v)| v)
-            .ok_or_else(|| description(&TokenError::AlgorithmNotAllowed, alg))?;
-        let kid = header.kid.as_deref();
+        let jws = Jws::<Map<String, Value>>::parse(token).map_err(|e| description(&e, None))?;
+        let alg = Some(jws.header.alg);
+        if !HTTP_API_ALGORITHMS.contains(&jws.header.alg) {
+            return Err(description(&TokenError::AlgorithmNotAllowed, alg));
+        }
+        let kid = jws.header.kid.as_deref();
         let keys = self
             .keys
             .keys_for(kid, now)
             .await
             .map_err(|e| description(&e, alg))?;
-        match verify::verify(
-            token,
-            keys.candidates(kid, header.alg),
-            validation,
-            &self.rules,
-            now,
-        ) {
-            // A malformed scope claim is only found after the signature and every claim check
-            // passed; API Gateway does not mind it (the scopes check decides), so neither do we.
-            Ok(_) | Err(TokenError::BadScopeClaim(_)) => {}
-            Err(error) => return Err(description(&error, alg)),
-        }
-        let claims: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
-            .map_err(|_| description(&TokenError::Malformed, alg))?;
+        jws.check_signature(keys.candidates(kid, jws.header.alg))
+            .map_err(|e| description(&e, alg))?;
+        // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
+        // the scopes are read by `token_scopes` instead.
+        let strict: Claims = serde_json::from_value(Value::Object(jws.claims.clone()))
+            .map_err(|_| description(&TokenError::ClaimType, alg))?;
+        verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
+            .map_err(|e| description(&e, alg))?;
+        let claims = jws.claims;
         // API Gateway reads `client_id` only when the token has no `aud`.
         let audiences: Vec<&str> = match claims.get("aud") {
             Some(Value::String(aud)) => vec![aud],
