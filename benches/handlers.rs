@@ -11,12 +11,12 @@
 //! - `serialize/*`: `serde_json::to_string` of the decision alone.
 //! - `parse/*`: reading the event alone (`authorizer_event::parse`, and `serde_json` skipping
 //!   every value as a floor).
-//! - `product_api/*`: `lambda_http::request::from_str` on `events/product-api/v2-jwt-get-product.json`
-//!   (HTTP API 2.0 with JWT authorizer claims, `GET /product/{name}`, 200), `ProductApi::handle`,
+//! - `product_api/*`: `event_guard::read` (what the binary's payload type does) on
+//!   `events/product-api/v2-jwt-get-product.json` (HTTP API 2.0 with JWT authorizer claims,
+//!   `GET /product/{name}`, 200), `lambda_http`'s conversion to a `Request`, `ProductApi::handle`,
 //!   then the API Gateway v2 response serialised as `lambda_http` does.
-//! - paired `product_api` also times `parse_direct_v2`: the same event deserialised straight into
-//!   `ApiGatewayV2httpRequest` (no untagged-enum buffering, no attempt at the REST shape first) and
-//!   converted with `lambda_http`'s own `From<LambdaRequest>`, to size what `from_str` costs.
+//! - `lambda_http_from_str`: the same event read by `lambda_http::request::from_str`, which tries
+//!   the REST type before the 2.0 one, for comparison with `parse`.
 //! - `*_logged`: the same with an INFO `tracing` fmt subscriber writing to `io::sink`, as on
 //!   Lambda minus the write to stdout (the other benches run with no subscriber, so log lines cost
 //!   nothing there).
@@ -38,10 +38,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use jwt_scopes_api::config::TokenSources;
-use jwt_scopes_api::{AuthConfig, Authorizer, EmbeddedCatalog, ProductApi, authorizer_event};
-use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use jwt_scopes_api::{
+    AuthConfig, Authorizer, EmbeddedCatalog, ProductApi, authorizer_event, event_guard,
+};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::HeaderMap;
-use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Response};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -280,15 +281,16 @@ fn bench_handlers(c: &mut Criterion) {
 
     let api = ProductApi::new(EmbeddedCatalog);
     let event = read(&root().join("events/product-api/v2-jwt-get-product.json"));
-    let respond = || async {
-        let request = lambda_http::request::from_str(black_box(&event)).unwrap();
-        v2_response_json(api.handle(request).await)
-    };
+    let parse = |event: &str| -> lambda_http::Request { event_guard::read(event).unwrap().into() };
+    let respond = || async { v2_response_json(api.handle(parse(black_box(&event))).await) };
     let answer = rt.block_on(respond());
     assert!(answer.contains("\"statusCode\":200"), "{answer}");
     let mut group = c.benchmark_group("product_api");
     group.bench_function("v2_jwt_get_product", |b| b.to_async(&rt).iter(respond));
     group.bench_function("parse/v2_jwt_get_product", |b| {
+        b.iter(|| parse(black_box(&event)))
+    });
+    group.bench_function("lambda_http_from_str/v2_jwt_get_product", |b| {
         b.iter(|| lambda_http::request::from_str(black_box(&event)).unwrap())
     });
     {
@@ -313,19 +315,15 @@ fn bench_handlers(c: &mut Criterion) {
                 "parse_only".into(),
                 Box::new(|n| {
                     for _ in 0..n {
-                        black_box(lambda_http::request::from_str(black_box(&event)).unwrap());
+                        black_box(parse(black_box(&event)));
                     }
                 }),
             ),
             (
-                "parse_direct_v2".into(),
+                "lambda_http_from_str".into(),
                 Box::new(|n| {
                     for _ in 0..n {
-                        let event: ApiGatewayV2httpRequest =
-                            serde_json::from_str(black_box(&event)).unwrap();
-                        let request: lambda_http::Request =
-                            LambdaRequest::ApiGatewayV2(event).into();
-                        black_box(request);
+                        black_box(lambda_http::request::from_str(black_box(&event)).unwrap());
                     }
                 }),
             ),

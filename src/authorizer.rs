@@ -127,7 +127,14 @@ impl Authorizer {
             }
         };
         let allowed = route.is_some_and(|r| r.requirement.is_met_by(&verified.scopes));
-        let resources = policy::permitted_resources(&target, &verified.scopes);
+        // Simple answers carry no policy: no route ARNs to build for them.
+        let document = match (format, self.response) {
+            (EventFormat::HttpV2, ResponseMode::Simple) => None,
+            _ => Some(policy::policy_document(
+                policy::permitted_resources(&target, &verified.scopes),
+                (!allowed).then(|| target.as_str().to_owned()),
+            )),
+        };
         let context = ContextClaims::from(verified);
         let principal = context
             .sub
@@ -142,19 +149,12 @@ impl Authorizer {
             reason = if route.is_none() { "route not in table" } else if allowed { "scopes granted" } else { "insufficient scope" },
             "authorizer decision"
         );
-        let denied = (!allowed).then(|| target.as_str().to_owned());
-        Ok(match (format, self.response) {
-            (EventFormat::HttpV2, ResponseMode::Simple) => policy::simple(allowed, context),
-            (EventFormat::HttpV2, ResponseMode::Iam) => policy::http_api_policy(
-                principal,
-                policy::policy_document(resources, denied),
-                context,
-            ),
-            _ => policy::policy(
-                principal,
-                policy::policy_document(resources, denied),
-                context,
-            ),
+        Ok(match (format, document) {
+            (_, None) => policy::simple(allowed, context),
+            (EventFormat::HttpV2, Some(document)) => {
+                policy::http_api_policy(principal, document, context)
+            }
+            (_, Some(document)) => policy::policy(principal, document, context),
         })
     }
 

@@ -2,11 +2,11 @@
 //!
 //! Serves the embedded catalog, or the DynamoDB table named by `PRODUCTS_TABLE`. Runs several
 //! invocations at once on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), one at a time
-//! elsewhere. Events pass through `event_guard` before `lambda_http` turns them into requests.
+//! elsewhere. Events are read by `event_guard` before `lambda_http` turns them into requests.
 
 use jwt_scopes_api::dynamo::DynamoStore;
-use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore, event_guard};
-use lambda_http::request::LambdaRequest;
+use jwt_scopes_api::event_guard::HttpEvent;
+use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
 use lambda_http::{Adapter, Error, LambdaEvent, Request, Service, service_fn};
 use std::convert::Infallible;
 
@@ -28,11 +28,10 @@ async fn run<S: ProductStore>(api: ProductApi<S>) -> Result<(), Error> {
         async move { Ok::<_, Infallible>(api.handle(request).await) }
     });
     let adapter = Adapter::from(handler);
-    lambda_http::lambda_runtime::run_concurrent(service_fn(
-        move |mut event: LambdaEvent<LambdaRequest>| {
-            event_guard::sanitize(&mut event.payload);
-            adapter.clone().call(event)
-        },
-    ))
+    lambda_http::lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<HttpEvent>| {
+        adapter
+            .clone()
+            .call(LambdaEvent::new(event.payload.0, event.context))
+    }))
     .await
 }

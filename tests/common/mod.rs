@@ -1,7 +1,7 @@
 //! What the integration tests share: where the sample events live, and running one through the
 //! real handler over the embedded catalog.
 
-use jwt_scopes_api::{EmbeddedCatalog, ProductApi};
+use jwt_scopes_api::{EmbeddedCatalog, ProductApi, event_guard};
 use lambda_http::{Body, Response};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -11,10 +11,12 @@ pub fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("events/product-api")
 }
 
-/// Parses an event exactly as the Lambda runtime would and answers it.
+/// Reads an event exactly as the `product-api` binary does and answers it.
 pub async fn respond(event: &str) -> Result<Response<Body>, String> {
-    let request = lambda_http::request::from_str(event).map_err(|e| format!("event: {e}"))?;
-    Ok(ProductApi::new(EmbeddedCatalog).handle(request).await)
+    let request = event_guard::read(event).map_err(|e| format!("event: {e}"))?;
+    Ok(ProductApi::new(EmbeddedCatalog)
+        .handle(request.into())
+        .await)
 }
 
 /// The answer's body as JSON; `null` for an empty body.
