@@ -43,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
         } else {
-            let response = api.handle(lambda_http::request::from_str(&event)?).await;
+            let request = jwt_scopes_api::event_guard::read(&event)?;
+            let response = api.handle(request.into()).await;
             let headers: serde_json::Map<String, Value> = response
                 .headers()
                 .iter()

@@ -62,7 +62,7 @@ pub struct Authorizer {
 }
 
 impl Authorizer {
-    /// Prepares keys and validations from a checked configuration. No I/O: keys are fetched on
+    /// Prepares the HMAC keys of a checked configuration. No I/O: public keys are fetched on
     /// first use.
     pub fn new(config: AuthConfig) -> Self {
         let fetcher = Arc::new(KeyFetcher::new(config.limits));

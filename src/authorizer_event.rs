@@ -8,7 +8,7 @@
 //! | HTTP API payload 1.0           | `version: "1.0"`              | headers, cookie, query          |
 //! | HTTP API payload 2.0           | `version: "2.0"`              | headers, `cookies`, query       |
 //!
-//! The event text is read once, into [`Event`]: the few fields the decision needs from any of
+//! The event text is read once, into `Event`: the eight fields the decision needs from any of
 //! these formats, borrowed where the JSON has no escapes, everything else skipped by the parser.
 //! The full `aws_lambda_events` types cost 5 to 8 µs for an HTTP API 2.0 event (a `HeaderMap`,
 //! maps and strings for every field), this one pass about 1 µs (BENCHMARKS.md); a test reads
@@ -141,48 +141,62 @@ impl std::fmt::Display for EventError {
 }
 
 /// What the decision reads from an authorizer event, whatever its format.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Event<'a> {
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(borrow, default)]
-    version: Option<Cow<'a, str>>,
+    version: Option<Text<'a>>,
     /// REST `TOKEN`.
     #[serde(borrow, default)]
-    authorization_token: Option<Cow<'a, str>>,
+    authorization_token: Option<Text<'a>>,
     /// REST `TOKEN` and `REQUEST`, HTTP API 1.0.
     #[serde(borrow, default)]
-    method_arn: Option<Cow<'a, str>>,
+    method_arn: Option<Text<'a>>,
     /// HTTP API 2.0.
     #[serde(borrow, default)]
-    route_arn: Option<Cow<'a, str>>,
+    route_arn: Option<Text<'a>>,
     /// Request formats; names as sent (REST) or lower case (HTTP API).
     #[serde(borrow, default)]
     headers: Pairs<'a>,
     #[serde(borrow, default)]
     query_string_parameters: Pairs<'a>,
-    /// HTTP API 2.0 (the `Cookie` header is not sent there).
+    /// HTTP API 2.0, which sends cookies here and not in a `Cookie` header.
     #[serde(borrow, default)]
-    cookies: Option<Vec<Cow<'a, str>>>,
+    cookies: Vec<Text<'a>>,
+}
+
+/// A JSON string, borrowed from the event unless it has escapes. serde borrows a `Cow` only
+/// when it is the field itself, not inside an `Option`, a `Vec` or a map: hence this newtype.
+#[derive(Debug, Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+fn text<'s>(value: &'s Option<Text<'_>>) -> Option<&'s str> {
+    value.as_ref().map(|t| t.0.as_ref())
 }
 
 /// A JSON object of strings (a `null` value, or the object itself `null`, reads as absent), in
 /// order, without hashing: events carry a dozen headers and we look up two.
 #[derive(Debug, Default)]
-struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+struct Pairs<'a>(Vec<(Text<'a>, Text<'a>)>);
 
-impl<'a> Pairs<'a> {
-    fn get<'s>(&'s self, name: &'s str) -> Option<&'s str> {
-        self.all(name).next()
-    }
-
-    /// Every value whose name equals `name`, ignoring ASCII case.
-    fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> {
+impl Pairs<'_> {
+    /// Every value whose name equals `name` ignoring ASCII case (header names), in order.
+    fn any_case<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> {
         self.0
             .iter()
-            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
+            .filter(move |(k, _)| k.0.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.0.as_ref())
+    }
+
+    /// The value of `name`, compared exactly (query parameter names).
+    fn exact(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k.0 == name)
+            .map(|(_, v)| v.0.as_ref())
     }
 }
 
@@ -199,9 +213,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some((key, value)) =
-                    map.next_entry::<Cow<'de, str>, Option<Cow<'de, str>>>()?
-                {
+                while let Some((key, value)) = map.next_entry::<Text<'de>, Option<Text<'de>>>()? {
                     if let Some(value) = value {
                         pairs.push((key, value));
                     }
@@ -217,7 +229,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
 pub fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
     let event: Event<'_> =
         serde_json::from_str(event).map_err(|e| EventError::UnknownShape(e.to_string()))?;
-    let format = match (event.kind.as_deref(), event.version.as_deref()) {
+    let format = match (text(&event.kind), text(&event.version)) {
         (_, Some("2.0")) => EventFormat::HttpV2,
         (Some("TOKEN"), _) => EventFormat::Token,
         (Some("REQUEST"), None) => EventFormat::Request,
@@ -229,35 +241,28 @@ pub fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, Eve
         }
     };
     let token = match format {
-        EventFormat::Token => event.authorization_token.as_deref().and_then(bearer),
+        EventFormat::Token => text(&event.authorization_token).and_then(bearer),
         _ => {
-            let cookie = sources
-                .cookie
+            // As API Gateway's own maps do, a repeated name (in another case) keeps the last.
+            let header = event.headers.any_case("authorization").last();
+            let cookie = sources.cookie.as_deref().and_then(|name| match format {
+                EventFormat::HttpV2 => event.cookies.iter().find_map(|c| cookie_value(&c.0, name)),
+                _ => event
+                    .headers
+                    .any_case("cookie")
+                    .find_map(|h| cookie_value(h, name)),
+            });
+            let query = sources
+                .query
                 .as_deref()
-                .and_then(|name| match &event.cookies {
-                    Some(cookies) => cookies.iter().find_map(|c| cookie_value(c, name)),
-                    None => event
-                        .headers
-                        .all("cookie")
-                        .find_map(|h| cookie_value(h, name)),
-                });
-            event
-                .headers
-                .get("authorization")
-                .and_then(bearer)
-                .or(cookie)
-                .or_else(|| {
-                    sources
-                        .query
-                        .as_deref()
-                        .and_then(|name| event.query_string_parameters.get(name))
-                        .filter(|v| !v.is_empty())
-                })
+                .and_then(|name| event.query_string_parameters.exact(name))
+                .filter(|v| !v.is_empty());
+            header.and_then(bearer).or(cookie).or(query)
         }
     };
     let arn = match format {
-        EventFormat::HttpV2 => event.route_arn.as_deref(),
-        _ => event.method_arn.as_deref(),
+        EventFormat::HttpV2 => text(&event.route_arn),
+        _ => text(&event.method_arn),
     };
     let target = arn
         .and_then(ExecuteApiArn::parse)
@@ -364,11 +369,12 @@ mod tests {
             if !name.ends_with(".json") || name.ends_with(".expected.json") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let ours: Event<'_> = serde_json::from_str(&text).unwrap();
+            let json = std::fs::read_to_string(&path).unwrap();
+            let ours: Event<'_> = serde_json::from_str(&json).unwrap();
             let query = |get: &dyn Fn(&str) -> Option<String>| {
                 for (key, value) in &ours.query_string_parameters.0 {
-                    assert_eq!(get(key).as_deref(), Some(value.as_ref()), "{name}: ?{key}");
+                    let (key, value) = (key.0.as_ref(), value.0.as_ref());
+                    assert_eq!(get(key).as_deref(), Some(value), "{name}: ?{key}");
                 }
             };
             let header = |headers: &lambda_http::http::HeaderMap, key: &str| {
@@ -377,32 +383,32 @@ mod tests {
                     .iter()
                     .map(|v| v.to_str().unwrap().to_owned())
                     .collect();
-                let mine: Vec<_> = ours.headers.all(key).map(str::to_owned).collect();
+                let mine: Vec<_> = ours.headers.any_case(key).map(str::to_owned).collect();
                 assert_eq!(mine, theirs, "{name}: {key}");
             };
-            match (ours.kind.as_deref(), ours.version.as_deref()) {
+            match (text(&ours.kind), text(&ours.version)) {
                 (_, Some("2.0")) => {
                     let theirs: ApiGatewayV2CustomAuthorizerV2Request =
-                        serde_json::from_str(&text).unwrap();
-                    assert_eq!(ours.route_arn.as_deref(), theirs.route_arn.as_deref());
+                        serde_json::from_str(&json).unwrap();
+                    assert_eq!(text(&ours.route_arn), theirs.route_arn.as_deref());
                     header(&theirs.headers, "authorization");
-                    let cookies: Vec<_> = ours.cookies.iter().flatten().collect();
-                    assert_eq!(cookies, theirs.cookies.iter().collect::<Vec<_>>(), "{name}");
+                    let cookies: Vec<_> = ours.cookies.iter().map(|c| c.0.as_ref()).collect();
+                    assert_eq!(cookies, theirs.cookies, "{name}");
                     query(&|k| theirs.query_string_parameters.get(k).cloned());
                 }
                 (Some("TOKEN"), _) => {
                     let theirs: ApiGatewayCustomAuthorizerRequest =
-                        serde_json::from_str(&text).unwrap();
-                    assert_eq!(ours.method_arn.as_deref(), theirs.method_arn.as_deref());
+                        serde_json::from_str(&json).unwrap();
+                    assert_eq!(text(&ours.method_arn), theirs.method_arn.as_deref());
                     assert_eq!(
-                        ours.authorization_token.as_deref(),
+                        text(&ours.authorization_token),
                         theirs.authorization_token.as_deref()
                     );
                 }
                 _ => {
                     let theirs: ApiGatewayCustomAuthorizerRequestTypeRequest =
-                        serde_json::from_str(&text).unwrap();
-                    assert_eq!(ours.method_arn.as_deref(), theirs.method_arn.as_deref());
+                        serde_json::from_str(&json).unwrap();
+                    assert_eq!(text(&ours.method_arn), theirs.method_arn.as_deref());
                     header(&theirs.headers, "authorization");
                     header(&theirs.headers, "cookie");
                     query(&|k| theirs.query_string_parameters.first(k).map(str::to_owned));
@@ -448,6 +454,24 @@ mod tests {
             read(r#""methodArn":"again""#),
             Err(EventError::UnknownShape(_))
         ));
+    }
+
+    #[test]
+    fn strings_are_borrowed_unless_escaped() {
+        let event: Event<'_> = serde_json::from_str(
+            r#"{"type":"REQUEST","headers":{"authorization":"Bearer a","x":"\"q\""},"cookies":["c=1"]}"#,
+        )
+        .unwrap();
+        assert!(matches!(event.kind, Some(Text(Cow::Borrowed("REQUEST")))));
+        let [(name, auth), (_, quoted)] = &event.headers.0[..] else {
+            panic!("{:?}", event.headers)
+        };
+        assert!(matches!(
+            (&name.0, &auth.0),
+            (Cow::Borrowed(_), Cow::Borrowed(_))
+        ));
+        assert!(matches!(&quoted.0, Cow::Owned(q) if q == "\"q\""));
+        assert!(matches!(event.cookies[0].0, Cow::Borrowed("c=1")));
     }
 
     #[test]

@@ -32,14 +32,21 @@ impl SignatureKey {
     /// Prepares a public key (as `jsonwebtoken` decoded it from a JWK) for `alg`; `None` if the
     /// key is malformed or of another family.
     pub fn public(key: &DecodingKey, alg: Algorithm) -> Option<Self> {
+        if key.family() != alg.family() {
+            return None;
+        }
         let parsed = match (key.kind(), alg) {
             (DecodingKeyKind::RsaModulusExponent { n, e }, _) => {
                 let params = rsa_parameters(alg)?;
-                let components = RsaPublicKeyComponents {
-                    n: without_leading_zeros(n),
-                    e: without_leading_zeros(e),
-                };
-                components.to_parsed_public_key(params).ok()?
+                let n = without_leading_zeros(n);
+                let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+                if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+                    return None;
+                }
+                let e = without_leading_zeros(e);
+                RsaPublicKeyComponents { n, e }
+                    .to_parsed_public_key(params)
+                    .ok()?
             }
             (DecodingKeyKind::SecretOrDer(point), Algorithm::ES256 | Algorithm::ES384) => {
                 let (params, len) = match alg {
@@ -88,6 +95,10 @@ impl SignatureKey {
         }
     }
 }
+
+/// RSA modulus sizes accepted: NIST SP 800-131A's floor, and aws-lc's ceiling for verification.
+const MIN_RSA_BITS: usize = 2048;
+const MAX_RSA_BITS: usize = 8192;
 
 fn rsa_parameters(alg: Algorithm) -> Option<&'static sig::RsaParameters> {
     Some(match alg {
@@ -328,6 +339,59 @@ mod tests {
         assert!(SignatureKey::hmac(b"x", Algorithm::RS256).is_none());
     }
 
+    /// Real keys made here with aws-lc-rs: each prepared key verifies its own algorithm's
+    /// signatures and no other's, and nothing verifies a changed payload.
+    #[test]
+    fn public_keys_verify_exactly_their_algorithm() {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair, RsaKeyPair};
+        let rsa = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let public = rsa.public_key();
+        let rsa_public = sig::RsaPublicKeyComponents::<Vec<u8>>::from(public);
+        // A leading zero on `n`, as some key servers write it.
+        let padded_n = [&[0u8][..], &rsa_public.n].concat();
+        let rsa_key = DecodingKey::from_rsa_raw_components(&padded_n, &rsa_public.e);
+        let ed = Ed25519KeyPair::generate().unwrap();
+        let ed_key = DecodingKey::from_ed_der(ed.public_key().as_ref());
+        let signing_input = format!("{}.{}", b64(&json!({"alg": "RS256"})), b64(&json!({})));
+        let mut rs256 = vec![0; rsa.public_modulus_len()];
+        rsa.sign(
+            &sig::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            signing_input.as_bytes(),
+            &mut rs256,
+        )
+        .unwrap();
+        let t = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(&rs256));
+        let jws = parse(&t).unwrap();
+        let prepared = |key: &DecodingKey, alg| SignatureKey::public(key, alg).unwrap();
+        let (rs, ps, rs512) = (
+            prepared(&rsa_key, Algorithm::RS256),
+            prepared(&rsa_key, Algorithm::PS256),
+            prepared(&rsa_key, Algorithm::RS512),
+        );
+        assert_eq!(jws.check_signature([&ps, &rs512, &rs]), Ok(()));
+        assert_eq!(
+            jws.check_signature([&ps, &rs512]),
+            Err(TokenError::UnknownKey)
+        );
+        let tampered = t.replacen(".e30.", &format!(".{}.", b64(&json!({"a": 1}))), 1);
+        assert_eq!(
+            parse(&tampered).unwrap().check_signature([&rs]),
+            Err(TokenError::BadSignature)
+        );
+
+        let signing_input = format!("{}.{}", b64(&json!({"alg": "EdDSA"})), b64(&json!({})));
+        let signature = ed.sign(signing_input.as_bytes());
+        let t = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
+        let eddsa = prepared(&ed_key, Algorithm::EdDSA);
+        assert_eq!(parse(&t).unwrap().check_signature([&rs, &eddsa]), Ok(()));
+        assert_eq!(
+            parse(&t).unwrap().check_signature([&rs]),
+            Err(TokenError::UnknownKey)
+        );
+    }
+
     #[test]
     fn public_keys_only_serve_their_family() {
         let ed =
@@ -337,6 +401,11 @@ mod tests {
         assert!(SignatureKey::public(&ed, Algorithm::RS256).is_none());
         let short = DecodingKey::from_ed_components("AAAA").unwrap();
         assert!(SignatureKey::public(&short, Algorithm::EdDSA).is_none());
+        let secret = DecodingKey::from_secret(&[7; 32]).unwrap();
+        assert!(SignatureKey::public(&secret, Algorithm::EdDSA).is_none());
+        let padded_1024 = [vec![0; 200], vec![0xC5; 128]].concat();
+        let small = DecodingKey::from_rsa_raw_components(&padded_1024, &[1, 0, 1]);
+        assert!(SignatureKey::public(&small, Algorithm::RS256).is_none());
         assert_eq!(without_leading_zeros(&[0, 0, 1, 0]), &[1, 0]);
     }
 }

@@ -17,6 +17,7 @@ use crate::jwks::{JwksCache, KeyFetcher, KeySource};
 use crate::jws::Jws;
 use crate::verify::{self, Claims, Rules, TokenError};
 use jsonwebtoken::Algorithm;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -192,7 +193,7 @@ impl JwtAuthorizer {
         if token.len() > self.max_token_bytes || !token.bytes().all(compact) {
             return Err(description(&TokenError::Malformed, None));
         }
-        let jws = Jws::<Map<String, Value>>::parse(token).map_err(|e| description(&e, None))?;
+        let jws = Jws::<Box<RawValue>>::parse(token).map_err(|e| description(&e, None))?;
         let alg = Some(jws.header.alg);
         if !HTTP_API_ALGORITHMS.contains(&jws.header.alg) {
             return Err(description(&TokenError::AlgorithmNotAllowed, alg));
@@ -207,11 +208,12 @@ impl JwtAuthorizer {
             .map_err(|e| description(&e, alg))?;
         // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
         // the scopes are read by `token_scopes` instead.
-        let strict: Claims = serde_json::from_value(Value::Object(jws.claims.clone()))
-            .map_err(|_| description(&TokenError::ClaimType, alg))?;
+        let claim_type = |_| description(&TokenError::ClaimType, alg);
+        let strict: Claims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
         verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
             .map_err(|e| description(&e, alg))?;
-        let claims = jws.claims;
+        let claims: Map<String, Value> =
+            serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
         // API Gateway reads `client_id` only when the token has no `aud`.
         let audiences: Vec<&str> = match claims.get("aud") {
             Some(Value::String(aud)) => vec![aud],

@@ -13,6 +13,7 @@ use super::event::{self, ApiContext, IncomingRequest};
 use super::jwt_authorizer::{JwtAuthorizer, JwtOutcome};
 use super::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};
 use super::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
+use crate::event_guard::HttpEvent;
 use crate::jwks::KeyFetcher;
 use crate::routes::{Route, RouteTable};
 use crate::{AuthConfig, EmbeddedCatalog, ProductApi};
@@ -26,7 +27,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use lambda_http::request::LambdaRequest;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -537,12 +537,9 @@ impl Gateway {
                 request_id,
             )
         };
-        // The same path as the Lambda: deserialize as lambda_http does, guard, convert.
-        let request = match LambdaRequest::deserialize(event) {
-            Ok(mut request) => {
-                crate::event_guard::sanitize(&mut request);
-                lambda_http::Request::from(request)
-            }
+        // The same path as the Lambda: the binary's payload type reads and guards, then convert.
+        let request = match HttpEvent::deserialize(event) {
+            Ok(HttpEvent(request)) => lambda_http::Request::from(request),
             Err(error) => return failed(&format!("event does not parse: {error}")),
         };
         let response = match AssertUnwindSafe(self.api.handle(request))
