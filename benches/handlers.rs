@@ -97,7 +97,7 @@ impl Event {
     fn bare(&self) -> bool {
         let token = token_of(&self.json);
         let (message, signature) = token.rsplit_once('.').unwrap();
-        jsonwebtoken::crypto::verify(signature, message.as_bytes(), &self.key, self.alg).unwrap()
+        paired::bare(message, signature, &self.key, self.alg)
     }
 }
 
@@ -189,15 +189,7 @@ fn bench_handlers(c: &mut Criterion) {
         group.bench_function(format!("bare/{}", event.name), |b| {
             let token = token_of(&event.json);
             let (message, signature) = token.rsplit_once('.').unwrap();
-            b.iter(|| {
-                jsonwebtoken::crypto::verify(
-                    black_box(signature),
-                    message.as_bytes(),
-                    &event.key,
-                    event.alg,
-                )
-                .unwrap()
-            })
+            b.iter(|| paired::bare(message, signature, &event.key, event.alg))
         });
     }
     let sources = TokenSources::default();
@@ -238,15 +230,7 @@ fn bench_handlers(c: &mut Criterion) {
                     "bare".into(),
                     Box::new(|n| {
                         for _ in 0..n {
-                            assert!(
-                                jsonwebtoken::crypto::verify(
-                                    black_box(signature),
-                                    message.as_bytes(),
-                                    &event.key,
-                                    event.alg,
-                                )
-                                .unwrap()
-                            );
+                            assert!(paired::bare(message, signature, &event.key, event.alg));
                         }
                     }),
                 ),

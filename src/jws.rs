@@ -154,11 +154,14 @@ pub struct Jws<'t, C> {
 }
 
 impl<'t, C: DeserializeOwned> Jws<'t, C> {
-    /// Splits and decodes a token. Refused: anything but three base64url parts, a header that
-    /// is not a JSON object with a string `alg`, an `alg` `jsonwebtoken` does not know (`none`
+    /// Splits and decodes a token. Refused before any decoding: a token over `max_bytes`. Then:
+    /// anything but three base64url parts, a header that is not a JSON object with a string `alg`, an `alg` `jsonwebtoken` does not know (`none`
     /// in any spelling), any `crit` (we implement no extension) or `b64: false` (RFC 7797), and
     /// a payload that does not deserialize into `C`.
-    pub fn parse(token: &'t str) -> Result<Self, TokenError> {
+    pub fn parse(token: &'t str, max_bytes: usize) -> Result<Self, TokenError> {
+        if token.len() > max_bytes {
+            return Err(TokenError::Malformed);
+        }
         let (signing_input, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
         let (header, payload) = signing_input.split_once('.').ok_or(TokenError::Malformed)?;
         let decode = |part: &str| {
@@ -235,7 +238,7 @@ mod tests {
     }
 
     fn parse(token: &str) -> Result<Jws<'_, Value>, TokenError> {
-        Jws::parse(token)
+        Jws::parse(token, 16 * 1024)
     }
 
     #[test]
@@ -291,6 +294,12 @@ mod tests {
                 parse(&bad).err()
             );
         }
+        let fits = token(json!({"alg": "HS256"}), json!({}));
+        assert!(Jws::<Value>::parse(&fits, fits.len()).is_ok());
+        assert!(matches!(
+            Jws::<Value>::parse(&fits, fits.len() - 1),
+            Err(TokenError::Malformed)
+        ));
     }
 
     #[test]
@@ -312,7 +321,10 @@ mod tests {
             exp: u64,
         }
         let t = token(json!({"alg": "HS256"}), json!({"exp": "1"}));
-        assert!(matches!(Jws::<Exp>::parse(&t), Err(TokenError::ClaimType)));
+        assert!(matches!(
+            Jws::<Exp>::parse(&t, t.len()),
+            Err(TokenError::ClaimType)
+        ));
     }
 
     #[test]

@@ -400,26 +400,14 @@ async fn invalid_tokens_are_refused_with_the_gateway_challenge() {
         &EncodingKey::from_secret(b"an-hmac-secret-of-at-least-32-bytes!").unwrap(),
     )
     .unwrap();
-    let foreign_token = foreign
-        .mint(
-            &MintRequest {
-                scope: Some(READ.into()),
-                ..MintRequest::default()
-            },
-            now as u64,
-        )
-        .unwrap()
-        .access_token;
-    let forged_token = forged
-        .mint(
-            &MintRequest {
-                scope: Some(READ.into()),
-                ..MintRequest::default()
-            },
-            now as u64,
-        )
-        .unwrap()
-        .access_token;
+    let read_token = |issuer: &DevIssuer| {
+        let request = MintRequest {
+            scope: Some(READ.into()),
+            ..MintRequest::default()
+        };
+        issuer.mint(&request, now as u64).unwrap().access_token
+    };
+    let (foreign_token, forged_token) = (read_token(&foreign), read_token(&forged));
     let cases = [
         (
             "expired",

@@ -6,8 +6,21 @@
 //! Runs only under `cargo bench` (criterion's `--bench` flag) and unless `PAIRED=0`; prints a
 //! table and writes `<target>/criterion/paired-<set>.json` for `bench/compare.mjs criterion`.
 
+use jsonwebtoken::{Algorithm, DecodingKey};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+/// The "bare" signature check every ratio divides by: jsonwebtoken's barest public call, which
+/// builds its verifier (and, for a JWK RSA key, the key) from the `DecodingKey` on every call.
+pub fn bare(message: &str, signature: &str, key: &DecodingKey, alg: Algorithm) -> bool {
+    jsonwebtoken::crypto::verify(
+        black_box(signature),
+        black_box(message.as_bytes()),
+        key,
+        alg,
+    )
+    .unwrap()
+}
 
 /// A function to time: runs its body `n` times.
 pub type Body<'a> = Box<dyn FnMut(u64) + 'a>;
