@@ -8,7 +8,7 @@ use crate::identity::{Identity, IdentityExt};
 use crate::problem::ApiError;
 use crate::products::{Precondition, Product, ProductName, ProductStore, StoreError};
 use crate::routes::{Operation, Route, RouteTable};
-use crate::scopes::Requirement;
+use crate::scopes::{Requirement, ScopeNames};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -24,12 +24,14 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// The API over a store; cheap to clone, so each concurrent invocation gets its own handle.
 pub struct ProductApi<S> {
     store: Arc<S>,
+    scope_names: Arc<ScopeNames>,
 }
 
 impl<S> Clone for ProductApi<S> {
     fn clone(&self) -> Self {
         ProductApi {
             store: Arc::clone(&self.store),
+            scope_names: Arc::clone(&self.scope_names),
         }
     }
 }
@@ -51,7 +53,14 @@ impl<S: ProductStore> ProductApi<S> {
     pub fn new(store: S) -> Self {
         ProductApi {
             store: Arc::new(store),
+            scope_names: Arc::default(),
         }
+    }
+
+    /// The same API for an issuer that spells the table's scopes its own way (`SCOPE_NAMES`).
+    pub fn with_scope_names(mut self, names: ScopeNames) -> Self {
+        self.scope_names = Arc::new(names);
+        self
     }
 
     /// Answers one request. Never fails: every error is an HTTP answer.
@@ -88,7 +97,7 @@ impl<S: ProductStore> ProductApi<S> {
             };
         let route = matched.route;
         let outcome = async {
-            authorize(identity, route.requirement)?;
+            authorize(identity, route.requirement, &self.scope_names)?;
             let name = matched
                 .name
                 .map(ProductName::parse)
@@ -182,16 +191,20 @@ fn routing_path(request: &Request) -> &str {
 }
 
 /// 401 without a validated identity, 403 without the scopes; public routes need neither.
-fn authorize(identity: Option<&Identity<'_>>, requirement: Requirement) -> Result<(), ApiError> {
+fn authorize(
+    identity: Option<&Identity<'_>>,
+    requirement: Requirement,
+    names: &ScopeNames,
+) -> Result<(), ApiError> {
     if requirement == Requirement::Public {
         return Ok(());
     }
     let identity = identity.ok_or(ApiError::Unauthenticated)?;
-    if requirement.is_met_by(&identity.scopes) {
+    if requirement.is_met_by(&identity.scopes, names) {
         Ok(())
     } else {
         Err(ApiError::InsufficientScope {
-            required: requirement.scopes().join(" "),
+            required: requirement.issuer_scopes(names),
         })
     }
 }

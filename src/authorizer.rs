@@ -3,14 +3,15 @@
 //! the route's scopes, or a route not in the table, is a `Deny` (403); an event we cannot read is
 //! an invocation error (500), never an Allow.
 
+use crate::alg::{Alg, SYMMETRIC};
 use crate::authorizer_event::{self, AuthorizerInput, EventError, EventFormat};
-use crate::config::{AuthConfig, ResponseMode, SYMMETRIC, TokenSources};
+use crate::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::jwks::{JwksCache, KeyFetcher};
 use crate::jws::{Jws, SignatureKey};
 use crate::policy::{self, AuthorizerResponse};
 use crate::routes::RouteTable;
+use crate::scopes::ScopeNames;
 use crate::verify::{self, Claims, ContextClaims, Rules, TokenError, Verified};
-use jsonwebtoken::Algorithm;
 use lambda_runtime::Diagnostic;
 use std::sync::Arc;
 
@@ -55,10 +56,11 @@ struct Issuer {
 /// The authorizer, built once per cold start and shared by concurrent invocations.
 pub struct Authorizer {
     issuers: Vec<Issuer>,
-    algorithms: Vec<Algorithm>,
+    algorithms: Vec<Alg>,
     response: ResponseMode,
     sources: TokenSources,
     max_token_bytes: usize,
+    scope_names: ScopeNames,
 }
 
 impl Authorizer {
@@ -91,6 +93,7 @@ impl Authorizer {
             response: config.response,
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
+            scope_names: config.scope_names,
         }
     }
 
@@ -126,12 +129,13 @@ impl Authorizer {
                 };
             }
         };
-        let allowed = route.is_some_and(|r| r.requirement.is_met_by(&verified.scopes));
+        let names = &self.scope_names;
+        let allowed = route.is_some_and(|r| r.requirement.is_met_by(&verified.scopes, names));
         // Simple answers carry no policy: no route ARNs to build for them.
         let document = match (format, self.response) {
             (EventFormat::HttpV2, ResponseMode::Simple) => None,
             _ => Some(policy::policy_document(
-                policy::permitted_resources(&target, &verified.scopes),
+                policy::permitted_resources(&target, &verified.scopes, names),
                 (!allowed).then(|| target.as_str().to_owned()),
             )),
         };
@@ -167,7 +171,7 @@ impl Authorizer {
             return Err(TokenError::AlgorithmNotAllowed);
         }
         let issuer = self.issuer_of(&jws.claims)?;
-        if SYMMETRIC.contains(&alg) {
+        if alg.is_symmetric() {
             if issuer.hmac.is_empty() {
                 return Err(TokenError::AlgorithmNotAllowed);
             }

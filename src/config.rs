@@ -4,29 +4,13 @@
 //! The simple form is one issuer in `AUTH_ISSUER` / `AUTH_AUDIENCE` / `AUTH_JWKS_URI` /
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
+use crate::alg::{ASYMMETRIC, Alg, SYMMETRIC};
 use crate::jwks::{FetchLimits, KeySource};
+use crate::scopes::ScopeNames;
 use crate::verify::Rules;
-use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
-
-/// Every algorithm the authorizer can verify; `AUTH_ALGORITHMS` narrows it.
-pub const ASYMMETRIC: [Algorithm; 9] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
-
-/// HMAC algorithms, accepted only for an issuer with a shared secret.
-pub const SYMMETRIC: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
 
 /// Shortest shared secret accepted, in bytes (RFC 7518 §3.2: at least the hash size).
 const MIN_SECRET_BYTES: usize = 32;
@@ -66,7 +50,7 @@ pub struct AuthConfig {
     /// Trusted issuers, at least one, distinct `iss`.
     pub issuers: Vec<IssuerConfig>,
     /// Algorithms accepted. Default: all asymmetric ones, plus HS* when a secret is configured.
-    pub algorithms: Vec<Algorithm>,
+    pub algorithms: Vec<Alg>,
     /// Payload 2.0 answer form (`AUTH_RESPONSE`: `simple` or `iam`).
     pub response: ResponseMode,
     /// Extra token sources.
@@ -75,6 +59,8 @@ pub struct AuthConfig {
     pub limits: FetchLimits,
     /// Largest token accepted, in bytes (`AUTH_MAX_TOKEN_BYTES`, default 8192).
     pub max_token_bytes: usize,
+    /// How the issuer spells the route table's scopes (`SCOPE_NAMES`, as product-api reads it).
+    pub scope_names: ScopeNames,
 }
 
 /// A configuration error, naming the variable.
@@ -196,6 +182,11 @@ impl AuthConfig {
             },
             limits,
             max_token_bytes: number("AUTH_MAX_TOKEN_BYTES", 8192)? as usize,
+            scope_names: match lookup(ScopeNames::VARIABLE) {
+                None => ScopeNames::default(),
+                Some(text) => ScopeNames::parse(&text)
+                    .map_err(|problem| error(ScopeNames::VARIABLE, problem))?,
+            },
         })
     }
 }
@@ -297,19 +288,16 @@ fn issuer(entry: IssuerEntry, leeway: u64) -> Result<IssuerConfig, ConfigError> 
     })
 }
 
-fn algorithms(list: &str, any_secret: bool) -> Result<Vec<Algorithm>, ConfigError> {
+fn algorithms(list: &str, any_secret: bool) -> Result<Vec<Alg>, ConfigError> {
     let mut chosen = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let alg = Algorithm::from_str(name)
-            .ok()
-            .filter(|a| ASYMMETRIC.contains(a) || SYMMETRIC.contains(a))
-            .ok_or_else(|| {
-                error(
-                    "AUTH_ALGORITHMS",
-                    format!("{name:?} is not a supported algorithm"),
-                )
-            })?;
-        if SYMMETRIC.contains(&alg) && !any_secret {
+        let alg = name.parse::<Alg>().map_err(|_| {
+            error(
+                "AUTH_ALGORITHMS",
+                format!("{name:?} is not a supported algorithm"),
+            )
+        })?;
+        if alg.is_symmetric() && !any_secret {
             return Err(error(
                 "AUTH_ALGORITHMS",
                 format!("{name} needs AUTH_HMAC_SECRET"),
@@ -363,7 +351,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.issuers[0].keys, None);
-        assert!(c.algorithms.contains(&Algorithm::HS256));
+        assert!(c.algorithms.contains(&Alg::HS256));
         let e = config(&[
             ("AUTH_ISSUER", "https://i/"),
             ("AUTH_AUDIENCE", "a"),

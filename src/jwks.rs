@@ -1,12 +1,13 @@
 //! Fetching an issuer's keys over HTTP and keeping them across warm invocations.
 //!
 //! One [`JwksCache`] per issuer, shared by concurrent invocations. Known keys are served from
-//! memory without waiting; an unknown `kid` or an expired set triggers a refetch, at most once
-//! per cooldown ([`may_refetch`]), with concurrent callers joining the one fetch in flight. The
+//! memory without waiting; an unknown `kid` or an expired set triggers a refetch, at once after
+//! a fetch that found its key and at most once per cooldown after one that did not
+//! ([`may_refetch`]), with concurrent callers joining the one fetch in flight. The
 //! state lock is never held across I/O. Fetches are bounded in time and size, and a failed fetch
 //! keeps serving the keys already known.
 
-use crate::keyset::{KeySet, may_refetch};
+use crate::keyset::{KeySet, LastFetch, may_refetch};
 use crate::verify::TokenError;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
@@ -21,7 +22,8 @@ pub struct FetchLimits {
     pub timeout: Duration,
     /// Largest JWKS or discovery document read. Default 150,000 bytes, as API Gateway's.
     pub max_bytes: usize,
-    /// Least time between two fetches of one issuer's keys. Default 10 s.
+    /// Least time between a fetch that did not yield the `kid` it was for (or failed) and the
+    /// next fetch of that issuer's keys. Default 10 s.
     pub cooldown_secs: u64,
     /// Age after which a key set is refreshed on next use. Default 3600 s.
     pub max_age_secs: u64,
@@ -40,11 +42,24 @@ impl Default for FetchLimits {
 
 /// Why a fetch failed; logged, never shown to callers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FetchError(String);
+pub struct FetchError {
+    message: String,
+    /// The server answered 404: the document is not there (discovery tries the next place).
+    not_found: bool,
+}
+
+impl FetchError {
+    fn new(message: String) -> Self {
+        FetchError {
+            message,
+            not_found: false,
+        }
+    }
+}
 
 impl std::fmt::Display for FetchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -73,7 +88,7 @@ impl KeyFetcher {
                     .redirect(reqwest::redirect::Policy::limited(3))
                     .user_agent(concat!("jwt-scopes-api/", env!("CARGO_PKG_VERSION")))
                     .build()
-                    .map_err(|e| FetchError(format!("HTTP client: {e}")))
+                    .map_err(|e| FetchError::new(format!("HTTP client: {e}")))
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -81,27 +96,27 @@ impl KeyFetcher {
 
     /// GETs `url`, refusing non-2xx answers and bodies over the size limit.
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        let failed = |e: reqwest::Error| FetchError(format!("GET {url}: {}", without_url(&e)));
+        let failed = |e: reqwest::Error| FetchError::new(format!("GET {url}: {}", without_url(&e)));
         let mut response = self.client()?.get(url).send().await.map_err(failed)?;
         if !response.status().is_success() {
-            return Err(FetchError(format!(
-                "GET {url}: status {}",
-                response.status()
-            )));
+            return Err(FetchError {
+                message: format!("GET {url}: status {}", response.status()),
+                not_found: response.status() == reqwest::StatusCode::NOT_FOUND,
+            });
         }
         let max = self.limits.max_bytes;
         if response
             .content_length()
             .is_some_and(|len| len > max as u64)
         {
-            return Err(FetchError(format!(
+            return Err(FetchError::new(format!(
                 "GET {url}: body larger than {max} bytes"
             )));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
             if body.len() + chunk.len() > max {
-                return Err(FetchError(format!(
+                return Err(FetchError::new(format!(
                     "GET {url}: body larger than {max} bytes"
                 )));
             }
@@ -139,7 +154,7 @@ type Pending = Shared<BoxFuture<'static, Result<Arc<KeySet>, FetchError>>>;
 struct State {
     keys: Option<Arc<KeySet>>,
     fetched_at: u64,
-    last_attempt: Option<u64>,
+    last_fetch: Option<LastFetch>,
     jwks_uri: Option<String>,
     pending: Option<Pending>,
 }
@@ -194,9 +209,13 @@ impl JwksCache {
                 (Some(keys), _) if fresh => return Ok(keys.clone()),
                 (Some(keys), Some(_)) => return Ok(keys.clone()),
                 (_, Some(pending)) => pending.clone(),
-                (_, None) if may_refetch(state.last_attempt, now, limits.cooldown_secs) => {
-                    state.last_attempt = Some(now);
-                    let pending = self.clone().fetch(now).boxed().shared();
+                (_, None) if may_refetch(state.last_fetch, now, limits.cooldown_secs) => {
+                    state.last_fetch = Some(LastFetch {
+                        at: now,
+                        found: false,
+                    });
+                    let wanted = kid.map(str::to_owned);
+                    let pending = self.clone().fetch(wanted, now).boxed().shared();
                     state.pending = Some(pending.clone());
                     pending
                 }
@@ -223,8 +242,9 @@ impl JwksCache {
         }
     }
 
-    /// One fetch; records its outcome in the state before the joined callers see it.
-    async fn fetch(self, now: u64) -> Result<Arc<KeySet>, FetchError> {
+    /// One fetch for the key `wanted`; records its outcome in the state before the joined
+    /// callers see it.
+    async fn fetch(self, wanted: Option<String>, now: u64) -> Result<Arc<KeySet>, FetchError> {
         let outcome = self.fetch_keys().await;
         let mut state = self
             .inner
@@ -237,6 +257,10 @@ impl JwksCache {
                 tracing::info!(issuer = %self.inner.issuer, keys = keys.len(), skipped = keys.skipped(), "fetched JWKS");
                 state.keys = Some(keys.clone());
                 state.fetched_at = now;
+                state.last_fetch = Some(LastFetch {
+                    at: now,
+                    found: keys.knows(wanted.as_deref()),
+                });
                 state.jwks_uri = Some(uri.clone());
             }
             Err(error) => tracing::warn!(issuer = %self.inner.issuer, %error, "JWKS fetch failed"),
@@ -259,25 +283,73 @@ impl JwksCache {
             (KeySource::Discovery, None) => self.discover().await?,
         };
         let body = fetcher.get(&uri).await?;
-        let keys = KeySet::from_jwks(&body).map_err(|e| FetchError(format!("GET {uri}: {e}")))?;
+        let keys =
+            KeySet::from_jwks(&body).map_err(|e| FetchError::new(format!("GET {uri}: {e}")))?;
         Ok((Arc::new(keys), uri))
     }
 
+    /// The issuer's `jwks_uri`, from its OpenID Connect discovery document or, where that is
+    /// absent (404), its RFC 8414 authorization server metadata. Either document must name the
+    /// issuer exactly (OpenID Connect Discovery §4.3, RFC 8414 §3.3).
     async fn discover(&self) -> Result<String, FetchError> {
         let issuer = &self.inner.issuer;
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        );
-        let body = self.inner.fetcher.get(&url).await?;
-        let document: Discovery = serde_json::from_slice(&body)
-            .map_err(|_| FetchError(format!("GET {url}: not a discovery document")))?;
-        if document.issuer != *issuer {
-            return Err(FetchError(format!(
-                "GET {url}: issuer {:?} is not {issuer:?}",
-                document.issuer
-            )));
+        let mut outcome = Err(FetchError::new(format!("{issuer:?}: no metadata URL")));
+        for url in metadata_urls(issuer) {
+            outcome = self.inner.fetcher.get(&url).await.and_then(|body| {
+                let document: Discovery = serde_json::from_slice(&body)
+                    .map_err(|_| FetchError::new(format!("GET {url}: not a metadata document")))?;
+                if document.issuer != *issuer {
+                    return Err(FetchError::new(format!(
+                        "GET {url}: issuer {:?} is not {issuer:?}",
+                        document.issuer
+                    )));
+                }
+                Ok(document.jwks_uri)
+            });
+            match &outcome {
+                Err(error) if error.not_found => continue,
+                _ => break,
+            }
         }
-        Ok(document.jwks_uri)
+        outcome
+    }
+}
+
+/// Where an issuer's metadata may be, in the order tried: OpenID Connect Discovery §4
+/// (`{issuer}/.well-known/openid-configuration`), then RFC 8414 §3.1 (the well-known path
+/// inserted between the host and the issuer's path).
+fn metadata_urls(issuer: &str) -> Vec<String> {
+    let trimmed = issuer.trim_end_matches('/');
+    let mut urls = vec![format!("{trimmed}/.well-known/openid-configuration")];
+    if let Ok(url) = url::Url::parse(trimmed) {
+        let origin = url.origin().ascii_serialization();
+        let path = url.path().trim_end_matches('/');
+        urls.push(format!(
+            "{origin}/.well-known/oauth-authorization-server{path}"
+        ));
+    }
+    urls
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc8414_metadata_url_inserts_the_well_known_path_before_the_issuer_path() {
+        assert_eq!(
+            metadata_urls("https://idp.test/tenant/"),
+            [
+                "https://idp.test/tenant/.well-known/openid-configuration",
+                "https://idp.test/.well-known/oauth-authorization-server/tenant",
+            ]
+        );
+        assert_eq!(
+            metadata_urls("http://127.0.0.1:8080"),
+            [
+                "http://127.0.0.1:8080/.well-known/openid-configuration",
+                "http://127.0.0.1:8080/.well-known/oauth-authorization-server",
+            ]
+        );
     }
 }

@@ -7,19 +7,20 @@
 //! and for a JWK RSA key the key itself, on every call (about 5 µs of a 27 µs RS256 check), and
 //! reads the header and the claims twice (BENCHMARKS.md).
 
+use crate::alg::{Alg, Family};
 use crate::verify::TokenError;
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
+use jsonwebtoken::{AlgorithmFamily, DecodingKey, DecodingKeyKind};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use std::borrow::Cow;
 
 /// A key ready to check one algorithm's signatures, parsed once and shared by every token.
 pub struct SignatureKey {
-    alg: Algorithm,
+    alg: Alg,
     prepared: Prepared,
 }
 
@@ -31,12 +32,18 @@ enum Prepared {
 impl SignatureKey {
     /// Prepares a public key (as `jsonwebtoken` decoded it from a JWK) for `alg`; `None` if the
     /// key is malformed or of another family.
-    pub fn public(key: &DecodingKey, alg: Algorithm) -> Option<Self> {
-        if key.family() != alg.family() {
+    pub fn public(key: &DecodingKey, alg: Alg) -> Option<Self> {
+        let family = match alg.family() {
+            Family::Hmac => return None,
+            Family::Rsa => AlgorithmFamily::Rsa,
+            Family::P256 | Family::P384 | Family::P521 => AlgorithmFamily::Ec,
+            Family::Ed25519 => AlgorithmFamily::Ed,
+        };
+        if key.family() != family {
             return None;
         }
-        let parsed = match (key.kind(), alg) {
-            (DecodingKeyKind::RsaModulusExponent { n, e }, _) => {
+        let parsed = match (key.kind(), alg.family()) {
+            (DecodingKeyKind::RsaModulusExponent { n, e }, Family::Rsa) => {
                 let params = rsa_parameters(alg)?;
                 let n = without_leading_zeros(n);
                 let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
@@ -48,17 +55,22 @@ impl SignatureKey {
                     .to_parsed_public_key(params)
                     .ok()?
             }
-            (DecodingKeyKind::SecretOrDer(point), Algorithm::ES256 | Algorithm::ES384) => {
-                let (params, len) = match alg {
-                    Algorithm::ES256 => (&sig::ECDSA_P256_SHA256_FIXED, 65),
-                    _ => (&sig::ECDSA_P384_SHA384_FIXED, 97),
+            // An uncompressed point: 0x04, then x and y of the curve's coordinate size.
+            (
+                DecodingKeyKind::SecretOrDer(point),
+                family @ (Family::P256 | Family::P384 | Family::P521),
+            ) => {
+                let (params, len) = match family {
+                    Family::P256 => (&sig::ECDSA_P256_SHA256_FIXED, 1 + 2 * 32),
+                    Family::P384 => (&sig::ECDSA_P384_SHA384_FIXED, 1 + 2 * 48),
+                    _ => (&sig::ECDSA_P521_SHA512_FIXED, 1 + 2 * 66),
                 };
                 if point.len() != len {
                     return None;
                 }
                 ParsedPublicKey::new(params, point).ok()?
             }
-            (DecodingKeyKind::SecretOrDer(x), Algorithm::EdDSA) if x.len() == 32 => {
+            (DecodingKeyKind::SecretOrDer(x), Family::Ed25519) if x.len() == 32 => {
                 ParsedPublicKey::new(&sig::ED25519, x).ok()?
             }
             _ => return None,
@@ -70,11 +82,11 @@ impl SignatureKey {
     }
 
     /// Prepares a shared secret for `alg` (`HS256`, `HS384` or `HS512`).
-    pub fn hmac(secret: &[u8], alg: Algorithm) -> Option<Self> {
+    pub fn hmac(secret: &[u8], alg: Alg) -> Option<Self> {
         let algorithm = match alg {
-            Algorithm::HS256 => hmac::HMAC_SHA256,
-            Algorithm::HS384 => hmac::HMAC_SHA384,
-            Algorithm::HS512 => hmac::HMAC_SHA512,
+            Alg::HS256 => hmac::HMAC_SHA256,
+            Alg::HS384 => hmac::HMAC_SHA384,
+            Alg::HS512 => hmac::HMAC_SHA512,
             _ => return None,
         };
         (!secret.is_empty()).then(|| SignatureKey {
@@ -84,7 +96,7 @@ impl SignatureKey {
     }
 
     /// The one algorithm this key checks.
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> Alg {
         self.alg
     }
 
@@ -100,14 +112,14 @@ impl SignatureKey {
 const MIN_RSA_BITS: usize = 2048;
 const MAX_RSA_BITS: usize = 8192;
 
-fn rsa_parameters(alg: Algorithm) -> Option<&'static sig::RsaParameters> {
+fn rsa_parameters(alg: Alg) -> Option<&'static sig::RsaParameters> {
     Some(match alg {
-        Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
-        Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
-        Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
-        Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
-        Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
-        Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+        Alg::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+        Alg::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+        Alg::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+        Alg::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+        Alg::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+        Alg::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
         _ => return None,
     })
 }
@@ -121,8 +133,8 @@ fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
 /// The protected header fields we act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
-    /// The signing algorithm, one `jsonwebtoken` knows (never `none`).
-    pub alg: Algorithm,
+    /// The signing algorithm, one we verify (never `none`).
+    pub alg: Alg,
     /// Key id.
     pub kid: Option<String>,
     /// Media type (RFC 9068 access tokens: `at+jwt`).
@@ -177,7 +189,7 @@ impl<'t, C: DeserializeOwned> Jws<'t, C> {
         }
         let alg = raw
             .alg
-            .parse::<Algorithm>()
+            .parse::<Alg>()
             .map_err(|_| TokenError::AlgorithmNotAllowed)?;
         let claims =
             serde_json::from_slice(&object(decode(payload)?)?).map_err(|e| match e.classify() {
@@ -251,7 +263,7 @@ mod tests {
         assert_eq!(
             jws.header,
             Header {
-                alg: Algorithm::RS256,
+                alg: Alg::RS256,
                 kid: Some("k1".into()),
                 typ: Some("at+jwt".into())
             }
@@ -329,10 +341,8 @@ mod tests {
 
     #[test]
     fn hmac_keys_check_their_own_signatures_only() {
-        let key =
-            SignatureKey::hmac(b"0123456789abcdef0123456789abcdef", Algorithm::HS256).unwrap();
-        let other =
-            SignatureKey::hmac(b"another secret of thirty-two b..", Algorithm::HS256).unwrap();
+        let key = SignatureKey::hmac(b"0123456789abcdef0123456789abcdef", Alg::HS256).unwrap();
+        let other = SignatureKey::hmac(b"another secret of thirty-two b..", Alg::HS256).unwrap();
         let signing_input = format!("{}.{}", b64(&json!({"alg": "HS256"})), b64(&json!({})));
         let tag = hmac::sign(
             &hmac::Key::new(hmac::HMAC_SHA256, b"0123456789abcdef0123456789abcdef"),
@@ -344,11 +354,10 @@ mod tests {
         assert_eq!(jws.check_signature([&other, &key]), Ok(()));
         assert_eq!(jws.check_signature([&other]), Err(TokenError::BadSignature));
         assert_eq!(jws.check_signature([]), Err(TokenError::UnknownKey));
-        let hs512 =
-            SignatureKey::hmac(b"0123456789abcdef0123456789abcdef", Algorithm::HS512).unwrap();
+        let hs512 = SignatureKey::hmac(b"0123456789abcdef0123456789abcdef", Alg::HS512).unwrap();
         assert_eq!(jws.check_signature([&hs512]), Err(TokenError::UnknownKey));
-        assert!(SignatureKey::hmac(b"", Algorithm::HS256).is_none());
-        assert!(SignatureKey::hmac(b"x", Algorithm::RS256).is_none());
+        assert!(SignatureKey::hmac(b"", Alg::HS256).is_none());
+        assert!(SignatureKey::hmac(b"x", Alg::RS256).is_none());
     }
 
     /// Real keys made here with aws-lc-rs: each prepared key verifies its own algorithm's
@@ -378,9 +387,9 @@ mod tests {
         let jws = parse(&t).unwrap();
         let prepared = |key: &DecodingKey, alg| SignatureKey::public(key, alg).unwrap();
         let (rs, ps, rs512) = (
-            prepared(&rsa_key, Algorithm::RS256),
-            prepared(&rsa_key, Algorithm::PS256),
-            prepared(&rsa_key, Algorithm::RS512),
+            prepared(&rsa_key, Alg::RS256),
+            prepared(&rsa_key, Alg::PS256),
+            prepared(&rsa_key, Alg::RS512),
         );
         assert_eq!(jws.check_signature([&ps, &rs512, &rs]), Ok(()));
         assert_eq!(
@@ -396,7 +405,7 @@ mod tests {
         let signing_input = format!("{}.{}", b64(&json!({"alg": "EdDSA"})), b64(&json!({})));
         let signature = ed.sign(signing_input.as_bytes());
         let t = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
-        let eddsa = prepared(&ed_key, Algorithm::EdDSA);
+        let eddsa = prepared(&ed_key, Alg::EdDSA);
         assert_eq!(parse(&t).unwrap().check_signature([&rs, &eddsa]), Ok(()));
         assert_eq!(
             parse(&t).unwrap().check_signature([&rs]),
@@ -408,16 +417,16 @@ mod tests {
     fn public_keys_only_serve_their_family() {
         let ed =
             DecodingKey::from_ed_components("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
-        assert!(SignatureKey::public(&ed, Algorithm::EdDSA).is_some());
-        assert!(SignatureKey::public(&ed, Algorithm::ES256).is_none());
-        assert!(SignatureKey::public(&ed, Algorithm::RS256).is_none());
+        assert!(SignatureKey::public(&ed, Alg::EdDSA).is_some());
+        assert!(SignatureKey::public(&ed, Alg::ES256).is_none());
+        assert!(SignatureKey::public(&ed, Alg::RS256).is_none());
         let short = DecodingKey::from_ed_components("AAAA").unwrap();
-        assert!(SignatureKey::public(&short, Algorithm::EdDSA).is_none());
+        assert!(SignatureKey::public(&short, Alg::EdDSA).is_none());
         let secret = DecodingKey::from_secret(&[7; 32]).unwrap();
-        assert!(SignatureKey::public(&secret, Algorithm::EdDSA).is_none());
+        assert!(SignatureKey::public(&secret, Alg::EdDSA).is_none());
         let padded_1024 = [vec![0; 200], vec![0xC5; 128]].concat();
         let small = DecodingKey::from_rsa_raw_components(&padded_1024, &[1, 0, 1]);
-        assert!(SignatureKey::public(&small, Algorithm::RS256).is_none());
+        assert!(SignatureKey::public(&small, Alg::RS256).is_none());
         assert_eq!(without_leading_zeros(&[0, 0, 1, 0]), &[1, 0]);
     }
 }

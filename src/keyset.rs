@@ -6,12 +6,13 @@
 //! counted). Each key is parsed here, once per fetch, for each algorithm it may verify, so no
 //! token pays for key parsing.
 
-use crate::config::ASYMMETRIC;
+use crate::alg::{Alg, Family};
 use crate::jws::SignatureKey;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// One JWK, prepared for each algorithm it may verify.
 pub struct VerificationKey {
@@ -50,8 +51,13 @@ struct Document<'a> {
     keys: Vec<&'a RawValue>,
 }
 
-/// The algorithms an RSA key can verify: the first six of [`ASYMMETRIC`].
-pub const RSA_ALGORITHMS: &[Algorithm] = ASYMMETRIC.split_at(6).0;
+/// The JWK's `alg` as written: `jsonwebtoken` reads names it does not know (`ES512`,
+/// `Ed25519`) as "unknown", so the declared name is read here.
+#[derive(Deserialize)]
+struct Declared<'a> {
+    #[serde(borrow, default)]
+    alg: Option<Cow<'a, str>>,
+}
 
 impl KeySet {
     /// Parses a JWKS document. Individual bad keys are skipped; a document with no usable key
@@ -61,9 +67,11 @@ impl KeySet {
             serde_json::from_slice(document).map_err(|_| KeySetError::NotAJwks)?;
         let mut set = KeySet::default();
         for raw in document.keys {
+            let declared = serde_json::from_str::<Declared<'_>>(raw.get()).ok();
             match serde_json::from_str::<Jwk>(raw.get())
                 .ok()
-                .and_then(|jwk| prepare(&jwk))
+                .zip(declared)
+                .and_then(|(jwk, declared)| prepare(&jwk, declared.alg.as_deref()))
             {
                 Some(key) => set.keys.push(key),
                 None => set.skipped += 1,
@@ -80,7 +88,7 @@ impl KeySet {
     pub fn candidates<'s>(
         &'s self,
         kid: Option<&'s str>,
-        alg: Algorithm,
+        alg: Alg,
     ) -> impl Iterator<Item = &'s SignatureKey> {
         self.keys
             .iter()
@@ -111,39 +119,47 @@ impl KeySet {
     }
 }
 
-/// The JWK prepared for the algorithms it may verify (narrowed by its `alg`), or `None` if it
-/// must not be used.
-fn prepare(jwk: &Jwk) -> Option<VerificationKey> {
+/// The JWK prepared for the algorithms it may verify (narrowed by its declared `alg`), or
+/// `None` if it must not be used: an encryption key (`use`, or `key_ops` without `verify`,
+/// RFC 7517 §4.2-4.3), a declared `alg` we do not verify or of another family, or a malformed key.
+fn prepare(jwk: &Jwk, declared: Option<&str>) -> Option<VerificationKey> {
     if matches!(
         jwk.common.public_key_use,
         Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_))
     ) {
         return None;
     }
-    let family: &'static [Algorithm] = match &jwk.algorithm {
+    if let Some(operations) = &jwk.common.key_operations
+        && !operations.contains(&KeyOperations::Verify)
+    {
+        return None;
+    }
+    let family = match &jwk.algorithm {
         // The modulus size (2048 to 8192 bits) is checked when the key is prepared.
-        AlgorithmParameters::RSA(_) => RSA_ALGORITHMS,
+        AlgorithmParameters::RSA(_) => Family::Rsa,
         AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-            EllipticCurve::P256 => &[Algorithm::ES256],
-            EllipticCurve::P384 => &[Algorithm::ES384],
+            EllipticCurve::P256 => Family::P256,
+            EllipticCurve::P384 => Family::P384,
+            EllipticCurve::P521 => Family::P521,
             _ => return None,
         },
         AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-            &[Algorithm::EdDSA]
+            Family::Ed25519
         }
         _ => return None,
     };
-    let algorithms = match jwk.common.key_algorithm {
-        None => family,
-        Some(declared) => {
-            let declared = Algorithm::try_from(declared).ok()?;
-            let i = family.iter().position(|a| *a == declared)?;
-            &family[i..=i]
-        }
+    let declared = match declared {
+        None => None,
+        Some(name) => Some(name.parse::<Alg>().ok().filter(|a| a.family() == family)?),
     };
+    // `EdDSA` and `Ed25519` name one scheme on an Ed25519 key (RFC 9864 §2.2), so a key
+    // declaring either verifies both spellings.
+    let allowed = |alg: &&Alg| declared.is_none_or(|d| d == **alg || family == Family::Ed25519);
     let key = DecodingKey::from_jwk(jwk).ok()?;
-    let prepared = algorithms
+    let prepared = family
+        .algorithms()
         .iter()
+        .filter(allowed)
         .map(|alg| SignatureKey::public(&key, *alg))
         .collect::<Option<Vec<_>>>()?;
     Some(VerificationKey {
@@ -152,12 +168,26 @@ fn prepare(jwk: &Jwk) -> Option<VerificationKey> {
     })
 }
 
-/// Whether a fetch may start now: never more than once per `cooldown_secs`, whatever the
-/// callers ask for, so a flood of unknown `kid`s cannot hammer the issuer.
-pub fn may_refetch(last_attempt: Option<u64>, now: u64, cooldown_secs: u64) -> bool {
-    match last_attempt {
+/// When one issuer's keys were last fetched, and whether that fetch yielded the `kid` it was
+/// started for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastFetch {
+    /// Seconds since the epoch when it started.
+    pub at: u64,
+    /// Whether it brought the key it was asked for (false while in flight and on failure).
+    pub found: bool,
+}
+
+/// Whether a fetch may start now. After a fetch that found what it was asked for, at once: an
+/// issuer may rotate a new key in right after a cold start's fetch, and its tokens must not
+/// wait out a cooldown. After a fetch that did not (an unknown `kid`, a failure), only once
+/// `cooldown_secs` have passed, so attacker-chosen `kid`s cause at most one fetch per cooldown
+/// (aws-jwt-verify's penalty box works this way).
+pub fn may_refetch(last: Option<LastFetch>, now: u64, cooldown_secs: u64) -> bool {
+    match last {
         None => true,
-        Some(at) => now.saturating_sub(at) >= cooldown_secs,
+        Some(LastFetch { found: true, .. }) => true,
+        Some(LastFetch { at, found: false }) => now.saturating_sub(at) >= cooldown_secs,
     }
 }
 
@@ -185,21 +215,21 @@ mod tests {
         let ed = format!(r#"{{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"{ED_X}"}}"#);
         let set = KeySet::from_jwks(&jwks(&[rsa("r", ""), ec, ed].join(","))).unwrap();
         assert_eq!(set.len(), 3);
-        assert_eq!(set.candidates(Some("r"), Algorithm::PS256).count(), 1);
-        assert_eq!(set.candidates(Some("r"), Algorithm::ES256).count(), 0);
-        assert_eq!(set.candidates(Some("ec"), Algorithm::ES256).count(), 1);
-        assert_eq!(set.candidates(Some("ec"), Algorithm::ES384).count(), 0);
-        assert_eq!(set.candidates(Some("ed"), Algorithm::EdDSA).count(), 1);
-        assert_eq!(set.candidates(Some("ed"), Algorithm::HS256).count(), 0);
-        assert_eq!(set.candidates(None, Algorithm::RS256).count(), 0);
+        assert_eq!(set.candidates(Some("r"), Alg::PS256).count(), 1);
+        assert_eq!(set.candidates(Some("r"), Alg::ES256).count(), 0);
+        assert_eq!(set.candidates(Some("ec"), Alg::ES256).count(), 1);
+        assert_eq!(set.candidates(Some("ec"), Alg::ES384).count(), 0);
+        assert_eq!(set.candidates(Some("ed"), Alg::EdDSA).count(), 1);
+        assert_eq!(set.candidates(Some("ed"), Alg::HS256).count(), 0);
+        assert_eq!(set.candidates(None, Alg::RS256).count(), 0);
     }
 
     #[test]
     fn a_declared_alg_narrows_the_key() {
         let set = KeySet::from_jwks(&jwks(&rsa("r", r#","alg":"RS256","use":"sig""#))).unwrap();
-        assert_eq!(set.candidates(Some("r"), Algorithm::RS256).count(), 1);
-        assert_eq!(set.candidates(Some("r"), Algorithm::RS512).count(), 0);
-        assert_eq!(set.candidates(Some("r"), Algorithm::PS256).count(), 0);
+        assert_eq!(set.candidates(Some("r"), Alg::RS256).count(), 1);
+        assert_eq!(set.candidates(Some("r"), Alg::RS512).count(), 0);
+        assert_eq!(set.candidates(Some("r"), Alg::PS256).count(), 0);
         let mismatched = KeySet::from_jwks(&jwks(&format!(
             "{},{}",
             rsa("bad", r#","alg":"ES256""#),
@@ -251,19 +281,25 @@ mod tests {
     fn duplicate_kids_are_all_candidates() {
         let set =
             KeySet::from_jwks(&jwks(&format!("{},{}", rsa("same", ""), rsa("same", "")))).unwrap();
-        assert_eq!(set.candidates(Some("same"), Algorithm::RS256).count(), 2);
+        assert_eq!(set.candidates(Some("same"), Alg::RS256).count(), 2);
         assert!(set.knows(Some("same")));
         assert!(!set.knows(Some("other")));
     }
 
     #[test]
-    fn refetch_is_limited_by_the_cooldown() {
+    fn refetch_waits_out_the_cooldown_only_after_a_fetch_that_missed() {
+        let missed = |at| Some(LastFetch { at, found: false });
+        let found = |at| Some(LastFetch { at, found: true });
         assert!(may_refetch(None, 100, 10));
-        assert!(!may_refetch(Some(100), 105, 10));
-        assert!(may_refetch(Some(100), 110, 10));
+        assert!(!may_refetch(missed(100), 105, 10));
+        assert!(may_refetch(missed(100), 110, 10));
         assert!(
-            !may_refetch(Some(100), 50, 10),
+            !may_refetch(missed(100), 50, 10),
             "a clock going backwards does not open the gate"
+        );
+        assert!(
+            may_refetch(found(100), 101, 10),
+            "a key rotated in right after a successful fetch is fetched at once"
         );
     }
 }

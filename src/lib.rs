@@ -11,6 +11,7 @@
 //!   format the event expects ([`policy`]); [`authorizer`] ties these together from [`config`].
 #![warn(missing_docs)]
 
+pub mod alg;
 pub mod api;
 pub mod authorizer;
 pub mod authorizer_event;
@@ -36,4 +37,4 @@ pub use config::AuthConfig;
 pub use identity::{Identity, IdentityExt};
 pub use products::{EmbeddedCatalog, ProductStore};
 pub use routes::{ROUTES, Route, RouteTable};
-pub use scopes::{Requirement, ScopeSet};
+pub use scopes::{Requirement, ScopeNames, ScopeSet};

@@ -7,7 +7,7 @@
 
 use crate::authorizer_event::ExecuteApiArn;
 use crate::routes::ROUTES;
-use crate::scopes::ScopeSet;
+use crate::scopes::{ScopeNames, ScopeSet};
 use crate::verify::ContextClaims;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
@@ -29,10 +29,14 @@ pub enum AuthorizerResponse {
 }
 
 /// Resources every route the scopes permit, on the API and stage of `target`.
-pub fn permitted_resources(target: &ExecuteApiArn, scopes: &ScopeSet) -> Vec<String> {
+pub fn permitted_resources(
+    target: &ExecuteApiArn,
+    scopes: &ScopeSet,
+    names: &ScopeNames,
+) -> Vec<String> {
     ROUTES
         .iter()
-        .filter(|route| route.requirement.is_met_by(scopes))
+        .filter(|route| route.requirement.is_met_by(scopes, names))
         .map(|route| target.for_route(route.method, route.path))
         .collect()
 }
@@ -111,15 +115,18 @@ mod tests {
     fn lists_every_permitted_route() {
         let read: ScopeSet = ["read:products"].into_iter().collect();
         assert_eq!(
-            permitted_resources(&arn(), &read),
+            permitted_resources(&arn(), &read, &ScopeNames::AsWritten),
             [
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/products",
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/product/*"
             ]
         );
         let both: ScopeSet = ["read:products", "write:products"].into_iter().collect();
-        assert_eq!(permitted_resources(&arn(), &both).len(), 4);
-        assert!(permitted_resources(&arn(), &ScopeSet::empty()).is_empty());
+        assert_eq!(
+            permitted_resources(&arn(), &both, &ScopeNames::AsWritten).len(),
+            4
+        );
+        assert!(permitted_resources(&arn(), &ScopeSet::empty(), &ScopeNames::AsWritten).is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! and case-sensitive: a scope is an opaque token (RFC 6749 §3.3).
 
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Claim names that carry scopes; a token's scopes are all of them, merged.
@@ -139,6 +140,101 @@ impl fmt::Display for ScopeSet {
     }
 }
 
+/// How the issuer spells the route table's scope names, one setting per deployment
+/// (`SCOPE_NAMES`), read alike by both Lambdas and the local gateway.
+///
+/// Cognito names a custom scope `resource-server-identifier/scope-name`, so with the table's
+/// `read:products` a Cognito token carries `products/read:products` (or
+/// `https://api.example.com/read:products`): `products/{scope}`. Auth0, Okta and Entra ID
+/// put the bare name in the token (Entra's `scp` drops the `api://...` prefix the client asked
+/// with), so they need nothing, or a rename where the issuer's names differ
+/// (`read:products=Products.Read write:products=Products.Write`). Matching stays exact: with
+/// `products/{scope}`, a bare `read:products` no longer grants anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ScopeNames {
+    /// The issuer uses the table's names (the default).
+    #[default]
+    AsWritten,
+    /// `{prefix}{scope}{suffix}`, from a template such as `products/{scope}`.
+    Template {
+        /// Text before the table's name.
+        prefix: String,
+        /// Text after it.
+        suffix: String,
+    },
+    /// Table name → issuer name; names not listed stay as written.
+    Renamed(Vec<(String, String)>),
+}
+
+impl ScopeNames {
+    /// The environment variable both Lambdas read it from.
+    pub const VARIABLE: &'static str = "SCOPE_NAMES";
+    const PLACEHOLDER: &'static str = "{scope}";
+
+    /// Reads a template with one `{scope}` (`products/{scope}`), or `table=issuer` pairs
+    /// separated by spaces or commas. Scope names hold no white space (RFC 6749 §3.3).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some((prefix, suffix)) = text.split_once(Self::PLACEHOLDER) {
+            if suffix.contains(Self::PLACEHOLDER) || text.contains(char::is_whitespace) {
+                return Err(format!(
+                    "{text:?}: a template holds one {{scope}} and no white space"
+                ));
+            }
+            if prefix.is_empty() && suffix.is_empty() {
+                return Ok(ScopeNames::AsWritten);
+            }
+            return Ok(ScopeNames::Template {
+                prefix: prefix.to_owned(),
+                suffix: suffix.to_owned(),
+            });
+        }
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for pair in text.split([',', ' ', '\t', '\n']).filter(|p| !p.is_empty()) {
+            let (table, issuer) = pair
+                .split_once('=')
+                .filter(|(t, i)| !t.is_empty() && !i.is_empty() && !i.contains('='))
+                .ok_or_else(|| {
+                    format!("{pair:?} is neither table=issuer nor a template with {{scope}}")
+                })?;
+            if pairs.iter().any(|(t, _)| t == table) {
+                return Err(format!("{table:?} is renamed twice"));
+            }
+            pairs.push((table.to_owned(), issuer.to_owned()));
+        }
+        if pairs.is_empty() {
+            return Err("names no scope".into());
+        }
+        Ok(ScopeNames::Renamed(pairs))
+    }
+
+    /// Reads [`Self::VARIABLE`] from the process environment; unset or blank: as written.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var(Self::VARIABLE) {
+            Ok(text) if !text.trim().is_empty() => {
+                Self::parse(&text).map_err(|e| format!("{}: {e}", Self::VARIABLE))
+            }
+            _ => Ok(ScopeNames::AsWritten),
+        }
+    }
+
+    /// The issuer's name for one of the table's scopes.
+    pub fn issuer_name<'s>(&'s self, scope: &'s str) -> Cow<'s, str> {
+        match self {
+            ScopeNames::AsWritten => Cow::Borrowed(scope),
+            ScopeNames::Template { prefix, suffix } => {
+                Cow::Owned(format!("{prefix}{scope}{suffix}"))
+            }
+            ScopeNames::Renamed(pairs) => Cow::Borrowed(
+                pairs
+                    .iter()
+                    .find(|(table, _)| table == scope)
+                    .map_or(scope, |(_, issuer)| issuer),
+            ),
+        }
+    }
+}
+
 /// What a route demands of the caller's scopes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requirement {
@@ -151,15 +247,25 @@ pub enum Requirement {
 }
 
 impl Requirement {
-    /// Whether `granted` satisfies this requirement. An empty `AllOf`/`AnyOf` list is refused: a
-    /// requirement that names no scope is a mistake in the table, not an open door.
-    pub fn is_met_by(&self, granted: &ScopeSet) -> bool {
+    /// Whether `granted` (the issuer's names) satisfies this requirement, its scopes spelled as
+    /// `names` says. An empty `AllOf`/`AnyOf` list is refused: a requirement that names no scope
+    /// is a mistake in the table, not an open door.
+    pub fn is_met_by(&self, granted: &ScopeSet, names: &ScopeNames) -> bool {
+        let has = |scope: &&str| granted.contains(&names.issuer_name(scope));
         match self {
             Requirement::Public => true,
             Requirement::AllOf([]) | Requirement::AnyOf([]) => false,
-            Requirement::AllOf(scopes) => scopes.iter().all(|s| granted.contains(s)),
-            Requirement::AnyOf(scopes) => scopes.iter().any(|s| granted.contains(s)),
+            Requirement::AllOf(scopes) => scopes.iter().all(has),
+            Requirement::AnyOf(scopes) => scopes.iter().any(has),
         }
+    }
+
+    /// Its scopes as the issuer spells them, space separated: what a client must ask for (the
+    /// `scope` of an RFC 6750 challenge).
+    pub fn issuer_scopes(&self, names: &ScopeNames) -> String {
+        let spelled: Vec<Cow<'_, str>> =
+            self.scopes().iter().map(|s| names.issuer_name(s)).collect();
+        spelled.join(" ")
     }
 
     /// The scopes named by this requirement, as listed in the route table.
@@ -176,8 +282,57 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const AS_WRITTEN: ScopeNames = ScopeNames::AsWritten;
+
     fn set(scopes: &[&str]) -> ScopeSet {
         scopes.iter().copied().collect()
+    }
+
+    #[test]
+    fn cognito_resource_server_names_are_matched_exactly() {
+        let names = ScopeNames::parse("products/{scope}").unwrap();
+        let need = Requirement::AllOf(&["read:products"]);
+        assert!(need.is_met_by(&set(&["openid", "products/read:products"]), &names));
+        for other in [
+            "read:products",
+            "products/read:products-x",
+            "other/read:products",
+        ] {
+            assert!(!need.is_met_by(&set(&[other]), &names), "{other}");
+        }
+        let url = ScopeNames::parse("https://api.example.com/{scope}").unwrap();
+        assert!(need.is_met_by(&set(&["https://api.example.com/read:products"]), &url));
+        assert_eq!(
+            Requirement::AllOf(&["a", "b"]).issuer_scopes(&names),
+            "products/a products/b"
+        );
+    }
+
+    #[test]
+    fn scope_names_rename_pairs_and_refuse_what_they_cannot_read() {
+        let names = ScopeNames::parse("read:products=Products.Read, write:products=Products.Write")
+            .unwrap();
+        assert_eq!(names.issuer_name("read:products"), "Products.Read");
+        assert_eq!(names.issuer_name("other"), "other");
+        assert!(
+            Requirement::AnyOf(&["write:products"]).is_met_by(&set(&["Products.Write"]), &names)
+        );
+        assert!(
+            !Requirement::AnyOf(&["write:products"]).is_met_by(&set(&["write:products"]), &names)
+        );
+        assert_eq!(ScopeNames::parse("{scope}"), Ok(ScopeNames::AsWritten));
+        for bad in [
+            "",
+            "a",
+            "a=",
+            "=b",
+            "a=b=c",
+            "a=b a=c",
+            "{scope}/{scope}",
+            "x {scope}",
+        ] {
+            assert!(ScopeNames::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -236,35 +391,41 @@ mod tests {
     #[test]
     fn matching_is_exact_and_case_sensitive() {
         let need = Requirement::AllOf(&["read:products"]);
-        assert!(need.is_met_by(&set(&["read:products"])));
+        assert!(need.is_met_by(&set(&["read:products"]), &AS_WRITTEN));
         for lookalike in [
             "read:products-archive",
             "READ:PRODUCTS",
             "read:product",
             "xread:products",
         ] {
-            assert!(!need.is_met_by(&set(&[lookalike])), "{lookalike}");
+            assert!(
+                !need.is_met_by(&set(&[lookalike]), &AS_WRITTEN),
+                "{lookalike}"
+            );
         }
         let inside_longer = ScopeSet::parse_text("read:products-x\"read:products\"").unwrap();
-        assert!(!need.is_met_by(&inside_longer));
-        assert!(!need.is_met_by(&set(&["read:products-archive", "READ:PRODUCTS"])));
+        assert!(!need.is_met_by(&inside_longer, &AS_WRITTEN));
+        assert!(!need.is_met_by(
+            &set(&["read:products-archive", "READ:PRODUCTS"]),
+            &AS_WRITTEN
+        ));
     }
 
     #[test]
     fn all_of_and_any_of() {
         let all = Requirement::AllOf(&["a", "b"]);
         let any = Requirement::AnyOf(&["a", "b"]);
-        assert!(all.is_met_by(&set(&["b", "a"])));
-        assert!(!all.is_met_by(&set(&["a"])));
-        assert!(any.is_met_by(&set(&["b"])));
-        assert!(!any.is_met_by(&set(&["c"])));
-        assert!(Requirement::Public.is_met_by(&ScopeSet::empty()));
+        assert!(all.is_met_by(&set(&["b", "a"]), &AS_WRITTEN));
+        assert!(!all.is_met_by(&set(&["a"]), &AS_WRITTEN));
+        assert!(any.is_met_by(&set(&["b"]), &AS_WRITTEN));
+        assert!(!any.is_met_by(&set(&["c"]), &AS_WRITTEN));
+        assert!(Requirement::Public.is_met_by(&ScopeSet::empty(), &AS_WRITTEN));
     }
 
     #[test]
     fn a_requirement_naming_no_scope_refuses_everyone() {
-        assert!(!Requirement::AllOf(&[]).is_met_by(&set(&["a"])));
-        assert!(!Requirement::AnyOf(&[]).is_met_by(&set(&["a"])));
+        assert!(!Requirement::AllOf(&[]).is_met_by(&set(&["a"]), &AS_WRITTEN));
+        assert!(!Requirement::AnyOf(&[]).is_met_by(&set(&["a"]), &AS_WRITTEN));
     }
 
     #[test]

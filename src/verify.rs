@@ -17,7 +17,9 @@ use std::fmt;
 pub struct Rules {
     /// Exact `iss` value. Required.
     pub issuer: String,
-    /// `aud` (string or array) or `client_id` must equal one of these. Required, non-empty.
+    /// Accepted audiences, required and non-empty. `aud` (string or array) must name one of
+    /// them; only a token without `aud` is judged by its `client_id` instead (RFC 9068 §4; API
+    /// Gateway's JWT authorizer reads `client_id` only then).
     pub audiences: Vec<String>,
     /// Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 60.
     pub leeway: u64,
@@ -34,10 +36,11 @@ pub struct Claims {
     pub iss: Option<String>,
     /// Subject.
     pub sub: Option<String>,
-    /// Audience: one string or an array of strings.
+    /// Audience: one string or an array of strings; `None` when absent. `null` and `[]` are
+    /// present but name no one, and are refused.
     #[serde(default, deserialize_with = "one_or_many")]
-    pub aud: Vec<String>,
-    /// OAuth client (Cognito access tokens carry this instead of `aud`).
+    pub aud: Option<Vec<String>>,
+    /// OAuth client (Cognito access tokens carry this instead of `aud`); read only without `aud`.
     pub client_id: Option<String>,
     /// Expiry, seconds since the epoch. Required.
     pub exp: Option<f64>,
@@ -162,8 +165,7 @@ pub fn check_claims(
     {
         return Err(TokenError::NotYetValid);
     }
-    let accepted = |value: &String| rules.audiences.contains(value);
-    if !(claims.aud.iter().any(accepted) || claims.client_id.as_ref().is_some_and(accepted)) {
+    if !audience_accepted(claims, &rules.audiences) {
         return Err(TokenError::WrongAudience);
     }
     if let Some(required) = &rules.token_use
@@ -182,6 +184,20 @@ pub fn check_claims(
         }
     }
     Ok(())
+}
+
+/// RFC 9068 §4: the resource server refuses a token whose `aud` does not name it, so a present
+/// `aud` alone decides, and a token minted for another API is refused even when its
+/// `client_id` is listed. Only without `aud` (Cognito access tokens) does `client_id` decide,
+/// as API Gateway's JWT authorizer does. An empty `aud` names no one.
+pub fn audience_accepted(claims: &Claims, audiences: &[String]) -> bool {
+    match &claims.aud {
+        Some(aud) => aud.iter().any(|a| audiences.contains(a)),
+        None => claims
+            .client_id
+            .as_ref()
+            .is_some_and(|c| audiences.contains(c)),
+    }
 }
 
 /// Every scope claim present ([`SCOPE_CLAIMS`]), merged; one malformed claim refuses the token.
@@ -205,25 +221,28 @@ fn scopes_of(claims: &Claims) -> Result<ScopeSet, TokenError> {
 }
 
 /// `aud` is a string or an array of strings (RFC 7519 §4.1.3); anything else is a type error.
-fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+/// Called only when the claim is present, so the answer is always `Some`.
+fn one_or_many<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
     struct OneOrMany;
     impl<'de> Visitor<'de> for OneOrMany {
-        type Value = Vec<String>;
+        type Value = Option<Vec<String>>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a string or an array of strings")
         }
         fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-            Ok(vec![value.to_owned()])
+            Ok(Some(vec![value.to_owned()]))
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(Some(Vec::new()))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut all = Vec::new();
             while let Some(item) = seq.next_element::<String>()? {
                 all.push(item);
             }
-            Ok(all)
+            Ok(Some(all))
         }
     }
     deserializer.deserialize_any(OneOrMany)
@@ -333,16 +352,9 @@ mod tests {
     }
 
     #[test]
-    fn audience_or_client_id() {
+    fn rfc9068_aud_decides_when_present() {
         assert_eq!(
             check(with(json!({"aud": ["other", "products-api"]})), 1500),
-            Ok(())
-        );
-        assert_eq!(
-            check(
-                with(json!({"aud": null, "client_id": "products-api"})),
-                1500
-            ),
             Ok(())
         );
         assert_eq!(
@@ -350,13 +362,37 @@ mod tests {
             Err(TokenError::WrongAudience)
         );
         assert_eq!(
-            check(with(json!({"aud": null})), 1500),
-            Err(TokenError::WrongAudience)
-        );
-        assert_eq!(
             check(with(json!({"aud": "Products-API"})), 1500),
             Err(TokenError::WrongAudience)
         );
+        assert_eq!(
+            check(
+                with(json!({"aud": "https://billing.example.com", "client_id": "products-api"})),
+                1500
+            ),
+            Err(TokenError::WrongAudience),
+            "a token for another API is refused even when its client_id is listed"
+        );
+        for empty in [json!([]), Value::Null] {
+            let mut token = with(json!({"client_id": "products-api"}));
+            token["aud"] = empty.clone();
+            assert_eq!(
+                check(token, 1500),
+                Err(TokenError::WrongAudience),
+                "aud {empty} names no one"
+            );
+        }
+    }
+
+    #[test]
+    fn client_id_decides_only_without_aud() {
+        let mut no_aud = base();
+        no_aud.as_object_mut().unwrap().remove("aud");
+        assert_eq!(check(no_aud.clone(), 1500), Err(TokenError::WrongAudience));
+        no_aud["client_id"] = json!("products-api");
+        assert_eq!(check(no_aud.clone(), 1500), Ok(()));
+        no_aud["client_id"] = json!("another-client");
+        assert_eq!(check(no_aud, 1500), Err(TokenError::WrongAudience));
     }
 
     #[test]

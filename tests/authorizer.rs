@@ -131,7 +131,7 @@ async fn every_scope_claim_form_is_understood() {
 }
 
 #[tokio::test]
-async fn a_rotated_key_is_fetched_once_the_cooldown_allows() {
+async fn a_key_rotated_in_right_after_a_fetch_is_fetched_at_once() {
     let server = TestServer::start().await;
     let old = TestKey::generate(Algorithm::RS256, "old");
     let new = TestKey::generate(Algorithm::RS256, "new");
@@ -144,10 +144,33 @@ async fn a_rotated_key_is_fetched_once_the_cooldown_allows() {
 
     server.set("/jwks", Reply::Json(jwks(&[&old, &new])));
     let new_token = new.sign(&claims(&iss, json!({"scope": "read:products"})));
-    for _ in 0..20 {
+    assert!(
+        authorizer.verify(Some(&new_token), at + 2).await.is_ok(),
+        "the cold start's fetch found its key, so a new kid two seconds later is fetched at once"
+    );
+    assert!(authorizer.verify(Some(&old_token), at + 2).await.is_ok());
+    assert_eq!(server.hits("/jwks"), 2);
+}
+
+#[tokio::test]
+async fn attacker_chosen_kids_cause_at_most_one_fetch_per_cooldown() {
+    let server = TestServer::start().await;
+    let key = TestKey::generate(Algorithm::RS256, "k");
+    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    let authorizer = jwks_authorizer(&server, &[("AUTH_JWKS_COOLDOWN_SECONDS", "30".into())]);
+    let iss = server.url("/");
+    let at = now();
+    let token = key.sign(&claims(&iss, json!({"scope": "read:products"})));
+    assert!(authorizer.verify(Some(&token), at).await.is_ok());
+    let attacker = |kid: usize| {
+        TestKey::generate(Algorithm::RS256, &format!("attacker-{kid}"))
+            .sign(&claims(&iss, json!({"scope": "read:products"})))
+    };
+    let forged: Vec<String> = (0..20).map(attacker).collect();
+    for (i, token) in forged.iter().enumerate() {
         assert_eq!(
             authorizer
-                .verify(Some(&new_token), at + 5)
+                .verify(Some(token), at + 1 + i as u64)
                 .await
                 .unwrap_err(),
             TokenError::UnknownKey
@@ -155,15 +178,25 @@ async fn a_rotated_key_is_fetched_once_the_cooldown_allows() {
     }
     assert_eq!(
         server.hits("/jwks"),
-        1,
-        "a flood of unknown kids within the cooldown fetches nothing"
+        2,
+        "the first unknown kid is fetched for; the fetch misses, so the rest wait out the cooldown"
     );
     assert!(
-        authorizer.verify(Some(&new_token), at + 31).await.is_ok(),
-        "after the cooldown the new key is fetched"
+        authorizer.verify(Some(&token), at + 25).await.is_ok(),
+        "known keys are still served"
     );
-    assert!(authorizer.verify(Some(&old_token), at + 31).await.is_ok());
-    assert_eq!(server.hits("/jwks"), 2);
+    assert_eq!(
+        authorizer
+            .verify(Some(&forged[0]), at + 31)
+            .await
+            .unwrap_err(),
+        TokenError::UnknownKey
+    );
+    assert_eq!(
+        server.hits("/jwks"),
+        3,
+        "one more fetch once the cooldown is over"
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! handler receives compared field for field with the captured HTTP API events in `events/`.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jwt_scopes_api::alg::Alg;
 use jwt_scopes_api::gateway::{
     AuthorizerMode, DevIssuer, EventKind, Gateway, GatewayConfig, MintRequest, serve,
 };
@@ -96,7 +97,7 @@ impl Running {
     }
 
     /// A token from the development issuer, default claims patched with `patch` (null removes).
-    fn token_with(&self, alg: Algorithm, patch: Value) -> String {
+    fn token_with(&self, alg: Alg, patch: Value) -> String {
         let request = MintRequest {
             scope: Some(READ.into()),
             claims: patch.as_object().unwrap().clone(),
@@ -411,10 +412,7 @@ async fn invalid_tokens_are_refused_with_the_gateway_challenge() {
     let cases = [
         (
             "expired",
-            gw.token_with(
-                Algorithm::RS256,
-                json!({"exp": now - 3600, "iat": now - 7200}),
-            ),
+            gw.token_with(Alg::RS256, json!({"exp": now - 3600, "iat": now - 7200})),
             "expired",
         ),
         (
@@ -433,47 +431,47 @@ async fn invalid_tokens_are_refused_with_the_gateway_challenge() {
         ),
         (
             "not yet valid",
-            gw.token_with(Algorithm::RS256, json!({"nbf": now + 3600})),
+            gw.token_with(Alg::RS256, json!({"nbf": now + 3600})),
             "not valid yet",
         ),
         (
             "issued in the future",
-            gw.token_with(Algorithm::RS256, json!({"iat": now + 3600})),
+            gw.token_with(Alg::RS256, json!({"iat": now + 3600})),
             "not valid yet",
         ),
         (
             "no exp",
-            gw.token_with(Algorithm::RS256, json!({"exp": null})),
+            gw.token_with(Alg::RS256, json!({"exp": null})),
             "exp",
         ),
         ("foreign key", foreign_token, "kid"),
         ("another key under our kid", forged_token, "signature"),
         (
             "wrong audience",
-            gw.token_with(Algorithm::RS256, json!({"aud": "another-api"})),
+            gw.token_with(Alg::RS256, json!({"aud": "another-api"})),
             "the token does not have a valid audience",
         ),
         (
             "aud wins over a matching client_id",
             gw.token_with(
-                Algorithm::RS256,
+                Alg::RS256,
                 json!({"aud": "another-api", "client_id": "products-api"}),
             ),
             "audience",
         ),
         (
             "no aud and a foreign client_id",
-            gw.token_with(Algorithm::RS256, json!({"aud": null, "client_id": "x"})),
+            gw.token_with(Alg::RS256, json!({"aud": null, "client_id": "x"})),
             "audience",
         ),
         (
             "wrong issuer",
-            gw.token_with(Algorithm::RS256, json!({"iss": "https://evil.example/"})),
+            gw.token_with(Alg::RS256, json!({"iss": "https://evil.example/"})),
             "issuer",
         ),
         (
             "issuer with a trailing slash",
-            gw.token_with(Algorithm::RS256, json!({"iss": format!("{issuer}/")})),
+            gw.token_with(Alg::RS256, json!({"iss": format!("{issuer}/")})),
             "issuer",
         ),
         ("HS256", hs256, "signing method HS256 is invalid"),
@@ -505,26 +503,26 @@ async fn invalid_tokens_are_refused_with_the_gateway_challenge() {
     let accepted = [
         ("bare token", gw.token(READ)),
         ("lower-case scheme", format!("bearer {}", gw.token(READ))),
-        ("PS256", bearer(gw.token_with(Algorithm::PS256, json!({})))),
-        ("RS512", bearer(gw.token_with(Algorithm::RS512, json!({})))),
+        ("PS256", bearer(gw.token_with(Alg::PS256, json!({})))),
+        ("RS512", bearer(gw.token_with(Alg::RS512, json!({})))),
         (
             "client_id when there is no aud",
             bearer(gw.token_with(
-                Algorithm::RS256,
+                Alg::RS256,
                 json!({"aud": null, "client_id": "products-api"}),
             )),
         ),
         (
             "aud array",
-            bearer(gw.token_with(Algorithm::RS256, json!({"aud": ["other", "products-api"]}))),
+            bearer(gw.token_with(Alg::RS256, json!({"aud": ["other", "products-api"]}))),
         ),
         (
             "scp array instead of scope",
-            bearer(gw.token_with(Algorithm::RS256, json!({"scope": null, "scp": [READ]}))),
+            bearer(gw.token_with(Alg::RS256, json!({"scope": null, "scp": [READ]}))),
         ),
         (
             "a malformed claim the gateway does not read",
-            bearer(gw.token_with(Algorithm::RS256, json!({"permissions": 5}))),
+            bearer(gw.token_with(Alg::RS256, json!({"permissions": 5}))),
         ),
     ];
     for (what, header) in &accepted {
@@ -535,7 +533,7 @@ async fn invalid_tokens_are_refused_with_the_gateway_challenge() {
     }
     // The HTTP API reads `scope` and `scp` only: Auth0 `permissions` grant nothing at the gateway.
     let permissions = gw.token_with(
-        Algorithm::RS256,
+        Alg::RS256,
         json!({"scope": "openid", "permissions": [READ]}),
     );
     let reply = gw.get("/products", &permissions).await;
@@ -546,7 +544,7 @@ async fn invalid_tokens_are_refused_with_the_gateway_challenge() {
 async fn the_handler_receives_the_event_api_gateway_sends() {
     let gw = start(AuthorizerMode::Jwt, &[]).await;
     let token = gw.token_with(
-        Algorithm::RS256,
+        Alg::RS256,
         json!({
             "scope": "read:products write:products",
             "groups": ["admin", "poweruser"],
@@ -1029,7 +1027,7 @@ async fn the_lambda_authorizer_path_runs_the_projects_authorizer() {
     let reply = gw.call("GET", "/products", None, None).await;
     assert_gateway_message(&reply, 401, "Unauthorized", "no identity source");
     assert!(gw.take_events().is_empty(), "the authorizer is not invoked");
-    let expired = gw.token_with(Algorithm::RS256, json!({"exp": now() - 3600}));
+    let expired = gw.token_with(Alg::RS256, json!({"exp": now() - 3600}));
     let foreign = DevIssuer::generate(gw.dev().issuer())
         .unwrap()
         .mint(&MintRequest::default(), now())
@@ -1080,7 +1078,7 @@ async fn the_lambda_authorizer_path_runs_the_projects_authorizer() {
         .call("PUT", "/product/x", Some(&format!("Bearer {read}")), None)
         .await;
     assert_gateway_message(&reply, 403, "Forbidden", "iam deny");
-    let expired = iam.token_with(Algorithm::RS256, json!({"exp": now() - 3600}));
+    let expired = iam.token_with(Alg::RS256, json!({"exp": now() - 3600}));
     let reply = iam.get("/products", &expired).await;
     assert_gateway_message(&reply, 401, "Unauthorized", "iam unauthorized");
 }

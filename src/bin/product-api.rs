@@ -6,23 +6,26 @@
 
 use jwt_scopes_api::dynamo::DynamoStore;
 use jwt_scopes_api::event_guard::HttpEvent;
-use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
+use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore, ScopeNames};
 use lambda_http::{Adapter, Error, LambdaEvent, Request, Service, service_fn};
 use std::convert::Infallible;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
+    let names = ScopeNames::from_env()
+        .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
     match std::env::var("PRODUCTS_TABLE")
         .ok()
         .filter(|t| !t.trim().is_empty())
     {
-        Some(table) => run(ProductApi::new(DynamoStore::from_env(table).await)).await,
-        None => run(ProductApi::new(EmbeddedCatalog)).await,
+        Some(table) => run(ProductApi::new(DynamoStore::from_env(table).await), names).await,
+        None => run(ProductApi::new(EmbeddedCatalog), names).await,
     }
 }
 
-async fn run<S: ProductStore>(api: ProductApi<S>) -> Result<(), Error> {
+async fn run<S: ProductStore>(api: ProductApi<S>, names: ScopeNames) -> Result<(), Error> {
+    let api = api.with_scope_names(names);
     let handler = service_fn(move |request: Request| {
         let api = api.clone();
         async move { Ok::<_, Infallible>(api.handle(request).await) }

@@ -4,7 +4,8 @@
 //! - its `kid` must be in the issuer's JWKS (found by OpenID Connect discovery from the issuer
 //!   URL, or a configured JWKS URL), its signature RSA (RS256/384/512, PS256/384/512);
 //! - `iss` equals the one issuer; `aud` in the audiences, or, only when there is no `aud`,
-//!   `client_id`; `exp` in the future, `nbf` and `iat` in the past;
+//!   `client_id` (the rule [`crate::verify::audience_accepted`] applies everywhere); `exp` in the
+//!   future, `nbf` and `iat` in the past;
 //! - the route's authorization scopes: at least one in the token's `scope` or `scp`;
 //! - an invalid token answers 401 `{"message":"Unauthorized"}` with
 //!   `www-authenticate: Bearer scope="" error="invalid_token" error_description="..."`, missing
@@ -13,16 +14,16 @@
 //! Verification is this crate's own ([`crate::verify`], [`crate::jwks`]); only the rules above
 //! are added here.
 
+use crate::alg::{self, Alg};
 use crate::jwks::{JwksCache, KeyFetcher, KeySource};
 use crate::jws::Jws;
 use crate::verify::{self, Claims, Rules, TokenError};
-use jsonwebtoken::Algorithm;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// The algorithms an HTTP API JWT authorizer verifies: RSA keys only.
-pub const HTTP_API_ALGORITHMS: &[Algorithm] = crate::keyset::RSA_ALGORITHMS;
+pub const HTTP_API_ALGORITHMS: &[Alg] = &alg::RSA;
 
 /// The built-in authorizer for one issuer.
 pub struct JwtAuthorizer {
@@ -104,12 +105,12 @@ pub fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
 }
 
 /// What API Gateway says about a refused token, in `error_description`.
-fn description(error: &TokenError, alg: Option<Algorithm>) -> String {
+fn description(error: &TokenError, alg: Option<Alg>) -> String {
     match error {
         TokenError::Missing => "no token".into(),
         TokenError::Malformed => "the token is malformed".into(),
         TokenError::AlgorithmNotAllowed => match alg {
-            Some(alg) => format!("signing method {alg:?} is invalid"),
+            Some(alg) => format!("signing method {alg} is invalid"),
             None => "the signing method is invalid".into(),
         },
         TokenError::UnknownIssuer | TokenError::WrongIssuer => {
@@ -209,22 +210,7 @@ impl JwtAuthorizer {
         let strict: Claims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
         verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
             .map_err(|e| description(&e, alg))?;
-        let claims: Map<String, Value> =
-            serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
-        // API Gateway reads `client_id` only when the token has no `aud`.
-        let audiences: Vec<&str> = match claims.get("aud") {
-            Some(Value::String(aud)) => vec![aud],
-            Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        if !audiences.is_empty()
-            && !audiences
-                .iter()
-                .any(|a| self.rules.audiences.iter().any(|ok| ok == a))
-        {
-            return Err(description(&TokenError::WrongAudience, alg));
-        }
-        Ok(claims)
+        serde_json::from_str(jws.claims.get()).map_err(claim_type)
     }
 }
 

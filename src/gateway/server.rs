@@ -16,6 +16,7 @@ use super::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
 use crate::event_guard::HttpEvent;
 use crate::jwks::KeyFetcher;
 use crate::routes::{Route, RouteTable};
+use crate::scopes::ScopeNames;
 use crate::{AuthConfig, EmbeddedCatalog, ProductApi};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -121,7 +122,10 @@ impl GatewayConfig {
     pub fn from_env(authorizer: AuthorizerMode) -> GatewayConfig {
         let mut config = GatewayConfig::new(authorizer);
         config.env = std::env::vars()
-            .filter(|(name, value)| name.starts_with("AUTH_") && !value.trim().is_empty())
+            .filter(|(name, value)| {
+                (name.starts_with("AUTH_") || name == ScopeNames::VARIABLE)
+                    && !value.trim().is_empty()
+            })
             .collect();
         config
     }
@@ -160,6 +164,8 @@ pub struct Gateway {
     audiences: Vec<String>,
     guard: Guard,
     api: ProductApi<EmbeddedCatalog>,
+    /// How the issuer spells the table's scopes, as the template's route scopes do.
+    scope_names: ScopeNames,
     context: ApiContext,
     print_events: bool,
     observer: Option<EventObserver>,
@@ -256,6 +262,7 @@ impl Gateway {
             .ok_or_else(|| GatewayError("no issuer configured".into()))?;
         let issuer = first.rules.issuer.clone();
         let audiences = first.rules.audiences.clone();
+        let scope_names = auth.scope_names.clone();
         let guard = match config.authorizer {
             AuthorizerMode::Jwt => Guard::Jwt(jwt_authorizer(auth)?),
             AuthorizerMode::Lambda => Guard::Lambda(LambdaAuthorizer::new(auth)),
@@ -268,7 +275,8 @@ impl Gateway {
             issuer,
             audiences,
             guard,
-            api: ProductApi::new(EmbeddedCatalog),
+            api: ProductApi::new(EmbeddedCatalog).with_scope_names(scope_names.clone()),
+            scope_names,
             context: config.api,
             print_events: config.print_events,
             observer: config.observer,
@@ -424,14 +432,23 @@ impl Gateway {
         now: u64,
     ) -> Result<(Option<Value>, String), Answer> {
         let request_id = &incoming.request_id;
-        let required = route.requirement.scopes();
+        // The route's scopes as the template deploys them: in the issuer's spelling.
+        let spelled: Vec<_> = route
+            .requirement
+            .scopes()
+            .iter()
+            .map(|s| self.scope_names.issuer_name(s))
+            .collect();
+        let required: Vec<&str> = spelled.iter().map(|s| s.as_ref()).collect();
         if route.requirement == crate::Requirement::Public {
             return Ok((None, "public route".into()));
         }
         match &self.guard {
             Guard::Jwt(jwt) => {
                 let authorization = incoming.header("authorization");
-                let outcome = jwt.authorize(authorization.as_deref(), required, now).await;
+                let outcome = jwt
+                    .authorize(authorization.as_deref(), &required, now)
+                    .await;
                 let challenge = outcome.challenge();
                 let (status, text, decision) = match outcome {
                     JwtOutcome::Authorized(grant) => {
