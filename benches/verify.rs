@@ -289,5 +289,78 @@ fn bench_verify(c: &mut Criterion) {
     assert_eq!(server.hits("/jwks"), 1, "no refetch while measuring");
 }
 
-criterion_group!(benches, bench_verify);
+/// ES512 (P-521) beside ES256 (P-256), the two ECDSA curves issuers publish most. jsonwebtoken
+/// has no ES512, so only two depths exist for it: the floor (aws-lc-rs with the key parsed once)
+/// and `Authorizer::verify`; ES256 is measured the same two ways here for the side-by-side.
+fn bench_ecdsa_curves(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(TestServer::start());
+    let issuer = server.url("/");
+    let now = support::now();
+    let claims = json!({
+        "iss": issuer, "sub": "user-42", "aud": "products-api",
+        "iat": now, "exp": now + 86_400, "scope": "read:products write:products",
+    });
+    let p256 = TestKey::generate(Algorithm::ES256, "p256");
+    let p521 = support::RawKey::p521();
+    let p521_jwk = p521.jwk("p521", json!({"alg": "ES512"}));
+    server.set(
+        "/jwks",
+        Reply::Json(support::keys_document(&[
+            p256.jwk.clone(),
+            p521_jwk.clone(),
+        ])),
+    );
+    let authorizer = Authorizer::new(
+        AuthConfig::from_lookup(|name| match name {
+            "AUTH_ISSUER" => Some(issuer.clone()),
+            "AUTH_AUDIENCE" => Some("products-api".into()),
+            "AUTH_JWKS_URI" => Some(server.url("/jwks")),
+            _ => None,
+        })
+        .unwrap(),
+    );
+    let point = |jwk: &serde_json::Value| {
+        let mut point = vec![0x04];
+        point.extend(b64(jwk["x"].as_str().unwrap()));
+        point.extend(b64(jwk["y"].as_str().unwrap()));
+        point
+    };
+    let cases = [
+        (
+            "ES256",
+            p256.sign(&claims),
+            ParsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point(&p256.jwk)).unwrap(),
+        ),
+        (
+            "ES512",
+            p521.sign(json!({"alg": "ES512", "kid": "p521"}), &claims),
+            ParsedPublicKey::new(&sig::ECDSA_P521_SHA512_FIXED, point(&p521_jwk)).unwrap(),
+        ),
+    ];
+    let mut group = c.benchmark_group("ecdsa");
+    for (alg, token, key) in &cases {
+        let floor = Floor::Public(key.clone());
+        assert!(floor.verify(token), "{alg} floor");
+        rt.block_on(authorizer.verify(Some(token), now))
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
+        group.bench_function(BenchmarkId::new("aws_lc_preparsed", alg), |b| {
+            b.iter(|| assert!(floor.verify(black_box(token))))
+        });
+        group.bench_function(BenchmarkId::new("authorizer_verify", alg), |b| {
+            b.to_async(&rt).iter(|| async {
+                authorizer
+                    .verify(Some(black_box(token)), now)
+                    .await
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_verify, bench_ecdsa_curves);
 criterion_main!(benches);

@@ -3,6 +3,7 @@
 
 mod common;
 
+use jwt_scopes_api::ScopeNames;
 use jwt_scopes_api::api::MAX_BODY_BYTES;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
@@ -117,5 +118,38 @@ async fn identity_is_asked_for_before_the_name_is_checked() {
     assert_eq!(
         response.headers()["www-authenticate"],
         "Bearer realm=\"products\""
+    );
+}
+
+#[tokio::test]
+async fn cognito_resource_server_scopes_are_read_with_scope_names() {
+    let mut event = event("rest-cognito-get-product");
+    let claims = &mut event["requestContext"]["authorizer"]["claims"];
+    claims["scope"] = json!("aws.cognito.signin.user.admin products/read:products");
+    let cognito = ScopeNames::parse("products/{scope}").unwrap();
+    let response = common::respond_with(&event.to_string(), cognito.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let as_written = answer(&event).await;
+    assert_eq!(
+        as_written.status(),
+        403,
+        "without SCOPE_NAMES nothing matches"
+    );
+    event["requestContext"]["authorizer"]["claims"]["scope"] = json!("read:products");
+    let bare = common::respond_with(&event.to_string(), cognito)
+        .await
+        .unwrap();
+    assert_eq!(
+        bare.status(),
+        403,
+        "with SCOPE_NAMES a bare name grants nothing"
+    );
+    let challenge = bare.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(r#"scope="products/read:products""#),
+        "RFC 6750 §3: the challenge names the scope the client must ask for: {challenge}"
     );
 }

@@ -16,7 +16,7 @@
 //! The template uses CloudFormation short-form tags (`!Ref`, `!If`, ...). serde_yaml keeps them as
 //! `Value::Tagged`, so the file is read as an untyped `Value` and walked.
 
-use jwt_scopes_api::{ROUTES, Requirement, Route};
+use jwt_scopes_api::{ROUTES, Requirement, Route, ScopeNames};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -97,9 +97,27 @@ struct TemplateRoute {
     authorizer: Option<String>,
 }
 
+/// The parameter that spells the route table's scopes the issuer's way (`SCOPE_NAMES`).
+const SCOPE_PREFIX: &str = "ScopePrefix";
+
+/// A scope as the template writes it, with `ScopePrefix` set to `prefix`: a plain string, or
+/// `!Sub "${ScopePrefix}name"`.
+fn scope_text(value: &Value, prefix: &str) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Tagged(tagged) if tagged.tag == "Sub" => Some(
+            tagged
+                .value
+                .as_str()?
+                .replace(&format!("${{{SCOPE_PREFIX}}}"), prefix),
+        ),
+        _ => None,
+    }
+}
+
 /// Every `HttpApi` and `Api` event of every function, with problems found on the way (an event
 /// on another API, a missing method or path, a scope that is not a string).
-fn template_routes(template: &Value) -> (Vec<TemplateRoute>, Vec<String>) {
+fn template_routes(template: &Value, prefix: &str) -> (Vec<TemplateRoute>, Vec<String>) {
     let mut routes = Vec::new();
     let mut problems = Vec::new();
     for (id, resource) in resources(template) {
@@ -143,13 +161,12 @@ fn template_routes(template: &Value) -> (Vec<TemplateRoute>, Vec<String>) {
             let scopes = match get(auth, "AuthorizationScopes") {
                 None => None,
                 Some(Value::Sequence(items)) => {
-                    let strings: Option<BTreeSet<String>> = items
-                        .iter()
-                        .map(|s| s.as_str().map(str::to_owned))
-                        .collect();
+                    let strings: Option<BTreeSet<String>> =
+                        items.iter().map(|s| scope_text(s, prefix)).collect();
                     if strings.is_none() {
                         problems.push(format!(
-                            "{origin}: AuthorizationScopes must list plain strings"
+                            "{origin}: AuthorizationScopes must list strings or \
+                             !Sub \"${{{SCOPE_PREFIX}}}name\""
                         ));
                     }
                     strings
@@ -192,7 +209,7 @@ fn fail_on(problems: Vec<String>, what: &str) {
 #[test]
 fn template_parses_and_has_routes() {
     let template = template();
-    let (routes, _) = template_routes(&template);
+    let (routes, _) = template_routes(&template, "");
     assert!(
         routes.iter().any(|r| r.api == Api::Http) && routes.iter().any(|r| r.api == Api::Rest),
         "{TEMPLATE} declares no HttpApi or no Api events; found {routes:#?}"
@@ -201,8 +218,17 @@ fn template_parses_and_has_routes() {
 
 #[test]
 fn every_table_route_is_in_the_template_with_its_scopes() {
+    for prefix in ["", "products/", "https://api.example.com/"] {
+        table_routes_are_in_the_template(prefix);
+    }
+}
+
+/// With `ScopePrefix` = `prefix`, the HTTP API's route scopes are the table's, spelled as
+/// `SCOPE_NAMES` = `{prefix}{scope}` spells them for both Lambdas.
+fn table_routes_are_in_the_template(prefix: &str) {
+    let names = ScopeNames::parse(&format!("{prefix}{{scope}}")).unwrap();
     let template = template();
-    let (routes, mut problems) = template_routes(&template);
+    let (routes, mut problems) = template_routes(&template, prefix);
     let mut by_key: BTreeMap<(Api, String, String), Vec<&TemplateRoute>> = BTreeMap::new();
     for route in &routes {
         by_key
@@ -225,7 +251,7 @@ fn every_table_route_is_in_the_template_with_its_scopes() {
             .requirement
             .scopes()
             .iter()
-            .map(|s| (*s).to_owned())
+            .map(|s| names.issuer_name(s).into_owned())
             .collect();
         let public = route.requirement == Requirement::Public;
         for (api, api_name, event_type) in [
@@ -279,7 +305,7 @@ fn every_table_route_is_in_the_template_with_its_scopes() {
 #[test]
 fn no_template_route_is_missing_from_the_table() {
     let template = template();
-    let (routes, _) = template_routes(&template);
+    let (routes, _) = template_routes(&template, "");
     let table: BTreeSet<(String, String)> = ROUTES.iter().map(table_key).collect();
     let extra: Vec<String> = routes
         .iter()
@@ -385,4 +411,28 @@ fn functions_build_the_crate_binaries() {
         }
     }
     fail_on(problems, "the crate's binaries");
+}
+
+#[test]
+fn both_functions_read_the_scope_names_the_routes_are_deployed_with() {
+    let template = template();
+    assert!(
+        get(&template, "Parameters")
+            .and_then(|p| get(p, SCOPE_PREFIX))
+            .is_some(),
+        "{TEMPLATE} has no {SCOPE_PREFIX} parameter"
+    );
+    for function in ["ProductApiFunction", AUTHORIZER_FUNCTION] {
+        let value = get(resource(&template, function), "Properties")
+            .and_then(|p| get(p, "Environment"))
+            .and_then(|e| get(e, "Variables"))
+            .and_then(|v| get(v, ScopeNames::VARIABLE))
+            .unwrap_or_else(|| panic!("{function} sets no {}", ScopeNames::VARIABLE));
+        assert_eq!(
+            scope_text(value, "products/").as_deref(),
+            Some("products/{scope}"),
+            "{function}: {} must be !Sub \"${{{SCOPE_PREFIX}}}{{scope}}\"",
+            ScopeNames::VARIABLE
+        );
+    }
 }

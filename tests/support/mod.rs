@@ -3,9 +3,13 @@
 #![allow(dead_code)]
 
 use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+    ECDSA_P521_SHA512_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
 };
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
@@ -116,6 +120,64 @@ fn pkcs1_from_pkcs8(der: &[u8]) -> &[u8] {
         }
         inner = rest;
     }
+}
+
+/// A key jsonwebtoken cannot sign with (ES512, `Ed25519`): signed here with aws-lc-rs.
+pub enum RawKey {
+    P521(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+impl RawKey {
+    pub fn p521() -> Self {
+        RawKey::P521(EcdsaKeyPair::generate(&ECDSA_P521_SHA512_FIXED_SIGNING).unwrap())
+    }
+
+    pub fn ed25519() -> Self {
+        RawKey::Ed25519(Ed25519KeyPair::generate().unwrap())
+    }
+
+    /// The public JWK, with `extra` members (`alg`, `use`, `key_ops`).
+    pub fn jwk(&self, kid: &str, extra: Value) -> Value {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let mut jwk = match self {
+            RawKey::P521(pair) => {
+                let point = pair.public_key().as_ref();
+                assert_eq!(point.len(), 1 + 2 * 66, "P-521 coordinates are 66 bytes");
+                json!({"kty": "EC", "crv": "P-521", "x": b64(&point[1..67]), "y": b64(&point[67..])})
+            }
+            RawKey::Ed25519(pair) => {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())})
+            }
+        };
+        jwk["kid"] = json!(kid);
+        for (name, value) in extra.as_object().unwrap() {
+            jwk[name] = value.clone();
+        }
+        jwk
+    }
+
+    pub fn sign(&self, header: Value, claims: &Value) -> String {
+        let b64 = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        let input = format!("{}.{}", b64(&header), b64(claims));
+        let signature = match self {
+            RawKey::P521(pair) => {
+                let signature = pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+                assert_eq!(
+                    signature.as_ref().len(),
+                    132,
+                    "ES512 signatures are 132 bytes"
+                );
+                signature.as_ref().to_vec()
+            }
+            RawKey::Ed25519(pair) => pair.sign(input.as_bytes()).as_ref().to_vec(),
+        };
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+}
+
+pub fn keys_document(keys: &[Value]) -> String {
+    json!({ "keys": keys }).to_string()
 }
 
 /// `{"keys": [...]}` for these keys.
