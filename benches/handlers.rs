@@ -11,7 +11,7 @@
 //! - `serialize/*`: `serde_json::to_string` of the decision alone.
 //! - `parse/*`: reading the event alone (`authorizer_event::parse`, and `serde_json` skipping
 //!   every value as a floor).
-//! - `product_api/*`: `event_guard::read` (what the binary's payload type does) on
+//! - `product_api/*`: `product_api::event::read` (what the binary's payload type does) on
 //!   `events/product-api/v2-jwt-get-product.json` (HTTP API 2.0 with JWT authorizer claims,
 //!   `GET /product/{name}`, 200), `lambda_http`'s conversion to a `Request`, `ProductApi::handle`,
 //!   then the API Gateway v2 response serialised as `lambda_http` does.
@@ -37,10 +37,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use jwt_scopes_api::config::TokenSources;
-use jwt_scopes_api::{
-    AuthConfig, Authorizer, EmbeddedCatalog, ProductApi, authorizer_event, event_guard,
-};
+use jwt_scopes_api::authorizer::config::TokenSources;
+use jwt_scopes_api::authorizer::event as authorizer_event;
+use jwt_scopes_api::product_api::event as product_api_event;
+use jwt_scopes_api::{AuthConfig, Authorizer, EmbeddedCatalog, ProductApi};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Response};
@@ -265,7 +265,8 @@ fn bench_handlers(c: &mut Criterion) {
 
     let api = ProductApi::new(EmbeddedCatalog);
     let event = read(&root().join("events/product-api/v2-jwt-get-product.json"));
-    let parse = |event: &str| -> lambda_http::Request { event_guard::read(event).unwrap().into() };
+    let parse =
+        |event: &str| -> lambda_http::Request { product_api_event::read(event).unwrap().into() };
     let respond = || async { v2_response_json(api.handle(parse(black_box(&event))).await) };
     let answer = rt.block_on(respond());
     assert!(answer.contains("\"statusCode\":200"), "{answer}");

@@ -8,7 +8,7 @@
 //! | `bare`               | `jsonwebtoken::crypto::verify(signature, message, key, alg)`: the barest  |
 //! |                      | public jsonwebtoken API; it builds a verifier from the `DecodingKey` (and |
 //! |                      | so parses the key) on every call.                                         |
-//! | `jwt_decode`         | `jsonwebtoken::decode::<verify::Claims>`, claim checks off: header +       |
+//! | `jwt_decode`         | `jsonwebtoken::decode::<verify::TokenClaims>`, claim checks off: header +       |
 //! |                      | signature + claims, what `src/verify.rs` called before `src/jws.rs`.      |
 //! | `authorizer_verify`  | `Authorizer::verify` with a warm key cache: everything our code does      |
 //! |                      | (header, signature with keys parsed once per key set, claims once,        |
@@ -33,7 +33,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use jwt_scopes_api::verify::Claims;
+use jwt_scopes_api::authorizer::verify::TokenClaims;
 use jwt_scopes_api::{AuthConfig, Authorizer};
 use serde_json::json;
 use std::collections::HashMap;
@@ -189,7 +189,7 @@ fn bench_verify(c: &mut Criterion) {
             "{:?} bare",
             case.alg
         );
-        jsonwebtoken::decode::<Claims>(&case.token, &case.decoding, &signature_only(case.alg))
+        jsonwebtoken::decode::<TokenClaims>(&case.token, &case.decoding, &signature_only(case.alg))
             .unwrap();
         let verified = rt
             .block_on(authorizer.verify(Some(&case.token), now))
@@ -215,8 +215,12 @@ fn bench_verify(c: &mut Criterion) {
         let validation = signature_only(case.alg);
         group.bench_function(BenchmarkId::new("jwt_decode", &alg), |b| {
             b.iter(|| {
-                jsonwebtoken::decode::<Claims>(black_box(&case.token), &case.decoding, &validation)
-                    .unwrap()
+                jsonwebtoken::decode::<TokenClaims>(
+                    black_box(&case.token),
+                    &case.decoding,
+                    &validation,
+                )
+                .unwrap()
             })
         });
         group.bench_function(BenchmarkId::new("authorizer_verify", &alg), |b| {
@@ -257,7 +261,7 @@ fn bench_verify(c: &mut Criterion) {
                     Box::new(|n| {
                         for _ in 0..n {
                             black_box(
-                                jsonwebtoken::decode::<Claims>(
+                                jsonwebtoken::decode::<TokenClaims>(
                                     black_box(&case.token),
                                     &case.decoding,
                                     &validation,

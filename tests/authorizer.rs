@@ -6,8 +6,8 @@ mod support;
 
 use jsonwebtoken::{Algorithm, Header};
 use jwt_scopes_api::AuthorizerError;
-use jwt_scopes_api::policy::AuthorizerResponse;
-use jwt_scopes_api::verify::TokenError;
+use jwt_scopes_api::authorizer::AuthorizerResponse;
+use jwt_scopes_api::authorizer::TokenError;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::{Reply, TestKey, TestServer, authorizer, claims, decide, jwks, jwks_authorizer, now};
@@ -450,7 +450,7 @@ async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources(
 
 #[tokio::test]
 async fn the_hmac_secret_is_read_through_the_secrets_extension() {
-    use jwt_scopes_api::secret;
+    use jwt_scopes_api::authorizer::secret_from_extension;
     let server = TestServer::start().await;
     let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hmac-AbCdEf";
     let path = "/secretsmanager/get?secretId=arn%3Aaws%3Asecretsmanager%3Aeu%2Dwest%2D1%3A123456789012%3Asecret%3Ahmac%2DAbCdEf";
@@ -460,16 +460,16 @@ async fn the_hmac_secret_is_read_through_the_secrets_extension() {
     );
     let endpoint = server.url("");
     assert_eq!(
-        secret::from_extension(&endpoint, arn, "session")
+        secret_from_extension(&endpoint, arn, "session")
             .await
             .unwrap(),
         SECRET
     );
-    let missing = secret::from_extension(&endpoint, "other", "session")
+    let missing = secret_from_extension(&endpoint, "other", "session")
         .await
         .unwrap_err();
     assert_eq!(missing.variable, "AUTH_HMAC_SECRET_ARN");
-    let down = secret::from_extension("http://127.0.0.1:9", arn, "session")
+    let down = secret_from_extension("http://127.0.0.1:9", arn, "session")
         .await
         .unwrap_err();
     assert!(down.problem.contains("extension"), "{down}");

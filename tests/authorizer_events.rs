@@ -20,7 +20,9 @@ fn authorizer(dir: &Path) -> Authorizer {
     Authorizer::new(AuthConfig::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap())
 }
 
-fn answer(result: Result<jwt_scopes_api::policy::AuthorizerResponse, AuthorizerError>) -> Value {
+fn answer(
+    result: Result<jwt_scopes_api::authorizer::AuthorizerResponse, AuthorizerError>,
+) -> Value {
     match result {
         Ok(response) => serde_json::to_value(response).unwrap(),
         Err(error) => json!({"error": Diagnostic::from(error).error_message}),

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use jwt_scopes_api::dynamo::DynamoStore;
-use jwt_scopes_api::products::{Precondition, ProductName, StoreError};
+use jwt_scopes_api::product_api::dynamo::DynamoStore;
+use jwt_scopes_api::product_api::products::{Precondition, ProductName, StoreError};
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

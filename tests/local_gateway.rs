@@ -4,11 +4,11 @@
 //! handler receives compared field for field with the captured HTTP API events in `events/`.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use jwt_scopes_api::alg::Alg;
+use jwt_scopes_api::authorizer::Alg;
 use jwt_scopes_api::gateway::{
     AuthorizerMode, DevIssuer, EventKind, Gateway, GatewayConfig, MintRequest, serve,
 };
-use jwt_scopes_api::identity::identity_from_context;
+use jwt_scopes_api::product_api::identity::identity_from_context;
 use lambda_http::RequestExt as _;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;

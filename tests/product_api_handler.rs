@@ -4,7 +4,7 @@
 mod common;
 
 use jwt_scopes_api::ScopeNames;
-use jwt_scopes_api::api::MAX_BODY_BYTES;
+use jwt_scopes_api::product_api::MAX_BODY_BYTES;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 

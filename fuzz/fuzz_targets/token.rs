@@ -6,9 +6,9 @@
 mod common;
 
 use common::{AUTHORIZER, ISSUER, NOW, RUNTIME};
-use jwt_scopes_api::jws::Jws;
-use jwt_scopes_api::keyset::KeySet;
-use jwt_scopes_api::verify::{self, Claims, Rules};
+use jwt_scopes_api::authorizer::jws::Jws;
+use jwt_scopes_api::authorizer::keyset::KeySet;
+use jwt_scopes_api::authorizer::verify::{self, Rules, TokenClaims};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         token_use: None,
         typ: None,
     };
-    if let Ok(jws) = Jws::<Claims>::parse(token, token.len()) {
+    if let Ok(jws) = Jws::<TokenClaims>::parse(token, token.len()) {
         let kid = jws.header.kid.clone();
         let candidates = KEYS.candidates(kid.as_deref(), jws.header.alg);
         assert!(verify::verify(jws, candidates, &rules, NOW).is_err());

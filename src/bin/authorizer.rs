@@ -6,8 +6,9 @@
 //! Parameters and Secrets extension on the first invocation (the extension does not serve the
 //! init phase) and kept for the life of the process.
 
-use jwt_scopes_api::config::ConfigError;
-use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError, secret};
+use jwt_scopes_api::authorizer::ConfigError;
+use jwt_scopes_api::authorizer::secret_from_extension;
+use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use std::env;
@@ -67,5 +68,5 @@ fn config(secret: Option<String>) -> Result<AuthConfig, ConfigError> {
 async fn fetch_secret(arn: &str) -> Result<String, ConfigError> {
     let port = var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT").unwrap_or_else(|| "2773".into());
     let token = var("AWS_SESSION_TOKEN").unwrap_or_default();
-    secret::from_extension(&format!("http://localhost:{port}"), arn, &token).await
+    secret_from_extension(&format!("http://localhost:{port}"), arn, &token).await
 }

@@ -2,10 +2,10 @@
 //!
 //! Serves the embedded catalog, or the DynamoDB table named by `PRODUCTS_TABLE`. Runs several
 //! invocations at once on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), one at a time
-//! elsewhere. Events are read by `event_guard` before `lambda_http` turns them into requests.
+//! elsewhere. Events are read by `product_api::event` before `lambda_http` turns them into requests.
 
-use jwt_scopes_api::dynamo::DynamoStore;
-use jwt_scopes_api::event_guard::HttpEvent;
+use jwt_scopes_api::product_api::dynamo::DynamoStore;
+use jwt_scopes_api::product_api::event::HttpEvent;
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore, ScopeNames};
 use lambda_http::{Adapter, Error, LambdaEvent, Request, Service, service_fn};
 use std::convert::Infallible;

@@ -3,7 +3,7 @@
 //! the gateway can mint any scope, which is why the gateway refuses to run it on anything but a
 //! loopback address. The key lives in memory and dies with the process.
 
-use crate::alg::Alg;
+use crate::authorizer::alg::Alg;
 use crate::routes::ROUTES;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _, RsaEncoding};
@@ -286,15 +286,15 @@ impl DevIssuer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyset::KeySet;
+    use crate::authorizer::keyset::KeySet;
 
     #[test]
     fn its_jwks_verifies_its_tokens_with_every_rsa_algorithm() {
         let issuer = DevIssuer::generate("http://127.0.0.1:3000").unwrap();
         let keys = KeySet::from_jwks(issuer.jwks().to_string().as_bytes()).unwrap();
-        for &alg in &crate::alg::RSA {
+        for &alg in &crate::authorizer::alg::RSA {
             let token = issuer.sign(alg, &json!({"sub": "x"})).unwrap();
-            let jws = crate::jws::Jws::<Value>::parse(&token, token.len()).unwrap();
+            let jws = crate::authorizer::jws::Jws::<Value>::parse(&token, token.len()).unwrap();
             assert_eq!(jws.header.alg, alg);
             assert_eq!(
                 jws.check_signature(keys.candidates(Some(issuer.kid()), alg)),

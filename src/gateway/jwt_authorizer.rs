@@ -4,20 +4,21 @@
 //! - its `kid` must be in the issuer's JWKS (found by OpenID Connect discovery from the issuer
 //!   URL, or a configured JWKS URL), its signature RSA (RS256/384/512, PS256/384/512);
 //! - `iss` equals the one issuer; `aud` in the audiences, or, only when there is no `aud`,
-//!   `client_id` (the rule [`crate::verify::audience_accepted`] applies everywhere); `exp` in the
+//!   `client_id` (the rule [`crate::authorizer::verify::audience_accepted`] applies everywhere); `exp` in the
 //!   future, `nbf` and `iat` in the past;
 //! - the route's authorization scopes: at least one in the token's `scope` or `scp`;
 //! - an invalid token answers 401 `{"message":"Unauthorized"}` with
 //!   `www-authenticate: Bearer scope="" error="invalid_token" error_description="..."`, missing
 //!   scopes 403 `{"message":"Forbidden"}`.
 //!
-//! Verification is this crate's own ([`crate::verify`], [`crate::jwks`]); only the rules above
+//! Verification is this crate's own ([`crate::authorizer::verify`], [`crate::authorizer::jwks`]); only the rules above
 //! are added here.
 
-use crate::alg::{self, Alg};
-use crate::jwks::{JwksCache, KeyFetcher, KeySource};
-use crate::jws::Jws;
-use crate::verify::{self, Claims, Rules, TokenError};
+use crate::authorizer::alg::{self, Alg};
+use crate::authorizer::error::TokenError;
+use crate::authorizer::jwks::{JwksCache, KeyFetcher, KeySource};
+use crate::authorizer::jws::Jws;
+use crate::authorizer::verify::{self, Rules, TokenClaims};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -207,7 +208,7 @@ impl JwtAuthorizer {
         // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
         // the scopes are read by `token_scopes` instead.
         let claim_type = |_| description(&TokenError::ClaimType, alg);
-        let strict: Claims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
+        let strict: TokenClaims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
         verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
             .map_err(|e| description(&e, alg))?;
         serde_json::from_str(jws.claims.get()).map_err(claim_type)

@@ -13,7 +13,7 @@
 //!   `requestContext.authorizer.lambda`.
 
 use super::event::IncomingRequest;
-use crate::config::TokenSources;
+use crate::authorizer::config::TokenSources;
 use crate::{AuthConfig, Authorizer, AuthorizerError};
 use serde_json::Value;
 

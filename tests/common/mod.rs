@@ -1,7 +1,8 @@
 //! What the integration tests share: where the sample events live, and running one through the
 //! real handler over the embedded catalog.
 
-use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ScopeNames, event_guard};
+use jwt_scopes_api::product_api::event;
+use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ScopeNames};
 use lambda_http::{Body, Response};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ pub async fn respond(event: &str) -> Result<Response<Body>, String> {
 
 /// The same, for a deployment whose issuer spells the scopes as `names` says (`SCOPE_NAMES`).
 pub async fn respond_with(event: &str, names: ScopeNames) -> Result<Response<Body>, String> {
-    let request = event_guard::read(event).map_err(|e| format!("event: {e}"))?;
+    let request = event::read(event).map_err(|e| format!("event: {e}"))?;
     Ok(ProductApi::new(EmbeddedCatalog)
         .with_scope_names(names)
         .handle(request.into())

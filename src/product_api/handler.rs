@@ -4,9 +4,9 @@
 //! Checks run in a fixed order so answers are predictable: unknown route (404/405), no identity
 //! (401), missing scope (403), bad input (400/413/415), then the product itself (404).
 
-use crate::identity::{Identity, IdentityExt};
-use crate::problem::ApiError;
-use crate::products::{Precondition, Product, ProductName, ProductStore, StoreError};
+use crate::product_api::identity::{Identity, IdentityExt};
+use crate::product_api::problem::ApiError;
+use crate::product_api::products::{Precondition, Product, ProductName, ProductStore, StoreError};
 use crate::routes::{Operation, Route, RouteTable};
 use crate::scopes::{Requirement, ScopeNames};
 use base64::Engine;

@@ -5,10 +5,10 @@
 //! one is not permitted. API Gateway caches a REST policy by token and reuses it on other routes,
 //! so a policy that only mentioned the requested route would wrongly refuse the next one.
 
-use crate::authorizer_event::ExecuteApiArn;
+use crate::authorizer::event::ExecuteApiArn;
+use crate::authorizer::verify::ContextClaims;
 use crate::routes::ROUTES;
 use crate::scopes::{ScopeNames, ScopeSet};
-use crate::verify::ContextClaims;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,

@@ -5,7 +5,7 @@
 //! an update. The endpoint, region and credentials come from the SDK's standard configuration
 //! (`AWS_ENDPOINT_URL` points it at a local server).
 
-use crate::products::{
+use crate::product_api::products::{
     Page, Precondition, Product, ProductName, ProductStore, StoreError, Versioned, Written,
 };
 use aws_config::BehaviorVersion;

@@ -2,7 +2,7 @@
 //! an RFC 9457 `application/problem+json` body, plus the RFC 6750 `WWW-Authenticate` challenge
 //! for 401 and 403. Bodies carry a stable `type` and never an internal detail or a token.
 
-use crate::products::NameError;
+use crate::product_api::products::NameError;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;

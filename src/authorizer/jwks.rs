@@ -7,8 +7,8 @@
 //! state lock is never held across I/O. Fetches are bounded in time and size, and a failed fetch
 //! keeps serving the keys already known.
 
-use crate::keyset::{KeySet, LastFetch, may_refetch};
-use crate::verify::TokenError;
+use crate::authorizer::error::TokenError;
+use crate::authorizer::keyset::{KeySet, LastFetch, may_refetch};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use serde::Deserialize;

@@ -3,15 +3,16 @@
 //! the route's scopes, or a route not in the table, is a `Deny` (403); an event we cannot read is
 //! an invocation error (500), never an Allow.
 
-use crate::alg::{Alg, SYMMETRIC};
-use crate::authorizer_event::{self, AuthorizerInput, EventError, EventFormat};
-use crate::config::{AuthConfig, ResponseMode, TokenSources};
-use crate::jwks::{JwksCache, KeyFetcher};
-use crate::jws::{Jws, SignatureKey};
-use crate::policy::{self, AuthorizerResponse};
+use crate::authorizer::alg::{Alg, SYMMETRIC};
+use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
+use crate::authorizer::error::TokenError;
+use crate::authorizer::event::{self, AuthorizerInput, EventError, EventFormat};
+use crate::authorizer::jwks::{JwksCache, KeyFetcher};
+use crate::authorizer::jws::{Jws, SignatureKey};
+use crate::authorizer::policy::{self, AuthorizerResponse};
+use crate::authorizer::verify::{self, ContextClaims, Rules, TokenClaims, Verified};
 use crate::routes::RouteTable;
 use crate::scopes::ScopeNames;
-use crate::verify::{self, Claims, ContextClaims, Rules, TokenError, Verified};
 use lambda_runtime::Diagnostic;
 use std::sync::Arc;
 
@@ -103,7 +104,7 @@ impl Authorizer {
         event: &str,
         now: u64,
     ) -> Result<AuthorizerResponse, AuthorizerError> {
-        let input = authorizer_event::parse(event, &self.sources).map_err(|error| {
+        let input = event::parse(event, &self.sources).map_err(|error| {
             tracing::error!(%error, "unreadable authorizer event");
             AuthorizerError::InvalidEvent(error)
         })?;
@@ -165,7 +166,7 @@ impl Authorizer {
     /// Verifies a bearer token against the configured issuers.
     pub async fn verify(&self, token: Option<&str>, now: u64) -> Result<Verified, TokenError> {
         let token = token.ok_or(TokenError::Missing)?;
-        let jws = Jws::<Claims>::parse(token, self.max_token_bytes)?;
+        let jws = Jws::<TokenClaims>::parse(token, self.max_token_bytes)?;
         let alg = jws.header.alg;
         if !self.algorithms.contains(&alg) {
             return Err(TokenError::AlgorithmNotAllowed);
@@ -192,7 +193,7 @@ impl Authorizer {
     }
 
     /// The issuer whose keys verify this token: the only one, or the one its `iss` names.
-    fn issuer_of(&self, claims: &Claims) -> Result<&Issuer, TokenError> {
+    fn issuer_of(&self, claims: &TokenClaims) -> Result<&Issuer, TokenError> {
         if let [only] = self.issuers.as_slice() {
             return Ok(only);
         }

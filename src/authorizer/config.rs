@@ -4,10 +4,10 @@
 //! The simple form is one issuer in `AUTH_ISSUER` / `AUTH_AUDIENCE` / `AUTH_JWKS_URI` /
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
-use crate::alg::{ASYMMETRIC, Alg, SYMMETRIC};
-use crate::jwks::{FetchLimits, KeySource};
+use crate::authorizer::alg::{ASYMMETRIC, Alg, SYMMETRIC};
+use crate::authorizer::jwks::{FetchLimits, KeySource};
+use crate::authorizer::verify::Rules;
 use crate::scopes::ScopeNames;
-use crate::verify::Rules;
 use serde::Deserialize;
 use std::fmt;
 use std::time::Duration;

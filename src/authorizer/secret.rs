@@ -3,7 +3,7 @@
 //! never sits in a template parameter or an environment variable, and the authorizer links no
 //! AWS SDK.
 
-use crate::config::ConfigError;
+use crate::authorizer::config::ConfigError;
 use serde::Deserialize;
 use std::time::Duration;
 

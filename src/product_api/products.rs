@@ -215,7 +215,7 @@ pub trait ProductStore: Send + Sync + 'static {
 pub struct EmbeddedCatalog;
 
 static CATALOG: LazyLock<Vec<Product>> = LazyLock::new(|| {
-    let mut products: Vec<Product> = serde_json::from_str(include_str!("../data/products.json"))
+    let mut products: Vec<Product> = serde_json::from_str(include_str!("../../data/products.json"))
         .expect("data/products.json is a valid catalog");
     products.sort_by(|a, b| a.name.cmp(&b.name));
     products

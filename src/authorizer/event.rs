@@ -14,7 +14,7 @@
 //! maps and strings for every field), this one pass about 1 µs (BENCHMARKS.md); a test reads
 //! every sample event both ways and compares the fields.
 
-use crate::config::TokenSources;
+use crate::authorizer::config::TokenSources;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;

@@ -1,12 +1,13 @@
-//! Token verification: the signature by [`jws`](crate::jws), the claims here, with the clock
+//! Token verification: the signature by [`jws`](crate::authorizer::jws), the claims here, with the clock
 //! passed in.
 //!
 //! Claims are deserialized once, into strict types, so `"exp": "9999999999"` (a string) is
 //! refused rather than skipped (GHSA-h395-gr6q-cpjc), and checked against [`Rules`] and `now`,
 //! so tests never need to sleep.
 
-use crate::jws::{Jws, SignatureKey};
-use crate::scopes::{SCOPE_CLAIMS, ScopeError, ScopeSet};
+use crate::authorizer::error::TokenError;
+use crate::authorizer::jws::{Jws, SignatureKey};
+use crate::scopes::{SCOPE_CLAIMS, ScopeSet};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,7 +32,7 @@ pub struct Rules {
 
 /// The claims we read, strictly typed. Unknown claims are ignored.
 #[derive(Debug, Default, Deserialize)]
-pub struct Claims {
+pub struct TokenClaims {
     /// Issuer.
     pub iss: Option<String>,
     /// Subject.
@@ -64,73 +65,15 @@ pub struct Claims {
 #[derive(Debug)]
 pub struct Verified {
     /// The token's claims.
-    pub claims: Claims,
+    pub claims: TokenClaims,
     /// Scopes from every scope claim, merged and normalised.
     pub scopes: ScopeSet,
-}
-
-/// Why a token was refused. Every variant means 401 / `Unauthorized`; the variant is for logs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenError {
-    /// No token in the request.
-    Missing,
-    /// Not a compact JWS: bad segments, base64 or JSON, or too large.
-    Malformed,
-    /// `alg` not allowed, or not one the key can verify.
-    AlgorithmNotAllowed,
-    /// `iss` names no configured issuer.
-    UnknownIssuer,
-    /// No key with the token's `kid`.
-    UnknownKey,
-    /// The issuer's keys could not be fetched.
-    KeysUnavailable,
-    /// The signature does not verify.
-    BadSignature,
-    /// A claim has the wrong JSON type.
-    ClaimType,
-    /// `exp` missing.
-    MissingExpiry,
-    /// `exp` in the past.
-    Expired,
-    /// `nbf` or `iat` in the future.
-    NotYetValid,
-    /// `aud`/`client_id` not accepted.
-    WrongAudience,
-    /// `iss` not the expected issuer.
-    WrongIssuer,
-    /// `token_use` or `typ` not the required one.
-    WrongTokenType,
-    /// A scope claim is malformed.
-    BadScopeClaim(ScopeError),
-}
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self {
-            TokenError::Missing => "no token",
-            TokenError::Malformed => "malformed token",
-            TokenError::AlgorithmNotAllowed => "algorithm not allowed",
-            TokenError::UnknownIssuer => "unknown issuer",
-            TokenError::UnknownKey => "unknown key id",
-            TokenError::KeysUnavailable => "issuer keys unavailable",
-            TokenError::BadSignature => "bad signature",
-            TokenError::ClaimType => "claim of the wrong type",
-            TokenError::MissingExpiry => "no exp claim",
-            TokenError::Expired => "expired",
-            TokenError::NotYetValid => "not yet valid",
-            TokenError::WrongAudience => "audience not accepted",
-            TokenError::WrongIssuer => "wrong issuer",
-            TokenError::WrongTokenType => "wrong token type",
-            TokenError::BadScopeClaim(error) => return write!(f, "{error}"),
-        };
-        f.write_str(text)
-    }
 }
 
 /// Accepts `jws` if one of `candidates` signed it and its claims satisfy `rules` at `now`
 /// (seconds since the epoch); its scopes are then read from every scope claim.
 pub fn verify<'k>(
-    jws: Jws<'_, Claims>,
+    jws: Jws<'_, TokenClaims>,
     candidates: impl IntoIterator<Item = &'k SignatureKey>,
     rules: &Rules,
     now: u64,
@@ -146,7 +89,7 @@ pub fn verify<'k>(
 
 /// Claim checks, in the order an operator would want to read them in a log.
 pub fn check_claims(
-    claims: &Claims,
+    claims: &TokenClaims,
     rules: &Rules,
     typ: Option<&str>,
     now: u64,
@@ -190,7 +133,7 @@ pub fn check_claims(
 /// `aud` alone decides, and a token minted for another API is refused even when its
 /// `client_id` is listed. Only without `aud` (Cognito access tokens) does `client_id` decide,
 /// as API Gateway's JWT authorizer does. An empty `aud` names no one.
-pub fn audience_accepted(claims: &Claims, audiences: &[String]) -> bool {
+pub fn audience_accepted(claims: &TokenClaims, audiences: &[String]) -> bool {
     match &claims.aud {
         Some(aud) => aud.iter().any(|a| audiences.contains(a)),
         None => claims
@@ -201,7 +144,7 @@ pub fn audience_accepted(claims: &Claims, audiences: &[String]) -> bool {
 }
 
 /// Every scope claim present ([`SCOPE_CLAIMS`]), merged; one malformed claim refuses the token.
-fn scopes_of(claims: &Claims) -> Result<ScopeSet, TokenError> {
+fn scopes_of(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
     let values = [
         &claims.scope,
         &claims.scp,
@@ -270,7 +213,7 @@ pub struct ContextClaims {
 
 impl From<Verified> for ContextClaims {
     fn from(verified: Verified) -> Self {
-        let Claims {
+        let TokenClaims {
             sub,
             iss,
             client_id,
@@ -290,6 +233,7 @@ impl From<Verified> for ContextClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scopes::ScopeError;
     use serde_json::json;
 
     fn rules() -> Rules {
@@ -302,7 +246,7 @@ mod tests {
         }
     }
 
-    fn claims(value: Value) -> Result<Claims, serde_json::Error> {
+    fn claims(value: Value) -> Result<TokenClaims, serde_json::Error> {
         serde_json::from_value(value)
     }
 

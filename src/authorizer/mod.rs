@@ -1,0 +1,30 @@
+//! The `authorizer` Lambda: an authorizer event in, a decision out.
+//!
+//! - [`event`]: every authorizer event format read in one pass into what the decision needs;
+//! - [`config`]: the configuration, read and checked once at cold start;
+//! - verification: [`alg`] (the algorithm names and their key families), [`jws`] (a token split
+//!   and its signature checked), [`verify`] (the claims), [`error`] (why a token is refused);
+//! - keys: [`keyset`] (a JWKS turned into ready keys, the refetch rule; pure) and [`jwks`]
+//!   (fetching and caching them per issuer);
+//! - answers: [`AuthorizerResponse`] in the shape each event format expects, policies that stay
+//!   right when API Gateway caches them;
+//! - [`Authorizer`] ties these together; errors become answers there and only there.
+
+pub mod alg;
+pub mod config;
+pub mod error;
+pub mod event;
+mod handler;
+pub mod jwks;
+pub mod jws;
+pub mod keyset;
+mod policy;
+mod secret;
+pub mod verify;
+
+pub use alg::Alg;
+pub use config::{AuthConfig, ConfigError};
+pub use error::TokenError;
+pub use handler::{Authorizer, AuthorizerError};
+pub use policy::AuthorizerResponse;
+pub use secret::from_extension as secret_from_extension;
