@@ -182,14 +182,8 @@ impl Authorizer {
             .jwks
             .as_ref()
             .ok_or(TokenError::AlgorithmNotAllowed)?;
-        let kid = jws.header.kid.clone();
-        let keys = jwks.keys_for(kid.as_deref(), now).await?;
-        verify::verify(
-            jws,
-            keys.candidates(kid.as_deref(), alg),
-            &issuer.rules,
-            now,
-        )
+        jwks.check_signature(&jws, now).await?;
+        verify::accept(jws, &issuer.rules, now)
     }
 
     /// The issuer whose keys verify this token: the only one, or the one its `iss` names.

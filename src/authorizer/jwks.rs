@@ -8,6 +8,7 @@
 //! keeps serving the keys already known.
 
 use crate::authorizer::error::TokenError;
+use crate::authorizer::jws::Jws;
 use crate::authorizer::keyset::{KeySet, LastFetch, may_refetch};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
@@ -240,6 +241,14 @@ impl JwksCache {
                     .ok_or(TokenError::KeysUnavailable)
             }
         }
+    }
+
+    /// Checks `jws`'s signature with this issuer's keys for its `kid` and `alg`, fetching them
+    /// as [`Self::keys_for`] allows: the one signature step every verifier of JWKS keys shares.
+    pub async fn check_signature<C>(&self, jws: &Jws<'_, C>, now: u64) -> Result<(), TokenError> {
+        let kid = jws.header.kid.as_deref();
+        let keys = self.keys_for(kid, now).await?;
+        jws.check_signature(keys.candidates(kid, jws.header.alg))
     }
 
     /// One fetch for the key `wanted`; records its outcome in the state before the joined

@@ -79,6 +79,11 @@ pub fn verify<'k>(
     now: u64,
 ) -> Result<Verified, TokenError> {
     jws.check_signature(candidates)?;
+    accept(jws, rules, now)
+}
+
+/// The steps after a good signature: claims against `rules` at `now`, then the scopes.
+pub fn accept(jws: Jws<'_, TokenClaims>, rules: &Rules, now: u64) -> Result<Verified, TokenError> {
     check_claims(&jws.claims, rules, jws.header.typ.as_deref(), now)?;
     let scopes = scopes_of(&jws.claims)?;
     Ok(Verified {

@@ -197,13 +197,9 @@ impl JwtAuthorizer {
         if !HTTP_API_ALGORITHMS.contains(&jws.header.alg) {
             return Err(description(&TokenError::AlgorithmNotAllowed, alg));
         }
-        let kid = jws.header.kid.as_deref();
-        let keys = self
-            .keys
-            .keys_for(kid, now)
+        self.keys
+            .check_signature(&jws, now)
             .await
-            .map_err(|e| description(&e, alg))?;
-        jws.check_signature(keys.candidates(kid, jws.header.alg))
             .map_err(|e| description(&e, alg))?;
         // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
         // the scopes are read by `token_scopes` instead.
