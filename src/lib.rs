@@ -7,13 +7,15 @@
 //!   enforce) and the scopes a route requires, in every form a claim carries them;
 //! - [`product_api`]: the `product-api` Lambda (event reading, identity, handler, answers, stores);
 //! - [`authorizer`]: the `authorizer` Lambda (event formats, verification, key sets and fetching,
-//!   configuration, answers).
+//!   configuration, answers);
+//! - [`env`]: the environment and the wall clock, read in one place.
 //!
 //! The local gateway (`tools/local-gateway`) is a development tool in its own package; nothing
 //! of it is compiled into the Lambdas.
 #![warn(missing_docs)]
 
 pub mod authorizer;
+pub mod env;
 pub mod product_api;
 pub mod routes;
 pub mod scopes;

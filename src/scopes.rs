@@ -210,11 +210,9 @@ impl ScopeNames {
 
     /// Reads [`Self::VARIABLE`] from the process environment; unset or blank: as written.
     pub fn from_env() -> Result<Self, String> {
-        match std::env::var(Self::VARIABLE) {
-            Ok(text) if !text.trim().is_empty() => {
-                Self::parse(&text).map_err(|e| format!("{}: {e}", Self::VARIABLE))
-            }
-            _ => Ok(ScopeNames::AsWritten),
+        match crate::env::var(Self::VARIABLE) {
+            Some(text) => Self::parse(&text).map_err(|e| format!("{}: {e}", Self::VARIABLE)),
+            None => Ok(ScopeNames::AsWritten),
         }
     }
 

@@ -108,7 +108,7 @@ struct IssuerEntry {
 impl AuthConfig {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        Self::from_lookup(crate::env::var)
     }
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.

@@ -8,12 +8,11 @@
 
 use jwt_scopes_api::authorizer::ConfigError;
 use jwt_scopes_api::authorizer::secret_from_extension;
+use jwt_scopes_api::env::{self, var};
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
-use std::env;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
 
 /// Stands in for a secret still to be fetched, so the rest of the configuration is checked at
@@ -44,17 +43,10 @@ async fn main() -> Result<(), Error> {
                     tracing::error!(%error, "authorizer not ready");
                     AuthorizerError::NotReady
                 })?;
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            authorizer.handle(event.payload.get(), now).await
+            authorizer.handle(event.payload.get(), env::now()).await
         }
     }))
     .await
-}
-
-fn var(name: &str) -> Option<String> {
-    env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// The environment, with `AUTH_HMAC_SECRET` replaced by `secret` when given.

@@ -14,7 +14,6 @@ use jwt_scopes_api::gateway::{
 use jwt_scopes_api::routes::ROUTES;
 use serde_json::json;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 
 const USAGE: &str = "\
@@ -213,10 +212,7 @@ fn banner(gateway: &Gateway) {
         "              cargo run --bin local-gateway -- token --port {} --scope \"read:products write:products\"",
         gateway.port()
     );
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    match dev.mint(&Default::default(), now) {
+    match dev.mint(&Default::default(), jwt_scopes_api::env::now()) {
         Ok(minted) => {
             println!(
                 "\nReady. This token (scope {}) is valid for 1 hour:",

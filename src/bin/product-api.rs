@@ -15,10 +15,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let names = ScopeNames::from_env()
         .inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
-    match std::env::var("PRODUCTS_TABLE")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-    {
+    match jwt_scopes_api::env::var("PRODUCTS_TABLE") {
         Some(table) => run(ProductApi::new(DynamoStore::from_env(table).await), names).await,
         None => run(ProductApi::new(EmbeddedCatalog), names).await,
     }

@@ -37,7 +37,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 /// Which authorizer guards the routes.
@@ -177,17 +177,11 @@ struct Answer {
     decision: String,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// A request id in API Gateway's form (`ZKx4pgP9FiAEMpw=`).
 fn request_id() -> String {
     let mut bytes = [0u8; 11];
     if aws_lc_rs::rand::fill(&mut bytes).is_err() {
-        bytes[..8].copy_from_slice(&now_ms().to_be_bytes());
+        bytes[..8].copy_from_slice(&crate::env::now_millis().to_be_bytes());
     }
     STANDARD.encode(bytes)
 }
@@ -393,7 +387,7 @@ impl Gateway {
             source_ip: peer.ip(),
             server_port: self.port,
             request_id: request_id.to_owned(),
-            time_epoch_ms: now_ms(),
+            time_epoch_ms: crate::env::now_millis(),
         };
         if let Some(answer) = self.dev_endpoint(&incoming) {
             return answer;
