@@ -6,10 +6,10 @@
 use crate::authorizer::alg::{Alg, SYMMETRIC};
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::error::TokenError;
-use crate::authorizer::event::{self, AuthorizerInput, EventError, EventFormat};
+use crate::authorizer::event::{self, AuthorizerInput, EventError};
 use crate::authorizer::jwks::{JwksCache, KeyFetcher};
 use crate::authorizer::jws::{Jws, SignatureKey};
-use crate::authorizer::policy::{self, AuthorizerResponse};
+use crate::authorizer::policy::{self, AuthorizerResponse, Shape};
 use crate::authorizer::verify::{self, ContextClaims, Rules, TokenClaims, Verified};
 use crate::routes::RouteTable;
 use crate::scopes::ScopeNames;
@@ -118,49 +118,27 @@ impl Authorizer {
             .ok()
             .map(|m| m.route);
         let route_name = route.map_or("unmatched", |r| r.path);
+        let shape = Shape::of(format, self.response);
         let verified = match self.verify(token.as_deref(), now).await {
             Ok(verified) => verified,
             Err(reason) => {
                 tracing::info!(method = %target.method, route = route_name, decision = "unauthorized", %reason, "authorizer decision");
-                return match (format, self.response) {
-                    (EventFormat::HttpV2, ResponseMode::Simple) => {
-                        Ok(policy::simple(false, ContextClaims::default()))
-                    }
-                    _ => Err(AuthorizerError::Unauthorized),
-                };
+                return shape.unauthorized().ok_or(AuthorizerError::Unauthorized);
             }
         };
         let names = &self.scope_names;
         let allowed = route.is_some_and(|r| r.requirement.is_met_by(&verified.scopes, names));
-        // Simple answers carry no policy: no route ARNs to build for them.
-        let document = match (format, self.response) {
-            (EventFormat::HttpV2, ResponseMode::Simple) => None,
-            _ => Some(policy::policy_document(
-                policy::permitted_resources(&target, &verified.scopes, names),
-                (!allowed).then(|| target.as_str().to_owned()),
-            )),
-        };
-        let context = ContextClaims::from(verified);
-        let principal = context
-            .sub
-            .clone()
-            .or_else(|| context.client_id.clone())
-            .unwrap_or_else(|| "anonymous".into());
+        let Verified { claims, scopes } = verified;
+        let context = ContextClaims::new(claims, &scopes);
         tracing::info!(
             method = %target.method,
             route = route_name,
-            subject = %principal,
+            subject = %policy::principal(&context),
             decision = if allowed { "allow" } else { "deny" },
             reason = if route.is_none() { "route not in table" } else if allowed { "scopes granted" } else { "insufficient scope" },
             "authorizer decision"
         );
-        Ok(match (format, document) {
-            (_, None) => policy::simple(allowed, context),
-            (EventFormat::HttpV2, Some(document)) => {
-                policy::http_api_policy(principal, document, context)
-            }
-            (_, Some(document)) => policy::policy(principal, document, context),
-        })
+        Ok(shape.answer(allowed, &target, &scopes, names, context))
     }
 
     /// Verifies a bearer token against the configured issuers.

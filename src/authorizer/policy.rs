@@ -5,7 +5,8 @@
 //! one is not permitted. API Gateway caches a REST policy by token and reuses it on other routes,
 //! so a policy that only mentioned the requested route would wrongly refuse the next one.
 
-use crate::authorizer::event::ExecuteApiArn;
+use crate::authorizer::config::ResponseMode;
+use crate::authorizer::event::{EventFormat, ExecuteApiArn};
 use crate::authorizer::verify::ContextClaims;
 use crate::routes::ROUTES;
 use crate::scopes::{ScopeNames, ScopeSet};
@@ -68,34 +69,83 @@ pub fn policy_document(
     document
 }
 
-/// A REST-style policy answer.
-pub fn policy(
-    principal: String,
-    document: ApiGatewayCustomAuthorizerPolicy,
-    context: ContextClaims,
-) -> AuthorizerResponse {
-    let mut response = ApiGatewayCustomAuthorizerResponse::default();
-    response.principal_id = Some(principal);
-    response.policy_document = document;
-    response.context = context;
-    AuthorizerResponse::Policy(response)
+/// The form of answer an event expects, decided once per invocation from its format and
+/// `AUTH_RESPONSE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// REST `TOKEN`/`REQUEST`, WebSocket and HTTP API payload 1.0: an IAM policy with a principal.
+    Policy,
+    /// HTTP API payload 2.0 with `AUTH_RESPONSE=iam`: the same policy in the 2.0 response type.
+    HttpApiPolicy,
+    /// HTTP API payload 2.0 simple response: `isAuthorized`, no policy.
+    Simple,
 }
 
-/// An HTTP API payload 2.0 policy answer.
-pub fn http_api_policy(
-    principal: String,
-    document: ApiGatewayCustomAuthorizerPolicy,
-    context: ContextClaims,
-) -> AuthorizerResponse {
-    let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
-    response.principal_id = Some(principal);
-    response.policy_document = document;
-    response.context = context;
-    AuthorizerResponse::HttpApiPolicy(response)
+impl Shape {
+    /// The shape for an event `format` under `mode`.
+    pub fn of(format: EventFormat, mode: ResponseMode) -> Shape {
+        match (format, mode) {
+            (EventFormat::HttpV2, ResponseMode::Simple) => Shape::Simple,
+            (EventFormat::HttpV2, ResponseMode::Iam) => Shape::HttpApiPolicy,
+            _ => Shape::Policy,
+        }
+    }
+
+    /// The answer to a missing or invalid token: `isAuthorized: false` for a simple response,
+    /// `None` where API Gateway expects the `Unauthorized` error (401).
+    pub fn unauthorized(self) -> Option<AuthorizerResponse> {
+        (self == Shape::Simple).then(|| simple(false, ContextClaims::default()))
+    }
+
+    /// The answer to a verified caller: `allowed` decides a simple response; a policy allows
+    /// every route `scopes` permit on the API and stage of `target` and denies `target` itself
+    /// when it is not `allowed`. Simple answers build no policy (no ARNs to format).
+    pub fn answer(
+        self,
+        allowed: bool,
+        target: &ExecuteApiArn,
+        scopes: &ScopeSet,
+        names: &ScopeNames,
+        context: ContextClaims,
+    ) -> AuthorizerResponse {
+        if self == Shape::Simple {
+            return simple(allowed, context);
+        }
+        let document = policy_document(
+            permitted_resources(target, scopes, names),
+            (!allowed).then(|| target.as_str().to_owned()),
+        );
+        let principal = Some(principal(&context));
+        if self == Shape::HttpApiPolicy {
+            let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
+            (
+                response.principal_id,
+                response.policy_document,
+                response.context,
+            ) = (principal, document, context);
+            return AuthorizerResponse::HttpApiPolicy(response);
+        }
+        let mut response = ApiGatewayCustomAuthorizerResponse::default();
+        (
+            response.principal_id,
+            response.policy_document,
+            response.context,
+        ) = (principal, document, context);
+        AuthorizerResponse::Policy(response)
+    }
+}
+
+/// The policy's principal: the subject, else the client (machine tokens), else `anonymous`.
+pub fn principal(context: &ContextClaims) -> String {
+    context
+        .sub
+        .clone()
+        .or_else(|| context.client_id.clone())
+        .unwrap_or_else(|| "anonymous".into())
 }
 
 /// An HTTP API payload 2.0 simple answer.
-pub fn simple(is_authorized: bool, context: ContextClaims) -> AuthorizerResponse {
+fn simple(is_authorized: bool, context: ContextClaims) -> AuthorizerResponse {
     let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
     response.is_authorized = is_authorized;
     response.context = context;
@@ -105,7 +155,7 @@ pub fn simple(is_authorized: bool, context: ContextClaims) -> AuthorizerResponse
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn arn() -> ExecuteApiArn {
         ExecuteApiArn::parse("arn:aws:execute-api:eu-west-1:123:api/prod/GET/products").unwrap()
@@ -136,11 +186,20 @@ mod tests {
             scope: "read:products".into(),
             ..Default::default()
         };
-        let document = policy_document(vec!["a".into()], Some("b".into()));
-        let value = serde_json::to_value(policy("u".into(), document, context.clone())).unwrap();
+        let read: ScopeSet = ["read:products"].into_iter().collect();
+        let names = ScopeNames::AsWritten;
+        let answer = |shape: Shape| {
+            serde_json::to_value(shape.answer(false, &arn(), &read, &names, context.clone()))
+                .unwrap()
+        };
+        let value = answer(Shape::Policy);
         assert_eq!(value["principalId"], "u");
         assert_eq!(value["policyDocument"]["Version"], "2012-10-17");
         assert_eq!(value["policyDocument"]["Statement"][0]["Effect"], "Allow");
+        assert_eq!(value["usageIdentifierKey"], Value::Null);
+        let http_api = answer(Shape::HttpApiPolicy);
+        assert_eq!(http_api["policyDocument"], value["policyDocument"]);
+        assert!(http_api.get("usageIdentifierKey").is_none());
         assert_eq!(
             value["policyDocument"]["Statement"][0]["Action"],
             json!(["execute-api:Invoke"])
@@ -150,7 +209,9 @@ mod tests {
             value["context"],
             json!({"sub": "u", "scope": "read:products"})
         );
-        let value = serde_json::to_value(simple(true, context)).unwrap();
+        let value =
+            serde_json::to_value(Shape::Simple.answer(true, &arn(), &read, &names, context))
+                .unwrap();
         assert_eq!(
             value,
             json!({"isAuthorized": true, "context": {"sub": "u", "scope": "read:products"}})

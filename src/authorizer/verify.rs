@@ -216,18 +216,19 @@ pub struct ContextClaims {
     pub exp: Option<u64>,
 }
 
-impl From<Verified> for ContextClaims {
-    fn from(verified: Verified) -> Self {
+impl ContextClaims {
+    /// The context for a verified token's `claims` and granted `scopes`.
+    pub fn new(claims: TokenClaims, scopes: &ScopeSet) -> Self {
         let TokenClaims {
             sub,
             iss,
             client_id,
             exp,
             ..
-        } = verified.claims;
+        } = claims;
         ContextClaims {
             sub,
-            scope: verified.scopes.to_string(),
+            scope: scopes.to_string(),
             iss,
             client_id,
             exp: exp.map(|e| e as u64),
