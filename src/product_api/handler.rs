@@ -6,8 +6,10 @@
 
 use crate::product_api::identity::{Identity, IdentityExt};
 use crate::product_api::problem::ApiError;
-use crate::product_api::products::{Precondition, Product, ProductName, ProductStore, StoreError};
-use crate::routes::{Operation, Route, RouteTable};
+use crate::product_api::products::{
+    MAX_BODY_BYTES, Precondition, Product, ProductName, ProductStore, StoreError,
+};
+use crate::routes::{Matched, Operation, Route, RouteTable};
 use crate::scopes::{Requirement, ScopeNames};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,9 +19,6 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Largest product body accepted by `PUT`, in bytes.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The API over a store; cheap to clone, so each concurrent invocation gets its own handle.
 pub struct ProductApi<S> {
@@ -85,82 +84,91 @@ impl<S: ProductStore> ProductApi<S> {
         request: &Request,
         identity: Option<&Identity<'_>>,
     ) -> (Option<&'static Route>, Result<Response<Body>, ApiError>) {
-        let matched =
-            match RouteTable::global().find(request.method().as_str(), routing_path(request)) {
-                Ok(matched) => matched,
-                Err(crate::routes::RouteError::NotFound) => {
-                    return (None, Err(ApiError::RouteNotFound));
-                }
-                Err(crate::routes::RouteError::MethodNotAllowed { allow }) => {
-                    return (None, Err(ApiError::MethodNotAllowed { allow }));
-                }
-            };
-        let route = matched.route;
-        let outcome = async {
-            authorize(identity, route.requirement, &self.scope_names)?;
-            let name = matched
-                .name
-                .map(ProductName::parse)
-                .transpose()
-                .map_err(ApiError::InvalidName);
-            match (route.operation, name?) {
-                (Operation::ListProducts, _) => {
-                    let (limit, after) = page_request(request)?;
-                    let page = self
-                        .store
-                        .list(limit, after.as_deref())
-                        .await
-                        .map_err(store_error)?;
-                    let next = page.last.map(|last| URL_SAFE_NO_PAD.encode(last));
-                    Ok(json(
-                        StatusCode::OK,
-                        &ProductList {
-                            products: page.products,
-                            next,
-                        },
-                    ))
-                }
-                (Operation::GetProduct, Some(name)) => {
-                    match self.store.get(&name).await.map_err(store_error)? {
-                        Some(found) => Ok(with_etag(
-                            json(StatusCode::OK, &found.product),
-                            found.version,
-                        )),
-                        None => Err(ApiError::ProductNotFound),
-                    }
-                }
-                (Operation::PutProduct, Some(name)) => {
-                    let product = product_from_body(request, &name)?;
-                    let precondition = precondition(request)?;
-                    let written = self
-                        .store
-                        .put(product.clone(), precondition)
-                        .await
-                        .map_err(store_error)?;
-                    let status = if written.created {
-                        StatusCode::CREATED
-                    } else {
-                        StatusCode::OK
-                    };
-                    Ok(with_etag(json(status, &product), written.version))
-                }
-                (Operation::DeleteProduct, Some(name)) => {
-                    let precondition = precondition(request)?;
-                    match self
-                        .store
-                        .delete(&name, precondition)
-                        .await
-                        .map_err(store_error)?
-                    {
-                        true => Ok(empty(StatusCode::NO_CONTENT)),
-                        false => Err(ApiError::ProductNotFound),
-                    }
-                }
-                (_, None) => Err(ApiError::RouteNotFound),
+        match RouteTable::global().find(request.method().as_str(), routing_path(request)) {
+            Ok(matched) => {
+                let outcome = self.operate(&matched, request, identity).await;
+                (Some(matched.route), outcome)
             }
+            Err(error) => (None, Err(error.into())),
         }
-        .await;
-        (Some(route), outcome)
+    }
+
+    /// A matched route: scopes first, then the operation. A route whose path names no product
+    /// has a `None` name, which only the listing accepts.
+    async fn operate(
+        &self,
+        matched: &Matched<'_>,
+        request: &Request,
+        identity: Option<&Identity<'_>>,
+    ) -> Result<Response<Body>, ApiError> {
+        let route = matched.route;
+        authorize(identity, route.requirement, &self.scope_names)?;
+        let name =
+            || ProductName::parse(matched.name.unwrap_or_default()).map_err(ApiError::InvalidName);
+        match route.operation {
+            Operation::ListProducts => self.list(request).await,
+            Operation::GetProduct => self.get(&name()?).await,
+            Operation::PutProduct => self.put(request, &name()?).await,
+            Operation::DeleteProduct => self.delete(request, &name()?).await,
+        }
+    }
+
+    async fn list(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+        let (limit, after) = page_request(request)?;
+        let page = self
+            .store
+            .list(limit, after.as_deref())
+            .await
+            .map_err(store_error)?;
+        let next = page.last.map(|last| URL_SAFE_NO_PAD.encode(last));
+        let list = ProductList {
+            products: page.products,
+            next,
+        };
+        Ok(json(StatusCode::OK, &list))
+    }
+
+    async fn get(&self, name: &ProductName) -> Result<Response<Body>, ApiError> {
+        let found = self.store.get(name).await.map_err(store_error)?;
+        let found = found.ok_or(ApiError::ProductNotFound)?;
+        Ok(with_etag(
+            json(StatusCode::OK, &found.product),
+            found.version,
+        ))
+    }
+
+    async fn put(&self, request: &Request, name: &ProductName) -> Result<Response<Body>, ApiError> {
+        let product = product_from_body(request, name)?;
+        let precondition = precondition(request)?;
+        let written = self
+            .store
+            .put(product.clone(), precondition)
+            .await
+            .map_err(store_error)?;
+        let status = if written.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(with_etag(json(status, &product), written.version))
+    }
+
+    async fn delete(
+        &self,
+        request: &Request,
+        name: &ProductName,
+    ) -> Result<Response<Body>, ApiError> {
+        let precondition = precondition(request)?;
+        if self
+            .store
+            .delete(name, precondition)
+            .await
+            .map_err(store_error)?
+        {
+            Ok(empty(StatusCode::NO_CONTENT))
+        } else {
+            Err(ApiError::ProductNotFound)
+        }
     }
 }
 
@@ -252,9 +260,11 @@ fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> 
             .parse()
             .ok()
             .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or(ApiError::BadRequest(
-                "limit must be a whole number from 1 to 100.",
-            ))?,
+            .ok_or_else(|| {
+                ApiError::BadRequest(
+                    format!("limit must be a whole number from 1 to {MAX_PAGE}.").into(),
+                )
+            })?,
     };
     let after = match query.and_then(|q| q.first("next")) {
         None => None,
@@ -265,7 +275,7 @@ fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> 
                 .and_then(|bytes| String::from_utf8(bytes).ok())
                 .filter(|name| ProductName::parse(name).is_ok())
                 .ok_or(ApiError::BadRequest(
-                    "next must be a cursor from a previous page.",
+                    "next must be a cursor from a previous page.".into(),
                 ))?,
         ),
     };
@@ -285,7 +295,9 @@ fn precondition(request: &Request) -> Result<Precondition, ApiError> {
         return if value == "*" {
             Ok(Precondition::Absent)
         } else {
-            Err(ApiError::BadRequest("If-None-Match supports only *."))
+            Err(ApiError::BadRequest(
+                "If-None-Match supports only *.".into(),
+            ))
         };
     }
     match header(header::IF_MATCH) {

@@ -14,7 +14,7 @@ pub mod identity;
 mod problem;
 pub mod products;
 
-pub use handler::{DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE, ProductApi};
+pub use handler::{DEFAULT_PAGE, MAX_PAGE, ProductApi};
 pub use identity::{Identity, IdentityExt};
 pub use problem::{ApiError, REALM};
-pub use products::{EmbeddedCatalog, ProductStore};
+pub use products::{EmbeddedCatalog, MAX_BODY_BYTES, ProductStore};

@@ -2,10 +2,12 @@
 //! an RFC 9457 `application/problem+json` body, plus the RFC 6750 `WWW-Authenticate` challenge
 //! for 401 and 403. Bodies carry a stable `type` and never an internal detail or a token.
 
-use crate::product_api::products::NameError;
+use crate::product_api::products::{MAX_BODY_BYTES, NameError};
+use crate::routes::RouteError;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The realm in every bearer challenge.
 pub const REALM: &str = "products";
@@ -32,7 +34,7 @@ pub enum ApiError {
     /// The request body is not a valid product: one `field: problem` line per fault.
     InvalidProduct(Vec<String>),
     /// A query parameter or header is invalid; the text says which and what is allowed.
-    BadRequest(&'static str),
+    BadRequest(Cow<'static, str>),
     /// `If-Match` / `If-None-Match` does not hold: someone else wrote first.
     PreconditionFailed,
     /// The body is larger than a product can be.
@@ -56,13 +58,22 @@ struct Problem<'a> {
     title: &'a str,
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a str>,
+    detail: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     errors: &'a [String],
 }
 
+impl From<RouteError> for ApiError {
+    fn from(error: RouteError) -> Self {
+        match error {
+            RouteError::NotFound => ApiError::RouteNotFound,
+            RouteError::MethodNotAllowed { allow } => ApiError::MethodNotAllowed { allow },
+        }
+    }
+}
+
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<&str>) {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<Cow<'_, str>>) {
         use ApiError::*;
         match self {
             RouteNotFound => (StatusCode::NOT_FOUND, "about:blank", "Not Found", None),
@@ -76,13 +87,17 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "urn:jwt-scopes-api:problem:unauthenticated",
                 "Authentication required",
-                Some("The request carries no identity validated by the API's authorizer."),
+                Some(Cow::Borrowed(
+                    "The request carries no identity validated by the API's authorizer.",
+                )),
             ),
             InsufficientScope { .. } => (
                 StatusCode::FORBIDDEN,
                 "urn:jwt-scopes-api:problem:insufficient-scope",
                 "Insufficient scope",
-                Some("The access token does not grant the scope this route requires."),
+                Some(Cow::Borrowed(
+                    "The access token does not grant the scope this route requires.",
+                )),
             ),
             InvalidName(error) => (
                 StatusCode::BAD_REQUEST,
@@ -94,33 +109,38 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "urn:jwt-scopes-api:problem:invalid-product",
                 "Invalid product",
-                Some("The body is not a valid product; see errors."),
+                Some(Cow::Borrowed(
+                    "The body is not a valid product; see errors.",
+                )),
             ),
             BadRequest(detail) => (
                 StatusCode::BAD_REQUEST,
                 "urn:jwt-scopes-api:problem:invalid-request",
                 "Invalid request",
-                Some(detail),
+                Some(Cow::Borrowed(detail.as_ref())),
             ),
             PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
                 "urn:jwt-scopes-api:problem:precondition-failed",
                 "Precondition failed",
-                Some(
+                Some(Cow::Borrowed(
                     "The product changed since you read it (or already exists); read it again and retry.",
-                ),
+                )),
             ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "urn:jwt-scopes-api:problem:payload-too-large",
                 "Payload too large",
-                Some("A product body may be at most 16 KiB."),
+                Some(Cow::Owned(format!(
+                    "A product body may be at most {} KiB.",
+                    MAX_BODY_BYTES / 1024
+                ))),
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "urn:jwt-scopes-api:problem:unsupported-media-type",
                 "Unsupported media type",
-                Some("Send the product as application/json."),
+                Some(Cow::Borrowed("Send the product as application/json.")),
             ),
             ProductNotFound => (
                 StatusCode::NOT_FOUND,
@@ -132,15 +152,15 @@ impl ApiError {
                 StatusCode::NOT_IMPLEMENTED,
                 "urn:jwt-scopes-api:problem:read-only-catalog",
                 "Catalog is read-only",
-                Some(
+                Some(Cow::Borrowed(
                     "This deployment serves the embedded catalog; writes need a DynamoDB table (PRODUCTS_TABLE).",
-                ),
+                )),
             ),
             StoreUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "urn:jwt-scopes-api:problem:store-unavailable",
                 "Product store unavailable",
-                Some("Try again later."),
+                Some(Cow::Borrowed("Try again later.")),
             ),
             StoreFailure => (
                 StatusCode::INTERNAL_SERVER_ERROR,

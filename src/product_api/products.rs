@@ -2,12 +2,16 @@
 //! binary, which is the default store for local runs and the sample events.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::LazyLock;
 
 /// Longest product name accepted, in bytes (after percent-decoding).
 pub const MAX_NAME_LEN: usize = 64;
+
+/// Largest product body accepted by `PUT`, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// A product in the inventory. `name` is its key and its URL segment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,12 +50,14 @@ pub enum NameError {
 
 impl NameError {
     /// A sentence for the problem body; says what is allowed without echoing the input.
-    pub fn detail(self) -> &'static str {
+    pub fn detail(self) -> Cow<'static, str> {
         match self {
-            NameError::Empty => "The product name is empty.",
-            NameError::TooLong => "The product name is longer than 64 characters.",
+            NameError::Empty => "The product name is empty.".into(),
+            NameError::TooLong => {
+                format!("The product name is longer than {MAX_NAME_LEN} characters.").into()
+            }
             NameError::BadCharacter => {
-                "The product name may only contain letters, digits, '.', '_' and '-', and must start with a letter or digit."
+                "The product name may only contain letters, digits, '.', '_' and '-', and must start with a letter or digit.".into()
             }
         }
     }
