@@ -22,6 +22,7 @@ pub mod identity;
 pub mod jwks;
 pub mod jws;
 pub mod keyset;
+pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod products;
