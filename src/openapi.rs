@@ -346,11 +346,13 @@ fn gateway_message_schema() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(
-            "API Gateway's own answer, e.g. `{\"message\":\"Unauthorized\"}`: its authorizer \
-             refused the request before product-api ran.",
+            "API Gateway's own answer: its authorizer refused the request before product-api ran. \
+             An HTTP API writes `{\"message\":\"Unauthorized\"}` or `{\"message\":\"Forbidden\"}`; \
+             a REST API writes `message` for 401 and `Message` for its authorizer's explicit deny.",
         ))
         .property("message", string())
-        .required("message")
+        .property("Message", string())
+        .min_properties(Some(1))
         .build()
         .into()
 }
@@ -664,7 +666,12 @@ fn refusal_response(status: u16, refusals: &[&(&str, ApiError)]) -> utoipa::open
     let schema = AllOfBuilder::new().item(schema_ref(PROBLEM)).item(
         ObjectBuilder::new()
             .property("type", string().enum_values(Some(types.clone())))
-            .property("status", integer(status as u64, status as u64)),
+            .property(
+                "status",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .enum_values(Some([status])),
+            ),
     );
     let problem = {
         let mut content = Content::new(Some(schema));

@@ -204,6 +204,29 @@ fn each_operation_security_is_its_route_requirement() {
     }
 }
 
+/// Every `$ref` points at something the document has (the validator stops at its first error).
+#[test]
+fn every_reference_resolves() {
+    fn walk(node: &Value, document: &Value, count: &mut usize) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    let pointer = target.strip_prefix('#').expect("local references only");
+                    assert!(document.pointer(pointer).is_some(), "dangling {target}");
+                    *count += 1;
+                }
+                map.values().for_each(|v| walk(v, document, count));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, document, count)),
+            _ => {}
+        }
+    }
+    let document = generated();
+    let mut count = 0;
+    walk(&document, &document, &mut count);
+    assert!(count > 10, "only {count} references");
+}
+
 #[test]
 fn the_scheme_declares_every_scope_with_its_description() {
     let document = generated();
