@@ -46,10 +46,11 @@ use utoipa::openapi::path::{
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
 use utoipa::openapi::schema::{
-    AdditionalProperties, AllOfBuilder, ArrayBuilder, ComponentsBuilder, ObjectBuilder, Ref, Schema, Type,
+    AdditionalProperties, AllOfBuilder, ArrayBuilder, ComponentsBuilder, ObjectBuilder, Ref,
+    Schema, Type,
 };
-use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement};
 use utoipa::openapi::security::SecurityScheme;
+use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement};
 use utoipa::openapi::server::{ServerBuilder, ServerVariableBuilder};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{Content, OpenApi, OpenApiBuilder, RefOr, Required};
@@ -88,7 +89,10 @@ pub fn document_json() -> String {
 pub fn security(requirement: Requirement) -> Vec<SecurityRequirement> {
     match requirement {
         Requirement::Public => Vec::new(),
-        Requirement::AllOf(scopes) => vec![SecurityRequirement::new(SECURITY_SCHEME, scopes.iter().copied())],
+        Requirement::AllOf(scopes) => vec![SecurityRequirement::new(
+            SECURITY_SCHEME,
+            scopes.iter().copied(),
+        )],
         Requirement::AnyOf(scopes) => scopes
             .iter()
             .map(|scope| SecurityRequirement::new(SECURITY_SCHEME, [*scope]))
@@ -235,8 +239,8 @@ fn name_schema() -> ObjectBuilder {
 }
 
 fn product_schema() -> Schema {
-    let example = serde_json::to_value(&EmbeddedCatalog::products()[0])
-        .expect("a product always serializes");
+    let example =
+        serde_json::to_value(&EmbeddedCatalog::products()[0]).expect("a product always serializes");
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(
@@ -254,8 +258,9 @@ fn product_schema() -> Schema {
         .required("category")
         .property(
             "priceCents",
-            integer(0, MAX_PRICE_CENTS)
-                .description(Some("Price in minor units (cents): no float touches money.")),
+            integer(0, MAX_PRICE_CENTS).description(Some(
+                "Price in minor units (cents): no float touches money.",
+            )),
         )
         .required("priceCents")
         .property(
@@ -621,8 +626,14 @@ fn successes(operation: Op) -> Vec<(&'static str, utoipa::openapi::response::Res
         }
         Op::GetProduct => vec![("200", with_product("The product."))],
         Op::PutProduct => vec![
-            ("200", with_product("Replaced; the body is the product as stored.")),
-            ("201", with_product("Created; the body is the product as stored.")),
+            (
+                "200",
+                with_product("Replaced; the body is the product as stored."),
+            ),
+            (
+                "201",
+                with_product("Created; the body is the product as stored."),
+            ),
         ],
         Op::DeleteProduct => vec![(
             "204",
@@ -634,7 +645,10 @@ fn successes(operation: Op) -> Vec<(&'static str, utoipa::openapi::response::Res
 /// The answer for one status: a problem whose `type` is one of those product-api gives with it
 /// here, an example of each (the body [`ApiError::into_response`] really writes), and for 401
 /// and 403 the gateway's own refusal and the `WWW-Authenticate` challenge.
-fn refusal_response(status: u16, refusals: &[&(&str, ApiError)]) -> utoipa::openapi::response::Response {
+fn refusal_response(
+    status: u16,
+    refusals: &[&(&str, ApiError)],
+) -> utoipa::openapi::response::Response {
     let mut types: Vec<String> = Vec::new();
     let mut titles: Vec<String> = Vec::new();
     let mut examples = Vec::new();
@@ -660,7 +674,10 @@ fn refusal_response(status: u16, refusals: &[&(&str, ApiError)]) -> utoipa::open
         }
         examples.push((
             name.to_string(),
-            ExampleBuilder::new().summary(title).value(Some(body)).build(),
+            ExampleBuilder::new()
+                .summary(title)
+                .value(Some(body))
+                .build(),
         ));
     }
     let schema = AllOfBuilder::new().item(schema_ref(PROBLEM)).item(

@@ -47,7 +47,10 @@ pub const WRITE_PRODUCTS: &str = "write:products";
 
 /// Every scope the table uses, with what it grants, for the OpenAPI document's security scheme.
 pub const SCOPES: &[(&str, &str)] = &[
-    (READ_PRODUCTS, "Read the catalog: list products and read one."),
+    (
+        READ_PRODUCTS,
+        "Read the catalog: list products and read one.",
+    ),
     (
         WRITE_PRODUCTS,
         "Change the catalog: create, replace and delete products.",

@@ -179,7 +179,11 @@ fn each_operation_security_is_its_route_requirement() {
     for (_, item) in document["paths"].as_object().unwrap() {
         operations += item.as_object().unwrap().len();
     }
-    assert_eq!(operations, ROUTES.len(), "one operation per route, no other");
+    assert_eq!(
+        operations,
+        ROUTES.len(),
+        "one operation per route, no other"
+    );
     for route in ROUTES {
         let operation = operation(&document, route);
         assert_eq!(
@@ -283,7 +287,9 @@ fn bodies_headers_and_parameters_are_described() {
         put["requestBody"]["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/Product"
     );
-    for status in ["200", "201", "400", "401", "403", "412", "413", "415", "501"] {
+    for status in [
+        "200", "201", "400", "401", "403", "412", "413", "415", "501",
+    ] {
         assert!(put["responses"][status].is_object(), "PUT {status}");
     }
     let types = &put["responses"]["400"]["content"]["application/problem+json"]["schema"]["allOf"]
