@@ -321,3 +321,109 @@ async fn the_local_gateway_serves_it_without_a_token() {
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(body, openapi::document_json().as_bytes());
 }
+
+/// The answers the local gateway really gives (its JWT authorizer, then product-api on the
+/// embedded catalog) are each documented on their operation: status, media type, problem `type`,
+/// and the `ETag` / `WWW-Authenticate` headers.
+#[tokio::test]
+async fn real_answers_are_documented() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let gateway = Gateway::new(GatewayConfig::new(AuthorizerMode::Jwt), addr).unwrap();
+    tokio::spawn(jwt_scopes_api::gateway::serve(listener, gateway.clone()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = |scope: &str| {
+        let request = jwt_scopes_api::gateway::MintRequest {
+            scope: Some(scope.into()),
+            ..Default::default()
+        };
+        let dev = gateway.dev_issuer().unwrap();
+        dev.mint(&request, now).unwrap().access_token
+    };
+    let product = serde_json::to_string(&jwt_scopes_api::EmbeddedCatalog::products()[0]).unwrap();
+    let name = jwt_scopes_api::EmbeddedCatalog::products()[0].name.clone();
+    let one = format!("/product/{name}");
+    let json_type = ("content-type", "application/json");
+    #[rustfmt::skip]
+    let cases: Vec<(&str, &str, Option<&str>, Vec<(&str, &str)>, String)> = vec![
+        ("GET", "/products", None, vec![], String::new()),
+        ("GET", "/products", Some("write:products"), vec![], String::new()),
+        ("GET", "/products", Some("read:products"), vec![], String::new()),
+        ("GET", "/products?limit=0", Some("read:products"), vec![], String::new()),
+        ("GET", "/products?next=%21", Some("read:products"), vec![], String::new()),
+        ("GET", &one, Some("read:products"), vec![], String::new()),
+        ("GET", "/product/nope", Some("read:products"), vec![], String::new()),
+        ("GET", "/product/.bad", Some("read:products"), vec![], String::new()),
+        ("PUT", &one, Some("write:products"), vec![("content-type", "text/plain")], product.clone()),
+        ("PUT", &one, Some("write:products"), vec![json_type], product.clone()),
+        ("PUT", &one, Some("write:products"), vec![json_type], "{}".into()),
+        ("PUT", &one, Some("write:products"), vec![json_type, ("if-none-match", "x")], product.clone()),
+        ("PUT", &one, Some("write:products"), vec![json_type], "x".repeat(17 * 1024)),
+        ("PUT", &one, Some("read:products"), vec![json_type], product.clone()),
+        ("DELETE", &one, Some("write:products"), vec![], String::new()),
+        ("DELETE", &one, None, vec![], String::new()),
+    ];
+    let document = generated();
+    let client = reqwest::Client::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (method, target, scope, headers, body) in cases {
+        let url = format!("http://{addr}{target}");
+        let mut request = client.request(method.parse().unwrap(), &url).body(body);
+        if let Some(scope) = scope {
+            request = request.bearer_auth(token(scope));
+        }
+        for (header, value) in headers {
+            request = request.header(header, value);
+        }
+        let response = request.send().await.unwrap();
+        let what = format!("{method} {target} ({scope:?})");
+        let status = response.status().as_u16().to_string();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let media = header("content-type").map(|v| v.split(';').next().unwrap().to_owned());
+        let (etag, challenge) = (header("etag"), header("www-authenticate"));
+        let text = response.text().await.unwrap();
+        let path = target.split('?').next().unwrap();
+        let route = jwt_scopes_api::RouteTable::global()
+            .find(method, path)
+            .unwrap()
+            .route;
+        let documented = &operation(&document, route)["responses"][&status];
+        assert!(documented.is_object(), "{what}: {status} is not documented");
+        if !text.is_empty() {
+            let media = media.unwrap_or_default();
+            let content = &documented["content"][&media];
+            assert!(
+                content.is_object(),
+                "{what}: {status} {media} is not documented"
+            );
+            if media == "application/problem+json" {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                let types = &content["schema"]["allOf"][1]["properties"]["type"]["enum"];
+                assert!(
+                    types.as_array().unwrap().contains(&body["type"]),
+                    "{what}: {status} {} is not documented",
+                    body["type"]
+                );
+                seen.insert(body["type"].as_str().unwrap().to_owned());
+            }
+        }
+        if etag.is_some() {
+            assert!(documented["headers"]["ETag"].is_object(), "{what}: ETag");
+        }
+        if challenge.is_some() {
+            assert!(
+                documented["headers"]["WWW-Authenticate"].is_object(),
+                "{what}: WWW-Authenticate"
+            );
+        }
+    }
+    assert!(seen.len() >= 6, "too few problem types seen: {seen:?}");
+}
