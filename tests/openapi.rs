@@ -322,6 +322,15 @@ async fn the_local_gateway_serves_it_without_a_token() {
     assert_eq!(body, openapi::document_json().as_bytes());
 }
 
+/// Method, path and query, token scope (none: no token), headers, body.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Vec<(&'a str, &'a str)>,
+    String,
+);
+
 /// The answers the local gateway really gives (its JWT authorizer, then product-api on the
 /// embedded catalog) are each documented on their operation: status, media type, problem `type`,
 /// and the `ETag` / `WWW-Authenticate` headers.
@@ -348,7 +357,7 @@ async fn real_answers_are_documented() {
     let one = format!("/product/{name}");
     let json_type = ("content-type", "application/json");
     #[rustfmt::skip]
-    let cases: Vec<(&str, &str, Option<&str>, Vec<(&str, &str)>, String)> = vec![
+    let cases: Vec<Case> = vec![
         ("GET", "/products", None, vec![], String::new()),
         ("GET", "/products", Some("write:products"), vec![], String::new()),
         ("GET", "/products", Some("read:products"), vec![], String::new()),
