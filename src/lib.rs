@@ -16,6 +16,7 @@
 
 pub mod authorizer;
 pub mod env;
+pub mod openapi;
 pub mod product_api;
 pub mod routes;
 pub mod scopes;

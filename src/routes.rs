@@ -45,6 +45,18 @@ pub const READ_PRODUCTS: &str = "read:products";
 /// Scope that lets a caller change the catalog.
 pub const WRITE_PRODUCTS: &str = "write:products";
 
+/// Every scope the table uses, with what it grants, for the OpenAPI document's security scheme.
+pub const SCOPES: &[(&str, &str)] = &[
+    (
+        READ_PRODUCTS,
+        "Read the catalog: list products and read one.",
+    ),
+    (
+        WRITE_PRODUCTS,
+        "Change the catalog: create, replace and delete products.",
+    ),
+];
+
 /// Every route of the API. A route must state its requirement; `Requirement::Public` is the only
 /// way to open one, so forgetting the scopes cannot make a route public.
 pub const ROUTES: &[Route] = &[

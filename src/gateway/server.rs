@@ -5,6 +5,7 @@
 //! 404 `{"message":"Not Found"}`), run the route's authorizer, build the payload 2.0 event,
 //! parse it with `lambda_http` and call [`ProductApi::handle`], then send its response back.
 //! One log line per request: method, path, status, latency and the authorization decision.
+//! `GET /openapi.json` answers the API's OpenAPI document ([`crate::openapi`]), without auth.
 
 use super::dev_issuer::{
     DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
@@ -391,6 +392,11 @@ impl Gateway {
         };
         if let Some(answer) = self.dev_endpoint(&incoming) {
             return answer;
+        }
+        if incoming.raw_path == crate::openapi::DOCUMENT_PATH && incoming.method == "GET" {
+            let document = crate::openapi::document_json();
+            let response = respond(StatusCode::OK, "application/json", document, request_id);
+            return done(response, "openapi document");
         }
         let decoded = incoming.decoded_path();
         let route = match RouteTable::global().find(&incoming.method, &decoded) {

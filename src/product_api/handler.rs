@@ -260,11 +260,7 @@ fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> 
             .parse()
             .ok()
             .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(
-                    format!("limit must be a whole number from 1 to {MAX_PAGE}.").into(),
-                )
-            })?,
+            .ok_or_else(ApiError::invalid_limit)?,
     };
     let after = match query.and_then(|q| q.first("next")) {
         None => None,
@@ -274,9 +270,7 @@ fn page_request(request: &Request) -> Result<(usize, Option<String>), ApiError> 
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
                 .filter(|name| ProductName::parse(name).is_ok())
-                .ok_or(ApiError::BadRequest(
-                    "next must be a cursor from a previous page.".into(),
-                ))?,
+                .ok_or_else(ApiError::invalid_cursor)?,
         ),
     };
     Ok((limit, after))
@@ -295,9 +289,7 @@ fn precondition(request: &Request) -> Result<Precondition, ApiError> {
         return if value == "*" {
             Ok(Precondition::Absent)
         } else {
-            Err(ApiError::BadRequest(
-                "If-None-Match supports only *.".into(),
-            ))
+            Err(ApiError::if_none_match_not_star())
         };
     }
     match header(header::IF_MATCH) {

@@ -2,6 +2,7 @@
 //! an RFC 9457 `application/problem+json` body, plus the RFC 6750 `WWW-Authenticate` challenge
 //! for 401 and 403. Bodies carry a stable `type` and never an internal detail or a token.
 
+use crate::product_api::handler::MAX_PAGE;
 use crate::product_api::products::{MAX_BODY_BYTES, NameError};
 use crate::routes::RouteError;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -73,6 +74,21 @@ impl From<RouteError> for ApiError {
 }
 
 impl ApiError {
+    /// `limit` outside 1 to [`MAX_PAGE`].
+    pub fn invalid_limit() -> Self {
+        ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_PAGE}.").into())
+    }
+
+    /// A `next` cursor no page gave out.
+    pub fn invalid_cursor() -> Self {
+        ApiError::BadRequest("next must be a cursor from a previous page.".into())
+    }
+
+    /// `If-None-Match` with anything but `*` (the only form a create-only write needs).
+    pub fn if_none_match_not_star() -> Self {
+        ApiError::BadRequest("If-None-Match supports only *.".into())
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<Cow<'_, str>>) {
         use ApiError::*;
         match self {

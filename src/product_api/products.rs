@@ -132,9 +132,12 @@ impl Product {
     }
 }
 
-const MAX_PRICE_CENTS: u64 = 100_000_000_000;
-const MAX_STOCK: u64 = 1_000_000_000;
-const MAX_SPECIFICATIONS: usize = 50;
+/// Highest `priceCents` accepted.
+pub const MAX_PRICE_CENTS: u64 = 100_000_000_000;
+/// Highest `stock` accepted.
+pub const MAX_STOCK: u64 = 1_000_000_000;
+/// Most `specifications` entries accepted.
+pub const MAX_SPECIFICATIONS: usize = 50;
 
 /// A product with the version its store holds; the version is the `ETag`.
 #[derive(Clone, Debug, PartialEq, Eq)]
