@@ -11,7 +11,8 @@ each per round, so that a busy moment on the machine hits them all alike.
 
 The authorizer runs twice: with the HMAC sample configuration (no key to fetch) and with an RS256
 token whose issuer's keys come by OpenID Connect discovery from a loopback server
-(bench/loopback_issuer.py): discovery, JWKS, then the decision.
+(bench/loopback_issuer.py): discovery, JWKS, then the decision; and once more with that key set
+preloaded in `AUTH_JWKS`, so no fetch at all.
 
     cargo build --release --bin product-api --bin authorizer --example hello
     python3 bench/cold_start.py [RUNS]        # default 30 rounds; prints medians, ratios
@@ -47,6 +48,7 @@ def cases(issuer: LoopbackIssuer):
         ("product-api", RELEASE / "product-api", v2, {}),
         ("authorizer", RELEASE / "authorizer", token, test_env()),
         ("authorizer+discovery", RELEASE / "authorizer", issuer.token_event("RS256"), issuer.env()),
+        ("authorizer+AUTH_JWKS", RELEASE / "authorizer", issuer.token_event("RS256"), {**issuer.env(), "AUTH_JWKS": issuer.jwks}),
     ]
 
 
@@ -112,7 +114,7 @@ def run_once(binary: pathlib.Path, event: bytes, env: dict):
     try:
         ok, body = api.invoke(event)
         if not ok:
-            sys.exit(f"{binary.name} answered with an error: {body[:200]!r}")
+            sys.exit(f"{binary.name} ({env.get('AUTH_ISSUER')}) answered with an error: {body[:200]!r}")
         cpu = cpu_ms(process.pid)
         return (api.first_next - started) * 1000, (api.answered_at - started) * 1000, cpu, peak_rss_kib(process.pid)
     finally:

@@ -37,6 +37,7 @@ class LoopbackIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real issuer: both fetches on one connection
             disable_nagle_algorithm = True
 
             def log_message(self, *args):

@@ -7,6 +7,7 @@ use crate::authorizer_event::{self, AuthorizerInput, EventError, EventFormat};
 use crate::config::{AuthConfig, ResponseMode, SYMMETRIC, TokenSources};
 use crate::jwks::{JwksCache, KeyFetcher};
 use crate::jws::{Jws, SignatureKey};
+use crate::keyset::KeySet;
 use crate::policy::{self, AuthorizerResponse};
 use crate::routes::RouteTable;
 use crate::verify::{self, Claims, ContextClaims, Rules, TokenError, Verified};
@@ -92,6 +93,17 @@ impl Authorizer {
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
         }
+    }
+
+    /// Seeds the only issuer's key cache with `keys` (from [`crate::config::preloaded_keys`],
+    /// which checks there is exactly one issuer with a key source), as if fetched at `now`.
+    pub fn with_keys(mut self, keys: Arc<KeySet>, now: u64) -> Self {
+        if let [issuer] = self.issuers.as_mut_slice()
+            && let Some(jwks) = issuer.jwks.take()
+        {
+            issuer.jwks = Some(jwks.with_keys(keys, now));
+        }
+        self
     }
 
     /// Decides on one event (its JSON text) at `now`, seconds since the epoch.

@@ -5,6 +5,7 @@
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
 use crate::jwks::{FetchLimits, KeySource};
+use crate::keyset::KeySet;
 use crate::verify::Rules;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
@@ -198,6 +199,35 @@ impl AuthConfig {
             max_token_bytes: number("AUTH_MAX_TOKEN_BYTES", 8192)? as usize,
         })
     }
+}
+
+/// `AUTH_JWKS`: the issuer's key set to start from, inline JSON or a file path (as the
+/// oidc-authorizer project offers it), so that a cold start verifies its first token without a
+/// fetch. It only seeds the cache: an unknown `kid` or the set's age still refetches from
+/// `AUTH_JWKS_URI` or by discovery, so the issuer must have one. Read by the same code as a
+/// fetched set, so the same keys are dropped.
+pub fn preloaded_keys(
+    config: &AuthConfig,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<KeySet>, ConfigError> {
+    let Some(value) = lookup("AUTH_JWKS") else {
+        return Ok(None);
+    };
+    if !matches!(config.issuers.as_slice(), [only] if only.keys.is_some()) {
+        return Err(error(
+            "AUTH_JWKS",
+            "needs exactly one issuer, with AUTH_JWKS_URI or a discoverable issuer to refresh from",
+        ));
+    }
+    let document = if value.trim_start().starts_with('{') {
+        value.into_bytes()
+    } else {
+        std::fs::read(value.trim())
+            .map_err(|e| error("AUTH_JWKS", format!("cannot read {value:?}: {e}")))?
+    };
+    KeySet::from_jwks(&document)
+        .map(Some)
+        .map_err(|e| error("AUTH_JWKS", e.to_string()))
 }
 
 fn single_issuer(lookup: &impl Fn(&str) -> Option<String>) -> Result<IssuerEntry, ConfigError> {
