@@ -484,4 +484,42 @@ mod tests {
             "AUTH_CONFIG"
         );
     }
+
+    #[test]
+    fn preloaded_keys_are_checked_at_cold_start() {
+        let preload = |vars: &[(&str, &str)]| {
+            let vars: HashMap<&str, &str> = vars.iter().copied().collect();
+            let lookup = |name: &str| vars.get(name).map(|v| v.to_string());
+            preloaded_keys(&AuthConfig::from_lookup(lookup)?, lookup)
+        };
+        let discovered = [("AUTH_ISSUER", "https://i/"), ("AUTH_AUDIENCE", "a")];
+        assert!(preload(&discovered).unwrap().is_none());
+        let cases: [&[(&str, &str)]; 4] = [
+            &[("AUTH_JWKS", "{\"keys\": []}")],
+            &[("AUTH_JWKS", "{not json")],
+            &[("AUTH_JWKS", "/nonexistent/jwks.json")],
+            &[
+                ("AUTH_HMAC_SECRET", SECRET),
+                ("AUTH_JWKS", "{\"keys\": []}"),
+            ],
+        ];
+        for extra in cases {
+            let vars: Vec<_> = discovered.iter().chain(extra).copied().collect();
+            let e = preload(&vars).err().unwrap();
+            assert_eq!(e.variable, "AUTH_JWKS", "{e}");
+        }
+        let hmac_only = [
+            ("AUTH_ISSUER", "local"),
+            ("AUTH_AUDIENCE", "a"),
+            ("AUTH_HMAC_SECRET", SECRET),
+            ("AUTH_JWKS", "{\"keys\": []}"),
+        ];
+        assert!(
+            preload(&hmac_only)
+                .err()
+                .unwrap()
+                .problem
+                .contains("exactly one issuer")
+        );
+    }
 }
