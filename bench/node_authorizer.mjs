@@ -12,6 +12,7 @@ const verifier = JwtVerifier.create({
   audience: process.env.AUTH_AUDIENCE,
   jwksUri: process.env.AUTH_JWKS_URI,
 });
+verifier.cacheJwks(JSON.parse(process.env.AUTH_JWKS));
 
 function call(method, path, body) {
   return new Promise((resolve, reject) => {

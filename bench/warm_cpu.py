@@ -5,7 +5,8 @@ Node users write it (bench/node_authorizer.mjs: aws-jwt-verify under a Runtime A
 
 Each process is driven through the local Runtime API (scripts/runtime_api.py) with a TOKEN event
 signed RS256, ES256 or EdDSA by bench/loopback_issuer.py, whose keys it fetches from 127.0.0.1 (by
-discovery for ours, from the JWKS URL for Node). After WARMUP invocations the script reads the
+discovery for ours; Node's cache is hydrated with the same set, as aws-jwt-verify fetches over
+https only). After WARMUP invocations the script reads the
 process's utime + stime (/proc/PID/stat, clock ticks) and its threads' run time
 (/proc/PID/task/*/schedstat, ns), sends INVOCATIONS more, and divides the difference. The
 Runtime API emulator's own CPU is not counted. Two modes: tokio's multi-thread runtime with a worker
@@ -82,7 +83,7 @@ def main():
     issuer = LoopbackIssuer()
     hello_event = (ROOT / "events/product-api/v2-jwt-get-product.json").read_bytes()
     node = ["node", str(ROOT / "bench/node_authorizer.mjs")]
-    node_env = {**issuer.env(), "AUTH_JWKS_URI": issuer.issuer + "/jwks.json"}
+    node_env = {**issuer.env(), "AUTH_JWKS_URI": issuer.issuer + "/jwks.json", "AUTH_JWKS": issuer.jwks}
     cases = []
     for mode, mode_env in MODES.items():
         cases.append((f"hello, {mode}", [RELEASE / "examples" / "hello"], hello_event, mode_env))
