@@ -34,9 +34,14 @@ class RuntimeApi:
         self.events = queue.Queue()
         self.answers = queue.Queue()
         self.first_next = None
+        self.answered_at = None
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Answers go out in two writes (headers, body): with Nagle on, a keep-alive client waits
+            # ~40 ms for a delayed ACK before the second arrives.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 
@@ -62,6 +67,7 @@ class RuntimeApi:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                api.answered_at = time.perf_counter()
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

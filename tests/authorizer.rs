@@ -474,3 +474,43 @@ async fn the_hmac_secret_is_read_through_the_secrets_extension() {
         .unwrap_err();
     assert!(down.problem.contains("extension"), "{down}");
 }
+
+#[tokio::test]
+async fn preloaded_keys_answer_without_a_fetch_and_an_unknown_kid_still_refetches() {
+    use jwt_scopes_api::Authorizer;
+    use jwt_scopes_api::authorizer::config::{AuthConfig, preloaded_keys};
+    use jwt_scopes_api::authorizer::keyset::KeySet;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    let server = TestServer::start().await;
+    let old = TestKey::generate(Algorithm::RS256, "old");
+    let new = TestKey::generate(Algorithm::EdDSA, "new");
+    server.set("/jwks", Reply::Json(jwks(&[&old, &new])));
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("AUTH_ISSUER", server.url("/")),
+        ("AUTH_AUDIENCE", "products-api".into()),
+        ("AUTH_JWKS_URI", server.url("/jwks")),
+        ("AUTH_JWKS", jwks(&[&old])),
+    ]);
+    let lookup = |name: &str| vars.get(name).cloned();
+    let config = AuthConfig::from_lookup(lookup).unwrap();
+    let keys: KeySet = preloaded_keys(&config, lookup).unwrap().unwrap();
+    let at = now();
+    let authorizer = Authorizer::new(config).with_keys(Arc::new(keys), at);
+    let iss = server.url("/");
+    let old_token = old.sign(&claims(&iss, json!({"scope": "read:products"})));
+    assert!(authorizer.verify(Some(&old_token), at).await.is_ok());
+    assert_eq!(server.hits("/jwks"), 0, "a preloaded key needs no fetch");
+    let forged = TestKey::generate(Algorithm::RS256, "old")
+        .sign(&claims(&iss, json!({"scope": "read:products"})));
+    assert_eq!(
+        authorizer.verify(Some(&forged), at).await.unwrap_err(),
+        TokenError::BadSignature
+    );
+    let new_token = new.sign(&claims(&iss, json!({"scope": "read:products"})));
+    assert!(
+        authorizer.verify(Some(&new_token), at).await.is_ok(),
+        "an unknown kid fetches the issuer's keys"
+    );
+    assert_eq!(server.hits("/jwks"), 1);
+}

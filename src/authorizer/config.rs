@@ -6,6 +6,7 @@
 
 use crate::authorizer::alg::{ASYMMETRIC, Alg, SYMMETRIC};
 use crate::authorizer::jwks::{FetchLimits, KeySource};
+use crate::authorizer::keyset::KeySet;
 use crate::authorizer::verify::Rules;
 use crate::scopes::ScopeNames;
 use serde::Deserialize;
@@ -189,6 +190,35 @@ impl AuthConfig {
             },
         })
     }
+}
+
+/// `AUTH_JWKS`: the issuer's key set to start from, inline JSON or a file path (as the
+/// oidc-authorizer project offers it), so that a cold start verifies its first token without a
+/// fetch. It only seeds the cache: an unknown `kid` or the set's age still refetches from
+/// `AUTH_JWKS_URI` or by discovery, so the issuer must have one. Read by the same code as a
+/// fetched set, so the same keys are dropped.
+pub fn preloaded_keys(
+    config: &AuthConfig,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<KeySet>, ConfigError> {
+    let Some(value) = lookup("AUTH_JWKS") else {
+        return Ok(None);
+    };
+    if !matches!(config.issuers.as_slice(), [only] if only.keys.is_some()) {
+        return Err(error(
+            "AUTH_JWKS",
+            "needs exactly one issuer, with AUTH_JWKS_URI or a discoverable issuer to refresh from",
+        ));
+    }
+    let document = if value.trim_start().starts_with('{') {
+        value.into_bytes()
+    } else {
+        std::fs::read(value.trim())
+            .map_err(|e| error("AUTH_JWKS", format!("cannot read {value:?}: {e}")))?
+    };
+    KeySet::from_jwks(&document)
+        .map(Some)
+        .map_err(|e| error("AUTH_JWKS", e.to_string()))
 }
 
 fn single_issuer(lookup: &impl Fn(&str) -> Option<String>) -> Result<IssuerEntry, ConfigError> {
@@ -440,6 +470,44 @@ mod tests {
         assert_eq!(
             config(&[("AUTH_CONFIG", unknown)]).unwrap_err().variable,
             "AUTH_CONFIG"
+        );
+    }
+
+    #[test]
+    fn preloaded_keys_are_checked_at_cold_start() {
+        let preload = |vars: &[(&str, &str)]| {
+            let vars: HashMap<&str, &str> = vars.iter().copied().collect();
+            let lookup = |name: &str| vars.get(name).map(|v| v.to_string());
+            preloaded_keys(&AuthConfig::from_lookup(lookup)?, lookup)
+        };
+        let discovered = [("AUTH_ISSUER", "https://i/"), ("AUTH_AUDIENCE", "a")];
+        assert!(preload(&discovered).unwrap().is_none());
+        let cases: [&[(&str, &str)]; 4] = [
+            &[("AUTH_JWKS", "{\"keys\": []}")],
+            &[("AUTH_JWKS", "{not json")],
+            &[("AUTH_JWKS", "/nonexistent/jwks.json")],
+            &[
+                ("AUTH_HMAC_SECRET", SECRET),
+                ("AUTH_JWKS", "{\"keys\": []}"),
+            ],
+        ];
+        for extra in cases {
+            let vars: Vec<_> = discovered.iter().chain(extra).copied().collect();
+            let e = preload(&vars).err().unwrap();
+            assert_eq!(e.variable, "AUTH_JWKS", "{e}");
+        }
+        let hmac_only = [
+            ("AUTH_ISSUER", "local"),
+            ("AUTH_AUDIENCE", "a"),
+            ("AUTH_HMAC_SECRET", SECRET),
+            ("AUTH_JWKS", "{\"keys\": []}"),
+        ];
+        assert!(
+            preload(&hmac_only)
+                .err()
+                .unwrap()
+                .problem
+                .contains("exactly one issuer")
         );
     }
 }

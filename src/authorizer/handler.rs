@@ -9,6 +9,7 @@ use crate::authorizer::error::TokenError;
 use crate::authorizer::event::{self, AuthorizerInput, EventError};
 use crate::authorizer::jwks::{JwksCache, KeyFetcher};
 use crate::authorizer::jws::{Jws, SignatureKey};
+use crate::authorizer::keyset::KeySet;
 use crate::authorizer::policy::{self, AuthorizerResponse, Shape};
 use crate::authorizer::verify::{self, ContextClaims, Rules, TokenClaims, Verified};
 use crate::routes::RouteTable;
@@ -96,6 +97,17 @@ impl Authorizer {
             max_token_bytes: config.max_token_bytes,
             scope_names: config.scope_names,
         }
+    }
+
+    /// Seeds the only issuer's key cache with `keys` (from [`crate::config::preloaded_keys`],
+    /// which checks there is exactly one issuer with a key source), as if fetched at `now`.
+    pub fn with_keys(mut self, keys: Arc<KeySet>, now: u64) -> Self {
+        if let [issuer] = self.issuers.as_mut_slice()
+            && let Some(jwks) = issuer.jwks.take()
+        {
+            issuer.jwks = Some(jwks.with_keys(keys, now));
+        }
+        self
     }
 
     /// Decides on one event (its JSON text) at `now`, seconds since the epoch.

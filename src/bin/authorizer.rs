@@ -4,10 +4,12 @@
 //! Configuration is read and checked once here; a bad one fails the cold start with a message
 //! naming the variable. An HMAC secret named by `AUTH_HMAC_SECRET_ARN` is read through the
 //! Parameters and Secrets extension on the first invocation (the extension does not serve the
-//! init phase) and kept for the life of the process.
+//! init phase) and kept for the life of the process. A key set in `AUTH_JWKS` is read here too,
+//! so the first token needs no fetch.
 
-use jwt_scopes_api::authorizer::ConfigError;
-use jwt_scopes_api::authorizer::secret_from_extension;
+use jwt_scopes_api::authorizer::config::preloaded_keys;
+use jwt_scopes_api::authorizer::keyset::KeySet;
+use jwt_scopes_api::authorizer::{ConfigError, secret_from_extension};
 use jwt_scopes_api::env::{self, var};
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -19,24 +21,73 @@ use tokio::sync::OnceCell;
 /// cold start; never used to verify anything.
 const PENDING_SECRET: &str = "secret-fetched-on-first-invocation";
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    runtime()?.block_on(serve())
+}
+
+/// One thread unless several invocations may run at once. A function that handles one invocation
+/// at a time has nothing to spread over threads, and the multi-thread scheduler's wake-ups between
+/// threads (futex, a second epoll) cost CPU on every invocation. Lambda Managed Instances
+/// (`AWS_LAMBDA_MAX_CONCURRENCY` > 1) get tokio's default, a worker per CPU.
+/// `AUTH_WORKER_THREADS` sets the number of workers instead (1: the single-thread runtime).
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    let number = |name: &'static str| -> Result<Option<usize>, ConfigError> {
+        var(name)
+            .map(|v| {
+                v.trim().parse().map_err(|_| ConfigError {
+                    variable: name,
+                    problem: format!("{v:?} is not a whole number"),
+                })
+            })
+            .transpose()
+    };
+    let concurrent = number("AWS_LAMBDA_MAX_CONCURRENCY")?.is_some_and(|n| n > 1);
+    let workers = match number("AUTH_WORKER_THREADS")? {
+        Some(0) => {
+            return Err(ConfigError {
+                variable: "AUTH_WORKER_THREADS",
+                problem: "must be greater than 0".into(),
+            }
+            .into());
+        }
+        Some(n) => Some(n),
+        None if concurrent => None,
+        None => Some(1),
+    };
+    let mut builder = match workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    if let Some(n) = workers.filter(|n| *n > 1) {
+        builder.worker_threads(n);
+    }
+    Ok(builder.enable_all().build()?)
+}
+
+async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let secret_arn = var("AUTH_HMAC_SECRET_ARN");
     let authorizer = Arc::new(OnceCell::new());
-    let checked = config(secret_arn.as_ref().map(|_| PENDING_SECRET.to_owned()));
-    let checked = checked.inspect_err(|error| tracing::error!(%error, "invalid configuration"))?;
+    let checked = config(secret_arn.as_ref().map(|_| PENDING_SECRET.to_owned()))
+        .and_then(|checked| {
+            let keys = preloaded_keys(&checked, var)?;
+            Ok((checked, keys.map(Arc::new)))
+        })
+        .inspect_err(|error| tracing::error!(%error, "invalid configuration"));
+    let (checked, keys) = checked?;
+    let build = move |config: AuthConfig| seeded(Authorizer::new(config), &keys);
     if secret_arn.is_none() {
-        let _ = authorizer.set(Authorizer::new(checked));
+        let _ = authorizer.set(build(checked));
     }
     lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        let (authorizer, secret_arn) = (authorizer.clone(), secret_arn.clone());
+        let (authorizer, secret_arn, build) =
+            (authorizer.clone(), secret_arn.clone(), build.clone());
         async move {
             let authorizer = authorizer
                 .get_or_try_init(|| async {
                     let arn = secret_arn.as_deref().unwrap_or_default();
                     let secret = fetch_secret(arn).await?;
-                    config(Some(secret)).map(Authorizer::new)
+                    config(Some(secret)).map(build)
                 })
                 .await
                 .map_err(|error| {
@@ -47,6 +98,14 @@ async fn main() -> Result<(), Error> {
         }
     }))
     .await
+}
+
+/// The authorizer, its issuer's cache seeded with the preloaded keys if any.
+fn seeded(authorizer: Authorizer, keys: &Option<Arc<KeySet>>) -> Authorizer {
+    match keys {
+        Some(keys) => authorizer.with_keys(keys.clone(), env::now()),
+        None => authorizer,
+    }
 }
 
 /// The environment, with `AUTH_HMAC_SECRET` replaced by `secret` when given.
