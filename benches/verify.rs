@@ -126,18 +126,46 @@ fn floor_key(alg: Algorithm, jwk: &Jwk) -> Floor {
     Floor::Public(ParsedPublicKey::new(algorithm, bytes).unwrap())
 }
 
+/// A runtime, a JWKS server on 127.0.0.1 acting as the issuer, and the claims every token carries.
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    server: TestServer,
+    issuer: String,
+    now: u64,
+    claims: serde_json::Value,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(TestServer::start());
+        let issuer = server.url("/");
+        let now = support::now();
+        let claims = json!({
+            "iss": issuer, "sub": "user-42", "aud": "products-api",
+            "iat": now, "exp": now + 86_400, "scope": "read:products write:products",
+        });
+        Setup {
+            rt,
+            server,
+            issuer,
+            now,
+            claims,
+        }
+    }
+}
+
 fn bench_verify(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt.block_on(TestServer::start());
-    let issuer = server.url("/");
-    let now = support::now();
-    let claims = json!({
-        "iss": issuer, "sub": "user-42", "aud": "products-api",
-        "iat": now, "exp": now + 86_400, "scope": "read:products write:products",
-    });
+    let Setup {
+        rt,
+        server,
+        issuer,
+        now,
+        claims,
+    } = Setup::new();
 
     let signing: Vec<TestKey> = ALGS
         .iter()
@@ -297,17 +325,13 @@ fn bench_verify(c: &mut Criterion) {
 /// has no ES512, so only two depths exist for it: the floor (aws-lc-rs with the key parsed once)
 /// and `Authorizer::verify`; ES256 is measured the same two ways here for the side-by-side.
 fn bench_ecdsa_curves(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt.block_on(TestServer::start());
-    let issuer = server.url("/");
-    let now = support::now();
-    let claims = json!({
-        "iss": issuer, "sub": "user-42", "aud": "products-api",
-        "iat": now, "exp": now + 86_400, "scope": "read:products write:products",
-    });
+    let Setup {
+        rt,
+        server,
+        issuer,
+        now,
+        claims,
+    } = Setup::new();
     let p256 = TestKey::generate(Algorithm::ES256, "p256");
     let p521 = support::RawKey::p521();
     let p521_jwk = p521.jwk("p521", json!({"alg": "ES512"}));

@@ -68,6 +68,14 @@ fn cognito_authorizer(server: &TestServer) -> jwt_scopes_api::Authorizer {
     ])
 }
 
+/// A key server on 127.0.0.1 publishing one fresh RS256 key with this `kid`, and the key.
+async fn issuer_with_key(kid: &str) -> (TestServer, TestKey) {
+    let server = TestServer::start().await;
+    let key = TestKey::generate(Algorithm::RS256, kid);
+    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    (server, key)
+}
+
 fn allowed(decision: &Result<Value, AuthorizerError>) -> bool {
     decision.as_ref().is_ok_and(|policy| {
         policy["policyDocument"]["Statement"]
@@ -80,9 +88,7 @@ fn allowed(decision: &Result<Value, AuthorizerError>) -> bool {
 
 #[tokio::test]
 async fn cognito_access_tokens_with_resource_server_scopes_are_allowed() {
-    let server = TestServer::start().await;
-    let key = TestKey::generate(Algorithm::RS256, "cognito-kid");
-    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    let (server, key) = issuer_with_key("cognito-kid").await;
     let authorizer = cognito_authorizer(&server);
     let read = key.sign(&cognito_access("products/read:products"));
     assert!(allowed(
@@ -104,9 +110,7 @@ async fn cognito_access_tokens_with_resource_server_scopes_are_allowed() {
 
 #[tokio::test]
 async fn with_scope_names_set_bare_and_foreign_names_grant_nothing() {
-    let server = TestServer::start().await;
-    let key = TestKey::generate(Algorithm::RS256, "cognito-kid");
-    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    let (server, key) = issuer_with_key("cognito-kid").await;
     let authorizer = cognito_authorizer(&server);
     for scope in [
         "read:products",
@@ -126,9 +130,7 @@ async fn with_scope_names_set_bare_and_foreign_names_grant_nothing() {
 
 #[tokio::test]
 async fn cognito_id_tokens_are_refused_where_access_tokens_are_required() {
-    let server = TestServer::start().await;
-    let key = TestKey::generate(Algorithm::RS256, "cognito-kid");
-    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    let (server, key) = issuer_with_key("cognito-kid").await;
     let authorizer = cognito_authorizer(&server);
     assert_eq!(
         authorizer
@@ -156,9 +158,7 @@ fn rfc9068(aud: Value, client_id: &str, issuer: &str) -> Value {
 
 #[tokio::test]
 async fn rfc9068_a_token_for_another_api_is_refused_even_when_its_client_is_listed() {
-    let server = TestServer::start().await;
-    let key = TestKey::generate(Algorithm::RS256, "op");
-    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    let (server, key) = issuer_with_key("op").await;
     let issuer = server.url("/");
     // A Cognito-style configuration lists the client id beside the API identifier.
     let authorizer = authorizer(&[
@@ -226,9 +226,7 @@ async fn rfc9068_a_token_for_another_api_is_refused_even_when_its_client_is_list
 
 #[tokio::test]
 async fn the_same_audience_rule_holds_for_every_issuer_of_a_document() {
-    let server = TestServer::start().await;
-    let key = TestKey::generate(Algorithm::RS256, "op");
-    server.set("/jwks", Reply::Json(jwks(&[&key])));
+    let (server, key) = issuer_with_key("op").await;
     let issuer = server.url("/");
     let document = json!({"issuers": [
         {"issuer": issuer, "audiences": ["s6BhdRkqt3"], "jwksUri": server.url("/jwks")},
