@@ -1,157 +1,116 @@
 //! `local-gateway`: this project's API behind a local HTTP API, with real JWT validation.
 //!
 //! ```text
-//! cargo run --bin local-gateway                              # built-in JWT authorizer, dev issuer
-//! cargo run --bin local-gateway -- --authorizer lambda       # this project's Lambda authorizer
-//! cargo run --bin local-gateway -- token --scope "read:products write:products"
+//! cargo local                                        # built-in JWT authorizer, dev issuer, in-memory store
+//! cargo local --authorizer lambda                    # this project's Lambda authorizer
+//! cargo local --table products                       # a DynamoDB table (AWS_ENDPOINT_URL / --dynamodb-endpoint)
+//! cargo local token --scope "read:products write:products"
 //! ```
 //!
-//! See `docs/local-gateway.md`.
+//! `cargo local` is the alias of `cargo run -p local-gateway --` (`.cargo/config.toml`). See
+//! `docs/local-gateway.md`.
 
-use jwt_scopes_api::gateway::{
-    AuthorizerMode, DEFAULT_PORT, Gateway, GatewayConfig, Minted, serve,
-};
+use clap::{Args, Parser, Subcommand};
+use jwt_scopes_api::product_api::dynamo::DynamoStore;
 use jwt_scopes_api::routes::ROUTES;
+use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
+use local_gateway::{
+    AuthorizerMode, DEFAULT_PORT, Gateway, GatewayConfig, GatewayStore, Minted, serve,
+};
 use serde_json::json;
 use std::process::ExitCode;
 use tokio::net::TcpListener;
 
-const USAGE: &str = "\
-local-gateway: this API behind a local API Gateway (HTTP API), with real JWT validation
-
-USAGE:
-    local-gateway [--port PORT] [--authorizer jwt|lambda] [--print-events]
-    local-gateway token [--port PORT] [--scope SCOPES] [--ttl SECONDS] [--sub SUBJECT]
-
-OPTIONS:
-    --port PORT          port on 127.0.0.1 (default 3000, or LOCAL_GATEWAY_PORT)
-    --authorizer MODE    jwt: the HTTP API built-in JWT authorizer (default)
-                         lambda: this project's Lambda authorizer (REQUEST, payload 2.0)
-    --print-events       print every event sent to the authorizer and the handler (stderr)
-
-token: asks the running gateway's development issuer for a token and prints it
-    --scope SCOPES       space separated (default read:products)
-    --ttl SECONDS        lifetime (default 3600; negative for an expired token)
-    --sub SUBJECT        subject (default dev-user)
-
+/// This API behind a local API Gateway (HTTP API), with real JWT validation.
+#[derive(Debug, Parser)]
+#[command(
+    name = "local-gateway",
+    version,
+    after_help = "\
 ENVIRONMENT:
-    AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI, ...   a real issuer (see docs/local-gateway.md);
-                                                     unset: a development issuer on this port
-    LOCAL_GATEWAY_PORT                               port, when --port is not given
-";
-
-enum Command {
-    Serve {
-        port: u16,
-        mode: AuthorizerMode,
-        print_events: bool,
-    },
-    Token {
-        port: u16,
-        scope: Option<String>,
-        ttl: Option<i64>,
-        sub: Option<String>,
-    },
-    Help,
+  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI, ...  a real issuer (see docs/local-gateway.md);
+                                                  unset: a development issuer on this port
+  SCOPE_NAMES                                     how the issuer spells the route scopes
+  AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, ...  the DynamoDB client of --table
+  RUST_LOG                                        log level (default info)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Port on 127.0.0.1
+    #[arg(
+        long,
+        global = true,
+        env = "LOCAL_GATEWAY_PORT",
+        default_value_t = DEFAULT_PORT,
+        value_parser = port
+    )]
+    port: u16,
 }
 
-fn parse(args: Vec<String>) -> Result<Command, String> {
-    let mut args = args.into_iter().peekable();
-    let token = args.peek().is_some_and(|a| a == "token");
-    if token {
-        args.next();
-    }
-    let mut port = None;
-    let mut mode = AuthorizerMode::Jwt;
-    let mut print_events = false;
-    let (mut scope, mut ttl, mut sub) = (None, None, None);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match (name.as_str(), token) {
-            ("-h" | "--help", _) => return Ok(Command::Help),
-            ("--port", _) => {
-                let v = value()?;
-                port = Some(
-                    v.parse()
-                        .map_err(|_| format!("--port {v:?} is not a port"))?,
-                );
-            }
-            ("--authorizer", false) => mode = value()?.parse()?,
-            ("--print-events", false) => print_events = true,
-            ("--scope", true) => scope = Some(value()?),
-            ("--ttl", true) => {
-                let v = value()?;
-                ttl = Some(
-                    v.parse()
-                        .map_err(|_| format!("--ttl {v:?} is not seconds"))?,
-                );
-            }
-            ("--sub", true) => sub = Some(value()?),
-            (other, _) => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    let port = match port {
-        Some(port) => port,
-        None => match std::env::var("LOCAL_GATEWAY_PORT") {
-            Ok(v) if !v.trim().is_empty() => v
-                .trim()
-                .parse()
-                .map_err(|_| format!("LOCAL_GATEWAY_PORT {v:?} is not a port"))?,
-            _ => DEFAULT_PORT,
-        },
-    };
-    Ok(if token {
-        Command::Token {
-            port,
-            scope,
-            ttl,
-            sub,
-        }
-    } else {
-        Command::Serve {
-            port,
-            mode,
-            print_events,
-        }
-    })
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// jwt: the HTTP API built-in JWT authorizer; lambda: this project's Lambda authorizer
+    /// (REQUEST, payload 2.0)
+    #[arg(long, value_name = "jwt|lambda", default_value = "jwt")]
+    authorizer: AuthorizerMode,
+    /// Print every event sent to the authorizer and the handler (stderr)
+    #[arg(long)]
+    print_events: bool,
+    /// Keep products in this DynamoDB table instead of in memory (create and seed it with
+    /// `cargo run --example seed -- NAME`)
+    #[arg(long, value_name = "NAME", conflicts_with = "read_only")]
+    table: Option<String>,
+    /// The DynamoDB endpoint of --table, e.g. DynamoDB Local or moto (default: the SDK's, which
+    /// reads AWS_ENDPOINT_URL)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "DYNAMODB_ENDPOINT",
+        requires = "table"
+    )]
+    dynamodb_endpoint: Option<String>,
+    /// Serve the embedded catalog read-only, as the Lambda does without PRODUCTS_TABLE (writes
+    /// answer 501)
+    #[arg(long)]
+    read_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ask the running gateway's development issuer for a token and print it
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// Scopes, space separated [default: read:products]
+    #[arg(long, value_name = "SCOPES")]
+    scope: Option<String>,
+    /// Lifetime in seconds; negative for an expired token [default: 3600]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    ttl: Option<i64>,
+    /// Subject [default: dev-user]
+    #[arg(long, value_name = "SUBJECT")]
+    sub: Option<String>,
+}
+
+/// A port, spaces around it allowed (as `LOCAL_GATEWAY_PORT` may carry them).
+fn port(value: &str) -> Result<u16, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not a port"))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let command = match parse(std::env::args().skip(1).collect()) {
-        Ok(command) => command,
-        Err(error) => {
-            eprintln!("local-gateway: {error}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let outcome = match command {
-        Command::Help => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        Command::Token {
-            port,
-            scope,
-            ttl,
-            sub,
-        } => token(port, scope, ttl, sub).await,
-        Command::Serve {
-            port,
-            mode,
-            print_events,
-        } => run(port, mode, print_events).await,
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Command::Token(args)) => token(cli.port, args).await,
+        None => run(cli.port, cli.serve).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,21 +121,49 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(port: u16, mode: AuthorizerMode, print_events: bool) -> Result<(), String> {
+/// The store the flags choose; a table is read once so a missing one is reported at start-up.
+async fn store(args: &ServeArgs) -> Result<GatewayStore, String> {
+    if args.read_only {
+        return Ok(GatewayStore::Catalog(EmbeddedCatalog));
+    }
+    let Some(table) = &args.table else {
+        return Ok(GatewayStore::default());
+    };
+    let mut store = DynamoStore::from_env(table.clone()).await;
+    if let Some(endpoint) = &args.dynamodb_endpoint {
+        let config = store.client().config().to_builder().endpoint_url(endpoint);
+        let client = aws_sdk_dynamodb::Client::from_conf(config.build());
+        store = DynamoStore::new(client, table.clone());
+    }
+    if let Err(error) = store.list(1, None).await {
+        return Err(format!(
+            "cannot read the DynamoDB table {table:?}: {error:?} (create and seed it with `cargo run --example seed -- {table}`; region, credentials and AWS_ENDPOINT_URL as for the AWS CLI)"
+        ));
+    }
+    Ok(GatewayStore::Dynamo(store))
+}
+
+async fn run(port: u16, args: ServeArgs) -> Result<(), String> {
     lambda_runtime::tracing::init_default_subscriber();
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (try --port)"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let mut config = GatewayConfig::from_env(mode);
-    config.print_events = print_events;
+    let mut config = GatewayConfig::from_env(args.authorizer);
+    config.print_events = args.print_events;
+    config.store = store(&args).await?;
+    let products = match &args.table {
+        Some(table) => format!("DynamoDB table {table}"),
+        None if args.read_only => "embedded catalog, read-only (writes answer 501)".into(),
+        None => "in memory, seeded from data/products.json (lost on exit)".into(),
+    };
     let gateway = Gateway::new(config, addr).map_err(|e| e.to_string())?;
-    banner(&gateway);
+    banner(&gateway, &products);
     serve(listener, gateway).await;
     Ok(())
 }
 
-fn banner(gateway: &Gateway) {
+fn banner(gateway: &Gateway, products: &str) {
     let base = gateway.base_url();
     let authorizer = match gateway.mode() {
         AuthorizerMode::Jwt => "HTTP API built-in JWT authorizer",
@@ -188,6 +175,7 @@ fn banner(gateway: &Gateway) {
     println!("  authorizer  {authorizer}");
     println!("  issuer      {}", gateway.issuer());
     println!("  audience    {}", gateway.audiences().join(", "));
+    println!("  products    {products}");
     for route in ROUTES {
         println!(
             "  route       {:<28} scopes: {}",
@@ -209,7 +197,7 @@ fn banner(gateway: &Gateway) {
         "  mint        curl -s {base}/_dev/token -H 'content-type: application/json' -d '{{\"scope\":\"read:products write:products\",\"ttl\":3600}}'"
     );
     println!(
-        "              cargo run --bin local-gateway -- token --port {} --scope \"read:products write:products\"",
+        "              cargo local token --port {} --scope \"read:products write:products\"",
         gateway.port()
     );
     match dev.mint(&Default::default(), jwt_scopes_api::env::now()) {
@@ -227,12 +215,8 @@ fn banner(gateway: &Gateway) {
     }
 }
 
-async fn token(
-    port: u16,
-    scope: Option<String>,
-    ttl: Option<i64>,
-    sub: Option<String>,
-) -> Result<(), String> {
+async fn token(port: u16, args: TokenArgs) -> Result<(), String> {
+    let TokenArgs { scope, ttl, sub } = args;
     let url = format!("http://127.0.0.1:{port}/_dev/token");
     let mut request = serde_json::Map::new();
     if let Some(scope) = scope {
@@ -250,11 +234,7 @@ async fn token(
         .body(json!(request).to_string())
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "no gateway answering on {url} ({e}); start it with `cargo run --bin local-gateway`"
-            )
-        })?;
+        .map_err(|e| format!("no gateway answering on {url} ({e}); start it with `cargo local`"))?;
     let status = response.status();
     let text = response.text().await.map_err(|e| e.to_string())?;
     if !status.is_success() {
