@@ -63,14 +63,9 @@ struct ServeArgs {
     /// `cargo run --example seed -- NAME`)
     #[arg(long, value_name = "NAME", conflicts_with = "read_only")]
     table: Option<String>,
-    /// The DynamoDB endpoint of --table, e.g. DynamoDB Local or moto (default: the SDK's, which
-    /// reads AWS_ENDPOINT_URL)
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "DYNAMODB_ENDPOINT",
-        requires = "table"
-    )]
+    /// With --table: the DynamoDB endpoint, e.g. DynamoDB Local or moto (default: the SDK's,
+    /// which reads AWS_ENDPOINT_URL)
+    #[arg(long, value_name = "URL", env = "DYNAMODB_ENDPOINT")]
     dynamodb_endpoint: Option<String>,
     /// Serve the embedded catalog read-only, as the Lambda does without PRODUCTS_TABLE (writes
     /// answer 501)
@@ -97,12 +92,12 @@ struct TokenArgs {
     sub: Option<String>,
 }
 
-/// A port, spaces around it allowed (as `LOCAL_GATEWAY_PORT` may carry them).
+/// A port, spaces around it allowed; blank (an empty `LOCAL_GATEWAY_PORT`) is the default.
 fn port(value: &str) -> Result<u16, String> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| format!("{value:?} is not a port"))
+    match value.trim() {
+        "" => Ok(DEFAULT_PORT),
+        port => port.parse().map_err(|_| format!("{value:?} is not a port")),
+    }
 }
 
 #[tokio::main]

@@ -518,45 +518,47 @@ impl Gateway {
         route: &Route,
         now: u64,
     ) -> Result<Passed, Answer> {
-        let refuse = |status, text: &str, decision: String| {
-            Err(Answer::message(
+        let Some(identity_source) = lambda.identity_source(incoming) else {
+            let decision = "lambda not invoked: no identity source".to_owned();
+            let status = StatusCode::UNAUTHORIZED;
+            return Err(Answer::message(
                 status,
-                text,
+                "Unauthorized",
                 &incoming.request_id,
                 decision,
-            ))
-        };
-        let Some(identity_source) = lambda.identity_source(incoming) else {
-            let decision = "lambda not invoked: no identity source".into();
-            return refuse(StatusCode::UNAUTHORIZED, "Unauthorized", decision);
+            ));
         };
         let event = event::authorizer_event(incoming, &self.context, route, &identity_source);
         self.observe(EventKind::AuthorizerRequest, &event);
         let arn = event::route_arn(incoming, &self.context);
-        match lambda.authorize(&event, &arn, now).await {
+        let (status, text, decision) = match lambda.authorize(&event, &arn, now).await {
             LambdaOutcome::Allowed { context } => {
                 let subject = context.get("sub").and_then(Value::as_str).unwrap_or("-");
                 let decision = format!("lambda allow sub={subject}");
                 let authorizer = Some(json!({ "lambda": context }));
-                Ok(Passed {
+                return Ok(Passed {
                     authorizer,
                     decision,
-                })
+                });
             }
-            LambdaOutcome::Denied => {
-                refuse(StatusCode::FORBIDDEN, "Forbidden", "lambda deny".into())
-            }
-            LambdaOutcome::Unauthorized => refuse(
+            LambdaOutcome::Denied => (StatusCode::FORBIDDEN, "Forbidden", "lambda deny".into()),
+            LambdaOutcome::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "Unauthorized",
                 "lambda unauthorized".into(),
             ),
-            LambdaOutcome::Failed(error) => refuse(
+            LambdaOutcome::Failed(error) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal Server Error",
                 format!("lambda authorizer failed: {error}"),
             ),
-        }
+        };
+        Err(Answer::message(
+            status,
+            text,
+            &incoming.request_id,
+            decision,
+        ))
     }
 
     /// Parses the event as the Lambda runtime would and calls the handler; a failure is API
