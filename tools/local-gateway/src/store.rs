@@ -205,67 +205,49 @@ mod tests {
 
     #[tokio::test]
     async fn versions_and_preconditions_as_the_dynamodb_store() {
+        use Precondition::{Absent, None as Always, Version};
         let store = MemoryStore::default();
-        let conflict = Some(StoreError::Conflict);
+        // `None`: refused with a conflict (412).
+        let written = |created, version| Some(Written { created, version });
+        let puts = [
+            (Version(1), None),
+            (Absent, written(true, 1)),
+            (Absent, None),
+            (Version(2), None),
+            (Version(1), written(false, 2)),
+            (Always, written(false, 3)),
+        ];
+        for (precondition, expected) in puts {
+            let result = store.put(product("a"), precondition).await;
+            assert_eq!(
+                result,
+                expected.ok_or(StoreError::Conflict),
+                "put {precondition:?}"
+            );
+        }
+        let deletes = [
+            (Absent, None),
+            (Version(2), None),
+            (Version(3), Some(true)),
+            (Version(3), None),
+            (Always, Some(false)),
+        ];
+        for (precondition, expected) in deletes {
+            let result = store.delete(&name("a"), precondition).await;
+            assert_eq!(
+                result,
+                expected.ok_or(StoreError::Conflict),
+                "delete {precondition:?}"
+            );
+        }
+        assert_eq!(store.get(&name("a")).await, Ok(None));
+        let recreated = store.put(product("a"), Always).await;
         assert_eq!(
-            store
-                .put(product("a"), Precondition::Version(1))
-                .await
-                .err(),
-            conflict
-        );
-        let created = store.put(product("a"), Precondition::Absent).await.unwrap();
-        assert_eq!((created.created, created.version), (true, 1));
-        assert_eq!(
-            store.put(product("a"), Precondition::Absent).await.err(),
-            conflict
-        );
-        assert_eq!(
-            store
-                .put(product("a"), Precondition::Version(2))
-                .await
-                .err(),
-            conflict
-        );
-        let replaced = store.put(product("a"), Precondition::Version(1)).await;
-        assert_eq!(
-            replaced,
+            recreated,
             Ok(Written {
-                created: false,
-                version: 2
+                created: true,
+                version: 1
             })
         );
-        let again = store.put(product("a"), Precondition::None).await.unwrap();
-        assert_eq!(again.version, 3);
-
-        assert_eq!(
-            store.delete(&name("a"), Precondition::Absent).await.err(),
-            conflict
-        );
-        assert_eq!(
-            store
-                .delete(&name("a"), Precondition::Version(2))
-                .await
-                .err(),
-            conflict
-        );
-        assert_eq!(
-            store.delete(&name("a"), Precondition::Version(3)).await,
-            Ok(true)
-        );
-        assert_eq!(
-            store
-                .delete(&name("a"), Precondition::Version(3))
-                .await
-                .err(),
-            conflict
-        );
-        assert_eq!(
-            store.delete(&name("a"), Precondition::None).await,
-            Ok(false)
-        );
-        assert_eq!(store.get(&name("a")).await, Ok(None));
-        let recreated = store.put(product("a"), Precondition::None).await.unwrap();
-        assert_eq!((recreated.created, recreated.version), (true, 1));
     }
 }

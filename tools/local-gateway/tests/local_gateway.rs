@@ -149,6 +149,16 @@ impl Running {
         }
     }
 
+    /// Sends the request a captured event stands for ([`replay_request`]) with this token.
+    async fn replay(&self, sample: &Value, token: &str) -> Reply {
+        let (method, path, body) = replay_request(sample);
+        let body = body
+            .as_ref()
+            .map(|(content_type, body)| (content_type.as_str(), body.as_str()));
+        self.call(&method, &path, Some(&format!("Bearer {token}")), body)
+            .await
+    }
+
     async fn get(&self, path: &str, token: &str) -> Reply {
         self.call("GET", path, Some(&format!("Bearer {token}")), None)
             .await
@@ -770,13 +780,7 @@ async fn captured_events_replayed_over_http_give_the_same_event_and_answer() {
         "v2-jwt-unknown-product",
     ] {
         let sample = load(&format!("events/product-api/{name}.json"));
-        let (method, path, body) = replay_request(&sample);
-        let body = body
-            .as_ref()
-            .map(|(content_type, body)| (content_type.as_str(), body.as_str()));
-        let reply = gw
-            .call(&method, &path, Some(&format!("Bearer {token}")), body)
-            .await;
+        let reply = gw.replay(&sample, &token).await;
         assert_matches_expected(&reply, &format!("events/product-api/{name}.expected.json"));
         let events = gw.integration_events();
         assert_eq!(events.len(), 1, "{name}");
@@ -807,13 +811,7 @@ async fn captured_events_replayed_over_http_give_the_same_event_and_answer() {
         ("v2-jwt-post-method-not-allowed", 404, "Not Found"),
     ] {
         let sample = load(&format!("events/product-api/{name}.json"));
-        let (method, path, body) = replay_request(&sample);
-        let body = body
-            .as_ref()
-            .map(|(content_type, body)| (content_type.as_str(), body.as_str()));
-        let reply = gw
-            .call(&method, &path, Some(&format!("Bearer {token}")), body)
-            .await;
+        let reply = gw.replay(&sample, &token).await;
         assert_gateway_message(&reply, status, message, name);
     }
     let lookalike = gw.token("read:products-archive READ:PRODUCTS");
