@@ -16,7 +16,6 @@
 
 pub mod authorizer;
 pub mod env;
-pub mod openapi;
 pub mod product_api;
 pub mod routes;
 pub mod scopes;
@@ -25,5 +24,3 @@ pub use authorizer::{AuthConfig, Authorizer, AuthorizerError};
 pub use product_api::{EmbeddedCatalog, Identity, IdentityExt, ProductApi, ProductStore};
 pub use routes::{ROUTES, Route, RouteTable};
 pub use scopes::{Requirement, ScopeNames, ScopeSet};
-
-pub mod gateway;

@@ -1,129 +1,19 @@
 //! The DynamoDB store and the write routes against a real DynamoDB-compatible server on
-//! 127.0.0.1: `DYNAMODB_ENDPOINT` if set (`.ci/run` starts moto_server and sets it), else a
-//! `moto_server` each test starts itself and stops when it ends; without either, the tests say
-//! so and pass vacuously. Every test creates its own table.
+//! 127.0.0.1 (`support/dynamodb.rs`: `DYNAMODB_ENDPOINT`, or a `moto_server` each test starts
+//! and stops; without either, the tests say so and pass vacuously). Every test creates its own
+//! table.
 
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use jwt_scopes_api::product_api::dynamo::DynamoStore;
 use jwt_scopes_api::product_api::products::{Precondition, ProductName, StoreError};
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-struct Server {
-    endpoint: String,
-    _child: Option<ChildGuard>,
-}
+#[path = "support/dynamodb.rs"]
+mod dynamodb;
 
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn server() -> Option<Server> {
-    if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
-        return Some(Server {
-            endpoint,
-            _child: None,
-        });
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let guard = ChildGuard(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        if Instant::now() > deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Some(Server {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        _child: Some(guard),
-    })
-}
-
-fn client(endpoint: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .build();
-    Client::from_conf(config)
-}
-
-/// A store over a new, empty table, and the server behind it (stopped when dropped).
-async fn fresh_store() -> Option<(Server, DynamoStore)> {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let Some(server) = server().await else {
-        eprintln!("skipped: no DynamoDB server (install moto[server] or set DYNAMODB_ENDPOINT)");
-        return None;
-    };
-    let client = client(&server.endpoint);
-    let table = format!(
-        "products-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("name")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("name")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("create table");
-    Some((server, DynamoStore::new(client, table)))
-}
-
-async fn seeded_store() -> Option<(Server, DynamoStore)> {
-    let (server, store) = fresh_store().await?;
-    for product in EmbeddedCatalog::products() {
-        let written = store
-            .put(product.clone(), Precondition::Absent)
-            .await
-            .unwrap();
-        assert!(written.created && written.version == 1);
-    }
-    Some((server, store))
-}
+use dynamodb::{client, fresh_store, seeded_store, server};
 
 fn name(text: &str) -> ProductName {
     ProductName::parse(text).unwrap()

@@ -1,15 +1,19 @@
-//! A local API Gateway (HTTP API) for this project: `cargo run --bin local-gateway`.
+//! A local API Gateway (HTTP API) for this project: `cargo local` (`cargo run -p local-gateway`).
 //!
 //! It serves the route table on `127.0.0.1`, does for each request what the deployed HTTP API
 //! does (route matching, the built-in JWT authorizer or the Lambda authorizer, the payload 2.0
 //! event with claims stringified the AWS way), then calls the same `product-api` handler code
-//! with that exact event and turns its response back into HTTP.
+//! with that exact event and turns its response back into HTTP. Products are kept in memory
+//! (seeded from the embedded catalog), in a DynamoDB table, or read-only as the Lambda without
+//! a table does.
 //!
 //! - [`server`]: the [`Gateway`] and [`serve`];
 //! - [`jwt_authorizer`]: the HTTP API built-in JWT authorizer's rules;
-//! - [`lambda_authorizer`]: the Lambda authorizer path around [`crate::Authorizer`];
+//! - [`lambda_authorizer`]: the Lambda authorizer path around [`jwt_scopes_api::Authorizer`];
 //! - [`event`]: requests turned into payload 2.0 events, claim stringification;
-//! - [`dev_issuer`]: the development issuer (key pair, JWKS, discovery, token minting).
+//! - [`dev_issuer`]: the development issuer (key pair, JWKS, discovery, token minting);
+//! - [`store`]: the in-memory store and the choice of store;
+//! - [`openapi`]: the API's OpenAPI 3.1 document, generated from the route table.
 //!
 //! See `docs/local-gateway.md`.
 
@@ -17,12 +21,15 @@ pub mod dev_issuer;
 pub mod event;
 pub mod jwt_authorizer;
 pub mod lambda_authorizer;
+pub mod openapi;
 pub mod server;
+pub mod store;
 
 pub use dev_issuer::{DEV_AUDIENCE, DevIssuer, MintRequest, Minted};
 pub use server::{
     AuthorizerMode, EventKind, EventObserver, Gateway, GatewayConfig, GatewayError, serve,
 };
+pub use store::{GatewayStore, MemoryStore};
 
 /// Largest request body, as API Gateway's 10 MB payload limit; larger ones get 413.
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;

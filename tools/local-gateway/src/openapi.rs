@@ -1,9 +1,9 @@
 //! The OpenAPI 3.1 document of the API, generated from the route table ([`ROUTES`]), the scope
-//! descriptions ([`SCOPES`]), the product types ([`crate::product_api::products`]) and the answers
+//! descriptions ([`SCOPES`]), the product types ([`jwt_scopes_api::product_api::products`]) and the answers
 //! [`ApiError`] really gives, never written by hand.
 //!
 //! `openapi.json` at the repository root is this document, committed; `tests/openapi.rs` fails
-//! when it is stale (regenerate with `UPDATE_OPENAPI=1 cargo test --test openapi`) and checks it
+//! when it is stale (regenerate with `UPDATE_OPENAPI=1 cargo test -p local-gateway --test openapi`) and checks it
 //! with a real OpenAPI validator. The local gateway serves it at [`DOCUMENT_PATH`].
 //!
 //! Only the local gateway and the tests call this module: the Lambda binaries never do, so the
@@ -25,16 +25,16 @@
 //! `{"OAuth2": [a, b]}`, `AnyOf([a, b])` is two, `[{"OAuth2": [a]}, {"OAuth2": [b]}]`, and
 //! `Public` is `security: []`, written out so that no global default can apply.
 
-use crate::gateway::dev_issuer::TOKEN_PATH;
-use crate::gateway::jwt_authorizer::JwtOutcome;
-use crate::product_api::products::{
-    EmbeddedCatalog, MAX_NAME_LEN, MAX_PRICE_CENTS, MAX_SPECIFICATIONS, MAX_STOCK, NameError,
-};
-use crate::product_api::{ApiError, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
-use crate::routes::{Operation as Op, ROUTES, Route, SCOPES};
-use crate::scopes::Requirement;
+use crate::dev_issuer::TOKEN_PATH;
+use crate::jwt_authorizer::JwtOutcome;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_scopes_api::product_api::products::{
+    EmbeddedCatalog, MAX_NAME_LEN, MAX_PRICE_CENTS, MAX_SPECIFICATIONS, MAX_STOCK, NameError,
+};
+use jwt_scopes_api::product_api::{ApiError, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
+use jwt_scopes_api::routes::{Operation as Op, ROUTES, Route, SCOPES};
+use jwt_scopes_api::scopes::Requirement;
 use serde_json::{Value, json};
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
@@ -66,7 +66,7 @@ const GATEWAY_MESSAGE: &str = "GatewayMessage";
 const PRODUCT: &str = "Product";
 const PRODUCT_LIST: &str = "ProductList";
 const TAG: &str = "products";
-/// The `{name}` segment's rule, as [`crate::product_api::products::ProductName::parse`] applies it.
+/// The `{name}` segment's rule, as [`jwt_scopes_api::product_api::products::ProductName::parse`] applies it.
 const NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 
 /// The document of this API: [`document_for`] over [`ROUTES`].
@@ -121,7 +121,7 @@ pub fn document_for(routes: &[Route]) -> OpenApi {
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
                     "A product inventory behind API Gateway, secured by JWT scopes. Generated from \
-                     the route table (src/routes.rs) by src/openapi.rs: do not edit by hand. Every \
+                     the route table (src/routes.rs) by tools/local-gateway/src/openapi.rs: do not edit by hand. Every \
                      protected route is checked twice: by the gateway's authorizer (the HTTP API \
                      JWT authorizer or this project's Lambda authorizer), whose refusals are API \
                      Gateway's `{\"message\": ...}` bodies, then by product-api itself, whose \
@@ -221,7 +221,7 @@ fn integer(min: u64, max: u64) -> ObjectBuilder {
         .maximum(Some(max as f64))
 }
 
-/// Text of 1 to `max` characters that is not only whitespace ([`crate::product_api::products::Product::problems`]).
+/// Text of 1 to `max` characters that is not only whitespace ([`jwt_scopes_api::product_api::products::Product::problems`]).
 fn text(max: usize, description: &str) -> ObjectBuilder {
     string()
         .min_length(Some(1))

@@ -1,22 +1,22 @@
-//! The OpenAPI document (`src/openapi.rs`): the committed `openapi.json` is what the code
+//! The OpenAPI document (`tools/local-gateway/src/openapi.rs`): the committed `openapi.json` is what the code
 //! generates, a real validator accepts it, every operation's `security` is its route's
 //! requirement, and the local gateway serves it without a token.
 //!
 //! Regenerate `openapi.json` after changing routes, scopes or product types:
-//! `UPDATE_OPENAPI=1 cargo test --test openapi`.
+//! `UPDATE_OPENAPI=1 cargo test -p local-gateway --test openapi`.
 
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
-use jwt_scopes_api::gateway::{AuthorizerMode, Gateway, GatewayConfig};
-use jwt_scopes_api::openapi::{self, SECURITY_SCHEME};
 use jwt_scopes_api::routes::{Operation, ROUTES, Route, SCOPES};
 use jwt_scopes_api::scopes::Requirement;
+use local_gateway::openapi::{self, SECURITY_SCHEME};
+use local_gateway::{AuthorizerMode, Gateway, GatewayConfig};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn committed_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.json")
 }
 
 fn generated() -> Value {
@@ -59,9 +59,9 @@ fn committed_document_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == fresh,
-        "openapi.json is stale (or missing): it no longer matches what src/openapi.rs generates \
+        "openapi.json is stale (or missing): it no longer matches what tools/local-gateway/src/openapi.rs generates \
          from the route table and the product types. Regenerate it with\n\n    \
-         UPDATE_OPENAPI=1 cargo test --test openapi\n\nand commit it."
+         UPDATE_OPENAPI=1 cargo test -p local-gateway --test openapi\n\nand commit it."
     );
 }
 
@@ -339,13 +339,13 @@ async fn real_answers_are_documented() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let gateway = Gateway::new(GatewayConfig::new(AuthorizerMode::Jwt), addr).unwrap();
-    tokio::spawn(jwt_scopes_api::gateway::serve(listener, gateway.clone()));
+    tokio::spawn(local_gateway::serve(listener, gateway.clone()));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
     let token = |scope: &str| {
-        let request = jwt_scopes_api::gateway::MintRequest {
+        let request = local_gateway::MintRequest {
             scope: Some(scope.into()),
             ..Default::default()
         };

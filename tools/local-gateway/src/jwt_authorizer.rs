@@ -4,21 +4,21 @@
 //! - its `kid` must be in the issuer's JWKS (found by OpenID Connect discovery from the issuer
 //!   URL, or a configured JWKS URL), its signature RSA (RS256/384/512, PS256/384/512);
 //! - `iss` equals the one issuer; `aud` in the audiences, or, only when there is no `aud`,
-//!   `client_id` (the rule [`crate::authorizer::verify::audience_accepted`] applies everywhere); `exp` in the
+//!   `client_id` (the rule [`jwt_scopes_api::authorizer::verify::audience_accepted`] applies everywhere); `exp` in the
 //!   future, `nbf` and `iat` in the past;
 //! - the route's authorization scopes: at least one in the token's `scope` or `scp`;
 //! - an invalid token answers 401 `{"message":"Unauthorized"}` with
 //!   `www-authenticate: Bearer scope="" error="invalid_token" error_description="..."`, missing
 //!   scopes 403 `{"message":"Forbidden"}`.
 //!
-//! Verification is this crate's own ([`crate::authorizer::verify`], [`crate::authorizer::jwks`]); only the rules above
+//! Verification is this crate's own ([`jwt_scopes_api::authorizer::verify`], [`jwt_scopes_api::authorizer::jwks`]); only the rules above
 //! are added here.
 
-use crate::authorizer::alg::{self, Alg};
-use crate::authorizer::error::TokenError;
-use crate::authorizer::jwks::{JwksCache, KeyFetcher, KeySource};
-use crate::authorizer::jws::Jws;
-use crate::authorizer::verify::{self, Rules, TokenClaims};
+use jwt_scopes_api::authorizer::alg::{self, Alg};
+use jwt_scopes_api::authorizer::error::TokenError;
+use jwt_scopes_api::authorizer::jwks::{JwksCache, KeyFetcher, KeySource};
+use jwt_scopes_api::authorizer::jws::Jws;
+use jwt_scopes_api::authorizer::verify::{self, Rules, TokenClaims};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;

@@ -7,18 +7,14 @@
 //! One log line per request: method, path, status, latency and the authorization decision.
 //! `GET /openapi.json` answers the API's OpenAPI document ([`crate::openapi`]), without auth.
 
-use super::dev_issuer::{
+use crate::dev_issuer::{
     DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
 };
-use super::event::{self, ApiContext, IncomingRequest};
-use super::jwt_authorizer::{JwtAuthorizer, JwtOutcome};
-use super::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};
-use super::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
-use crate::authorizer::jwks::KeyFetcher;
-use crate::product_api::event::HttpEvent;
-use crate::routes::{Route, RouteTable};
-use crate::scopes::ScopeNames;
-use crate::{AuthConfig, EmbeddedCatalog, ProductApi};
+use crate::event::{self, ApiContext, IncomingRequest};
+use crate::jwt_authorizer::{JwtAuthorizer, JwtGrant, JwtOutcome};
+use crate::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};
+use crate::store::GatewayStore;
+use crate::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::FutureExt as _;
@@ -29,6 +25,11 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use jwt_scopes_api::authorizer::jwks::KeyFetcher;
+use jwt_scopes_api::product_api::event::HttpEvent;
+use jwt_scopes_api::routes::{Route, RouteTable};
+use jwt_scopes_api::scopes::ScopeNames;
+use jwt_scopes_api::{AuthConfig, ProductApi, Requirement};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -105,10 +106,12 @@ pub struct GatewayConfig {
     pub observer: Option<EventObserver>,
     /// Account, API id, region and stage written into events.
     pub api: ApiContext,
+    /// Where products are kept (default: in memory, seeded from the embedded catalog).
+    pub store: GatewayStore,
 }
 
 impl GatewayConfig {
-    /// A configuration with the development issuer and no observer.
+    /// A configuration with the development issuer, no observer and a fresh in-memory store.
     pub fn new(authorizer: AuthorizerMode) -> GatewayConfig {
         GatewayConfig {
             authorizer,
@@ -116,6 +119,7 @@ impl GatewayConfig {
             print_events: false,
             observer: None,
             api: ApiContext::default(),
+            store: GatewayStore::default(),
         }
     }
 
@@ -164,7 +168,7 @@ pub struct Gateway {
     issuer: String,
     audiences: Vec<String>,
     guard: Guard,
-    api: ProductApi<EmbeddedCatalog>,
+    api: ProductApi<GatewayStore>,
     /// How the issuer spells the table's scopes, as the template's route scopes do.
     scope_names: ScopeNames,
     context: ApiContext,
@@ -178,11 +182,28 @@ struct Answer {
     decision: String,
 }
 
+impl Answer {
+    /// API Gateway's own `{"message": ...}` answer.
+    fn message(status: StatusCode, text: &str, request_id: &str, decision: String) -> Answer {
+        Answer {
+            response: message(status, text, request_id),
+            decision,
+        }
+    }
+}
+
+/// A request the route's authorizer let through: `requestContext.authorizer` for the event,
+/// and the decision to log.
+struct Passed {
+    authorizer: Option<Value>,
+    decision: String,
+}
+
 /// A request id in API Gateway's form (`ZKx4pgP9FiAEMpw=`).
 fn request_id() -> String {
     let mut bytes = [0u8; 11];
     if aws_lc_rs::rand::fill(&mut bytes).is_err() {
-        bytes[..8].copy_from_slice(&crate::env::now_millis().to_be_bytes());
+        bytes[..8].copy_from_slice(&jwt_scopes_api::env::now_millis().to_be_bytes());
     }
     STANDARD.encode(bytes)
 }
@@ -270,7 +291,7 @@ impl Gateway {
             issuer,
             audiences,
             guard,
-            api: ProductApi::new(EmbeddedCatalog).with_scope_names(scope_names.clone()),
+            api: ProductApi::new(config.store).with_scope_names(scope_names.clone()),
             scope_names,
             context: config.api,
             print_events: config.print_events,
@@ -388,7 +409,7 @@ impl Gateway {
             source_ip: peer.ip(),
             server_port: self.port,
             request_id: request_id.to_owned(),
-            time_epoch_ms: crate::env::now_millis(),
+            time_epoch_ms: jwt_scopes_api::env::now_millis(),
         };
         if let Some(answer) = self.dev_endpoint(&incoming) {
             return answer;
@@ -413,134 +434,137 @@ impl Gateway {
             return done(response, "invalid host header");
         }
         let now = incoming.time_epoch_ms / 1000;
-        let (authorizer, decision) = match self.authorize(&incoming, route, now).await {
-            Ok(granted) => granted,
-            Err(answer) => return answer,
+        let passed = match self.authorize(&incoming, route, now).await {
+            Ok(passed) => passed,
+            Err(refused) => return refused,
         };
-        let event = event::http_api_event(&incoming, &self.context, route, authorizer);
+        let event = event::http_api_event(&incoming, &self.context, route, passed.authorizer);
         self.observe(EventKind::Integration, &event);
         let response = self.invoke(&event, request_id).await;
-        done(response, &decision)
+        done(response, &passed.decision)
     }
 
-    /// The route's authorizer: `Ok((requestContext.authorizer, decision))` to go on, or the
-    /// gateway's refusal.
+    /// The route's authorizer: what to pass on to the handler, or the gateway's refusal.
     async fn authorize(
         &self,
         incoming: &IncomingRequest,
         route: &Route,
         now: u64,
-    ) -> Result<(Option<Value>, String), Answer> {
-        let request_id = &incoming.request_id;
-        // The route's scopes as the template deploys them: in the issuer's spelling.
-        let spelled: Vec<_> = route
-            .requirement
-            .scopes()
-            .iter()
-            .map(|s| self.scope_names.issuer_name(s))
-            .collect();
-        let required: Vec<&str> = spelled.iter().map(|s| s.as_ref()).collect();
-        if route.requirement == crate::Requirement::Public {
-            return Ok((None, "public route".into()));
+    ) -> Result<Passed, Answer> {
+        if route.requirement == Requirement::Public {
+            return Ok(Passed {
+                authorizer: None,
+                decision: "public route".into(),
+            });
         }
         match &self.guard {
-            Guard::Jwt(jwt) => {
-                let authorization = incoming.header("authorization");
-                let outcome = jwt
-                    .authorize(authorization.as_deref(), &required, now)
-                    .await;
-                let challenge = outcome.challenge();
-                let (status, text, decision) = match outcome {
-                    JwtOutcome::Authorized(grant) => {
-                        let subject = grant
-                            .claims
-                            .get("sub")
-                            .and_then(Value::as_str)
-                            .unwrap_or("-")
-                            .to_owned();
-                        let scopes = if required.is_empty() {
-                            Value::Null
-                        } else {
-                            grant.scopes.clone().into()
-                        };
-                        let claims = event::stringify_claims(&grant.claims);
-                        let authorizer = json!({"jwt": {"claims": claims, "scopes": scopes}});
-                        let decision = format!(
-                            "jwt allow sub={subject} scopes=[{}]",
-                            grant.scopes.join(" ")
-                        );
-                        return Ok((Some(authorizer), decision));
-                    }
-                    JwtOutcome::Unauthorized(reason) => (
-                        StatusCode::UNAUTHORIZED,
-                        "Unauthorized",
-                        format!(
-                            "jwt unauthorized ({})",
-                            reason.as_deref().unwrap_or("no token")
-                        ),
-                    ),
-                    JwtOutcome::Forbidden { subject, required } => (
-                        StatusCode::FORBIDDEN,
-                        "Forbidden",
-                        format!(
-                            "jwt forbidden sub={} (needs any of [{}])",
-                            subject.as_deref().unwrap_or("-"),
-                            required.join(" ")
-                        ),
-                    ),
-                };
-                let mut response = message(status, text, request_id);
-                if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-                    response
-                        .headers_mut()
-                        .insert(header::WWW_AUTHENTICATE, value);
-                }
-                Err(Answer { response, decision })
-            }
-            Guard::Lambda(lambda) => {
-                let refuse = |status, text: &str, decision: String| Answer {
-                    response: message(status, text, request_id),
-                    decision,
-                };
-                let Some(identity_source) = lambda.identity_source(incoming) else {
-                    return Err(refuse(
-                        StatusCode::UNAUTHORIZED,
-                        "Unauthorized",
-                        "lambda not invoked: no identity source".into(),
-                    ));
-                };
-                let event =
-                    event::authorizer_event(incoming, &self.context, route, &identity_source);
-                self.observe(EventKind::AuthorizerRequest, &event);
-                let arn = event::route_arn(incoming, &self.context);
-                match lambda.authorize(&event, &arn, now).await {
-                    LambdaOutcome::Allowed { context } => {
-                        let subject = context
-                            .get("sub")
-                            .and_then(Value::as_str)
-                            .unwrap_or("-")
-                            .to_owned();
-                        let decision = format!("lambda allow sub={subject}");
-                        Ok((Some(json!({ "lambda": context })), decision))
-                    }
-                    LambdaOutcome::Denied => Err(refuse(
-                        StatusCode::FORBIDDEN,
-                        "Forbidden",
-                        "lambda deny".into(),
-                    )),
-                    LambdaOutcome::Unauthorized => Err(refuse(
-                        StatusCode::UNAUTHORIZED,
-                        "Unauthorized",
-                        "lambda unauthorized".into(),
-                    )),
-                    LambdaOutcome::Failed(error) => Err(refuse(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "Internal Server Error",
-                        format!("lambda authorizer failed: {error}"),
-                    )),
-                }
-            }
+            Guard::Jwt(jwt) => self.authorize_jwt(jwt, incoming, route, now).await,
+            Guard::Lambda(lambda) => self.authorize_lambda(lambda, incoming, route, now).await,
         }
+    }
+
+    /// The route's scopes as the template deploys them: in the issuer's spelling.
+    fn route_scopes(&self, route: &Route) -> Vec<String> {
+        let scopes = route.requirement.scopes().iter();
+        scopes
+            .map(|scope| self.scope_names.issuer_name(scope).into_owned())
+            .collect()
+    }
+
+    /// The HTTP API built-in JWT authorizer on the `Authorization` header; refusals carry its
+    /// `WWW-Authenticate` challenge.
+    async fn authorize_jwt(
+        &self,
+        jwt: &JwtAuthorizer,
+        incoming: &IncomingRequest,
+        route: &Route,
+        now: u64,
+    ) -> Result<Passed, Answer> {
+        let scopes = self.route_scopes(route);
+        let required: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let authorization = incoming.header("authorization");
+        let outcome = jwt
+            .authorize(authorization.as_deref(), &required, now)
+            .await;
+        let challenge = outcome.challenge();
+        let (status, text, decision) = match outcome {
+            JwtOutcome::Authorized(grant) => return Ok(jwt_passed(&grant, !required.is_empty())),
+            JwtOutcome::Unauthorized(reason) => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                format!(
+                    "jwt unauthorized ({})",
+                    reason.as_deref().unwrap_or("no token")
+                ),
+            ),
+            JwtOutcome::Forbidden { subject, required } => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!(
+                    "jwt forbidden sub={} (needs any of [{}])",
+                    subject.as_deref().unwrap_or("-"),
+                    required.join(" ")
+                ),
+            ),
+        };
+        let mut refused = Answer::message(status, text, &incoming.request_id, decision);
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            let headers = refused.response.headers_mut();
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        Err(refused)
+    }
+
+    /// This project's Lambda authorizer, invoked with the `REQUEST` event when the route's
+    /// identity source is present (without it API Gateway answers 401 and invokes nothing).
+    async fn authorize_lambda(
+        &self,
+        lambda: &LambdaAuthorizer,
+        incoming: &IncomingRequest,
+        route: &Route,
+        now: u64,
+    ) -> Result<Passed, Answer> {
+        let Some(identity_source) = lambda.identity_source(incoming) else {
+            let decision = "lambda not invoked: no identity source".to_owned();
+            let status = StatusCode::UNAUTHORIZED;
+            return Err(Answer::message(
+                status,
+                "Unauthorized",
+                &incoming.request_id,
+                decision,
+            ));
+        };
+        let event = event::authorizer_event(incoming, &self.context, route, &identity_source);
+        self.observe(EventKind::AuthorizerRequest, &event);
+        let arn = event::route_arn(incoming, &self.context);
+        let (status, text, decision) = match lambda.authorize(&event, &arn, now).await {
+            LambdaOutcome::Allowed { context } => {
+                let subject = context.get("sub").and_then(Value::as_str).unwrap_or("-");
+                let decision = format!("lambda allow sub={subject}");
+                let authorizer = Some(json!({ "lambda": context }));
+                return Ok(Passed {
+                    authorizer,
+                    decision,
+                });
+            }
+            LambdaOutcome::Denied => (StatusCode::FORBIDDEN, "Forbidden", "lambda deny".into()),
+            LambdaOutcome::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "lambda unauthorized".into(),
+            ),
+            LambdaOutcome::Failed(error) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                format!("lambda authorizer failed: {error}"),
+            ),
+        };
+        Err(Answer::message(
+            status,
+            text,
+            &incoming.request_id,
+            decision,
+        ))
     }
 
     /// Parses the event as the Lambda runtime would and calls the handler; a failure is API
@@ -620,6 +644,29 @@ impl Gateway {
             }
             _ => None,
         }
+    }
+}
+
+/// What the JWT authorizer passes on for an accepted token: every claim stringified, and the
+/// token's scopes when the route has scopes (`null` otherwise, as API Gateway does).
+fn jwt_passed(grant: &JwtGrant, route_has_scopes: bool) -> Passed {
+    let subject = grant
+        .claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or("-");
+    let scopes = if route_has_scopes {
+        grant.scopes.clone().into()
+    } else {
+        Value::Null
+    };
+    let claims = event::stringify_claims(&grant.claims);
+    Passed {
+        authorizer: Some(json!({"jwt": {"claims": claims, "scopes": scopes}})),
+        decision: format!(
+            "jwt allow sub={subject} scopes=[{}]",
+            grant.scopes.join(" ")
+        ),
     }
 }
 

@@ -12,9 +12,9 @@
 //! - allowed: the response's `context` goes to the integration as
 //!   `requestContext.authorizer.lambda`.
 
-use super::event::IncomingRequest;
-use crate::authorizer::config::TokenSources;
-use crate::{AuthConfig, Authorizer, AuthorizerError};
+use crate::event::IncomingRequest;
+use jwt_scopes_api::authorizer::config::TokenSources;
+use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use serde_json::Value;
 
 /// The custom authorizer, as an HTTP API invokes it.
@@ -69,7 +69,7 @@ impl LambdaAuthorizer {
         }
         if let Some(name) = &self.sources.query
             && let Some(Value::String(value)) =
-                super::event::query_parameters(&request.raw_query).and_then(|mut q| q.remove(name))
+                crate::event::query_parameters(&request.raw_query).and_then(|mut q| q.remove(name))
             && !value.is_empty()
         {
             values.push(value);

@@ -3,12 +3,12 @@
 //! the gateway can mint any scope, which is why the gateway refuses to run it on anything but a
 //! loopback address. The key lives in memory and dies with the process.
 
-use crate::authorizer::alg::Alg;
-use crate::routes::ROUTES;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _, RsaEncoding};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_scopes_api::authorizer::alg::Alg;
+use jwt_scopes_api::routes::ROUTES;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -72,7 +72,7 @@ impl MintRequest {
     /// Reads the query string form: `scope=...&ttl=...&sub=...&alg=...`.
     pub fn from_query(query: &str) -> Result<MintRequest, DevIssuerError> {
         let mut request = MintRequest::default();
-        let Some(parameters) = super::event::query_parameters(query) else {
+        let Some(parameters) = crate::event::query_parameters(query) else {
             return Ok(request);
         };
         for (name, value) in parameters {
@@ -286,15 +286,16 @@ impl DevIssuer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authorizer::keyset::KeySet;
+    use jwt_scopes_api::authorizer::keyset::KeySet;
 
     #[test]
     fn its_jwks_verifies_its_tokens_with_every_rsa_algorithm() {
         let issuer = DevIssuer::generate("http://127.0.0.1:3000").unwrap();
         let keys = KeySet::from_jwks(issuer.jwks().to_string().as_bytes()).unwrap();
-        for &alg in &crate::authorizer::alg::RSA {
+        for &alg in &jwt_scopes_api::authorizer::alg::RSA {
             let token = issuer.sign(alg, &json!({"sub": "x"})).unwrap();
-            let jws = crate::authorizer::jws::Jws::<Value>::parse(&token, token.len()).unwrap();
+            let jws =
+                jwt_scopes_api::authorizer::jws::Jws::<Value>::parse(&token, token.len()).unwrap();
             assert_eq!(jws.header.alg, alg);
             assert_eq!(
                 jws.check_signature(keys.candidates(Some(issuer.kid()), alg)),

@@ -14,10 +14,10 @@
 //! - JWT claims: every value a string (`"exp": "1718722804"`, `"true"`, arrays as `"[a b]"`,
 //!   objects as JSON text), null claims left out.
 
-use crate::routes::Route;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hyper::HeaderMap;
+use jwt_scopes_api::routes::Route;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 use std::net::IpAddr;

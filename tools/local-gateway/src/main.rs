@@ -1,0 +1,244 @@
+//! `local-gateway`: this project's API behind a local HTTP API, with real JWT validation.
+//!
+//! ```text
+//! cargo local                                        # built-in JWT authorizer, dev issuer, in-memory store
+//! cargo local --authorizer lambda                    # this project's Lambda authorizer
+//! cargo local --table products                       # a DynamoDB table (AWS_ENDPOINT_URL / --dynamodb-endpoint)
+//! cargo local token --scope "read:products write:products"
+//! ```
+//!
+//! `cargo local` is the alias of `cargo run -p local-gateway --` (`.cargo/config.toml`). See
+//! `docs/local-gateway.md`.
+
+use clap::{Args, Parser, Subcommand};
+use jwt_scopes_api::product_api::dynamo::DynamoStore;
+use jwt_scopes_api::routes::ROUTES;
+use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
+use local_gateway::{
+    AuthorizerMode, DEFAULT_PORT, Gateway, GatewayConfig, GatewayStore, Minted, serve,
+};
+use serde_json::json;
+use std::process::ExitCode;
+use tokio::net::TcpListener;
+
+/// This API behind a local API Gateway (HTTP API), with real JWT validation.
+#[derive(Debug, Parser)]
+#[command(
+    name = "local-gateway",
+    version,
+    after_help = "\
+ENVIRONMENT:
+  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI, ...  a real issuer (see docs/local-gateway.md);
+                                                  unset: a development issuer on this port
+  SCOPE_NAMES                                     how the issuer spells the route scopes
+  AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, ...  the DynamoDB client of --table
+  RUST_LOG                                        log level (default info)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Port on 127.0.0.1
+    #[arg(
+        long,
+        global = true,
+        env = "LOCAL_GATEWAY_PORT",
+        default_value_t = DEFAULT_PORT,
+        value_parser = port
+    )]
+    port: u16,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// jwt: the HTTP API built-in JWT authorizer; lambda: this project's Lambda authorizer
+    /// (REQUEST, payload 2.0)
+    #[arg(long, value_name = "jwt|lambda", default_value = "jwt")]
+    authorizer: AuthorizerMode,
+    /// Print every event sent to the authorizer and the handler (stderr)
+    #[arg(long)]
+    print_events: bool,
+    /// Keep products in this DynamoDB table instead of in memory (create and seed it with
+    /// `cargo run --example seed -- NAME`)
+    #[arg(long, value_name = "NAME", conflicts_with = "read_only")]
+    table: Option<String>,
+    /// With --table: the DynamoDB endpoint, e.g. DynamoDB Local or moto (default: the SDK's,
+    /// which reads AWS_ENDPOINT_URL)
+    #[arg(long, value_name = "URL", env = "DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// Serve the embedded catalog read-only, as the Lambda does without PRODUCTS_TABLE (writes
+    /// answer 501)
+    #[arg(long)]
+    read_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ask the running gateway's development issuer for a token and print it
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// Scopes, space separated [default: read:products]
+    #[arg(long, value_name = "SCOPES")]
+    scope: Option<String>,
+    /// Lifetime in seconds; negative for an expired token [default: 3600]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    ttl: Option<i64>,
+    /// Subject [default: dev-user]
+    #[arg(long, value_name = "SUBJECT")]
+    sub: Option<String>,
+}
+
+/// A port, spaces around it allowed; blank (an empty `LOCAL_GATEWAY_PORT`) is the default.
+fn port(value: &str) -> Result<u16, String> {
+    match value.trim() {
+        "" => Ok(DEFAULT_PORT),
+        port => port.parse().map_err(|_| format!("{value:?} is not a port")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Command::Token(args)) => token(cli.port, args).await,
+        None => run(cli.port, cli.serve).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("local-gateway: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The store the flags choose; a table is read once so a missing one is reported at start-up.
+async fn store(args: &ServeArgs) -> Result<GatewayStore, String> {
+    if args.read_only {
+        return Ok(GatewayStore::Catalog(EmbeddedCatalog));
+    }
+    let Some(table) = &args.table else {
+        return Ok(GatewayStore::default());
+    };
+    let mut store = DynamoStore::from_env(table.clone()).await;
+    if let Some(endpoint) = &args.dynamodb_endpoint {
+        let config = store.client().config().to_builder().endpoint_url(endpoint);
+        let client = aws_sdk_dynamodb::Client::from_conf(config.build());
+        store = DynamoStore::new(client, table.clone());
+    }
+    if let Err(error) = store.list(1, None).await {
+        return Err(format!(
+            "cannot read the DynamoDB table {table:?}: {error:?} (create and seed it with `cargo run --example seed -- {table}`; region, credentials and AWS_ENDPOINT_URL as for the AWS CLI)"
+        ));
+    }
+    Ok(GatewayStore::Dynamo(store))
+}
+
+async fn run(port: u16, args: ServeArgs) -> Result<(), String> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (try --port)"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut config = GatewayConfig::from_env(args.authorizer);
+    config.print_events = args.print_events;
+    config.store = store(&args).await?;
+    let products = match &args.table {
+        Some(table) => format!("DynamoDB table {table}"),
+        None if args.read_only => "embedded catalog, read-only (writes answer 501)".into(),
+        None => "in memory, seeded from data/products.json (lost on exit)".into(),
+    };
+    let gateway = Gateway::new(config, addr).map_err(|e| e.to_string())?;
+    banner(&gateway, &products);
+    serve(listener, gateway).await;
+    Ok(())
+}
+
+fn banner(gateway: &Gateway, products: &str) {
+    let base = gateway.base_url();
+    let authorizer = match gateway.mode() {
+        AuthorizerMode::Jwt => "HTTP API built-in JWT authorizer",
+        AuthorizerMode::Lambda => {
+            "Lambda authorizer (REQUEST, payload 2.0, simple responses unless AUTH_RESPONSE=iam)"
+        }
+    };
+    println!("local-gateway: HTTP API on {base}, stage $default");
+    println!("  authorizer  {authorizer}");
+    println!("  issuer      {}", gateway.issuer());
+    println!("  audience    {}", gateway.audiences().join(", "));
+    println!("  products    {products}");
+    for route in ROUTES {
+        println!(
+            "  route       {:<28} scopes: {}",
+            route.route_key(),
+            route.requirement.scopes().join(" ")
+        );
+    }
+    let Some(dev) = gateway.dev_issuer() else {
+        println!("\nTry it with a token from {}:", gateway.issuer());
+        println!("curl -H \"Authorization: Bearer $TOKEN\" {base}/product/usb-c-cable-2m");
+        return;
+    };
+    println!(
+        "  DEVELOPMENT ISSUER: key pair made at start-up, anyone on this machine can mint tokens"
+    );
+    println!("  jwks        {}", dev.jwks_uri());
+    println!("  discovery   {base}/.well-known/openid-configuration");
+    println!(
+        "  mint        curl -s {base}/_dev/token -H 'content-type: application/json' -d '{{\"scope\":\"read:products write:products\",\"ttl\":3600}}'"
+    );
+    println!(
+        "              cargo local token --port {} --scope \"read:products write:products\"",
+        gateway.port()
+    );
+    match dev.mint(&Default::default(), jwt_scopes_api::env::now()) {
+        Ok(minted) => {
+            println!(
+                "\nReady. This token (scope {}) is valid for 1 hour:",
+                minted.scope
+            );
+            println!(
+                "curl -H \"Authorization: Bearer {}\" {base}/product/usb-c-cable-2m",
+                minted.access_token
+            );
+        }
+        Err(error) => eprintln!("local-gateway: could not mint a token: {error}"),
+    }
+}
+
+async fn token(port: u16, args: TokenArgs) -> Result<(), String> {
+    let TokenArgs { scope, ttl, sub } = args;
+    let url = format!("http://127.0.0.1:{port}/_dev/token");
+    let mut request = serde_json::Map::new();
+    if let Some(scope) = scope {
+        request.insert("scope".into(), scope.into());
+    }
+    if let Some(ttl) = ttl {
+        request.insert("ttl".into(), ttl.into());
+    }
+    if let Some(sub) = sub {
+        request.insert("sub".into(), sub.into());
+    }
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(json!(request).to_string())
+        .send()
+        .await
+        .map_err(|e| format!("no gateway answering on {url} ({e}); start it with `cargo local`"))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!(
+            "{url} answered {status}: {text} (a gateway with a real issuer mints nothing)"
+        ));
+    }
+    let minted: Minted =
+        serde_json::from_str(&text).map_err(|e| format!("unexpected answer {text:?}: {e}"))?;
+    println!("{}", minted.access_token);
+    Ok(())
+}
