@@ -15,7 +15,7 @@
 //! the others stringify it (an array becomes `"[a b]"`, which must be unwrapped). A Lambda
 //! authorizer cannot produce a `claims` object at all (its context values are strings, numbers
 //! or booleans), so an object there was written by the gateway. Which gateway feature wrote it is
-//! decided by [`ClaimsShape::of`] from the claims alone; anything that fits neither rule gets no
+//! decided by `ClaimsShape::of` from the claims alone; anything that fits neither rule gets no
 //! identity (401) rather than a guess.
 //!
 //! ALB, function URL and IAM-authorised requests carry no bearer identity and get none. Identity
@@ -216,7 +216,7 @@ impl ClaimsShape {
     ///   and such claims fall to the next rules and, being typed, to none.
     /// - every value is a string and the context is recognisably Cognito's (a `token_use` claim,
     ///   which Cognito puts in every ID and access token) or payload 1.0's (a `scopes` key beside
-    ///   the claims, `null` included): stringified claims, read as today.
+    ///   the claims, `null` included): stringified claims, unwrapped as API Gateway spells them.
     /// - anything else (typed values without a numeric `exp`, or strings from neither): unknown
     ///   shape, `None`, so the request gets 401 instead of scopes read the wrong way.
     fn of(claims: &Map<String, Value>, fields: &HashMap<String, Value>) -> Option<Self> {
