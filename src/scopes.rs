@@ -75,23 +75,40 @@ impl ScopeSet {
     pub fn parse_value(value: &Value) -> Result<Self, ScopeError> {
         match value {
             Value::String(text) => Self::parse_text(text),
-            Value::Array(items) => {
-                let mut set = ScopeSet::empty();
-                let mut bytes = 0;
-                for item in items {
-                    let Value::String(scope) = item else {
-                        return Err(ScopeError::WrongType);
-                    };
-                    bytes += scope.len() + 1;
-                    if bytes > MAX_SCOPE_CLAIM_BYTES {
-                        return Err(ScopeError::TooLarge);
-                    }
-                    set.extend(scope.split_ascii_whitespace());
-                }
-                Ok(set)
-            }
+            Value::Array(items) => Self::parse_array(items),
             _ => Err(ScopeError::WrongType),
         }
+    }
+
+    /// Parses one claim exactly as the issuer wrote it in the token, which is how the REST API
+    /// JWT authorizer hands claims over: a space separated string (RFC 6749 `scope`) or an array
+    /// of strings. A string is only split on white space: the `"[a b]"` and JSON-text spellings
+    /// come from API Gateway stringifying arrays, which never happens on this path, so in a typed
+    /// claim they are odd scope tokens that match nothing rather than scopes to unwrap.
+    pub fn parse_issued(value: &Value) -> Result<Self, ScopeError> {
+        match value {
+            Value::String(text) if text.len() > MAX_SCOPE_CLAIM_BYTES => Err(ScopeError::TooLarge),
+            Value::String(text) => Ok(Self::from_iter(text.split_ascii_whitespace())),
+            Value::Array(items) => Self::parse_array(items),
+            _ => Err(ScopeError::WrongType),
+        }
+    }
+
+    /// An array of strings, each of which may itself hold several space separated scopes.
+    fn parse_array(items: &[Value]) -> Result<Self, ScopeError> {
+        let mut set = ScopeSet::empty();
+        let mut bytes = 0;
+        for item in items {
+            let Value::String(scope) = item else {
+                return Err(ScopeError::WrongType);
+            };
+            bytes += scope.len() + 1;
+            if bytes > MAX_SCOPE_CLAIM_BYTES {
+                return Err(ScopeError::TooLarge);
+            }
+            set.extend(scope.split_ascii_whitespace());
+        }
+        Ok(set)
     }
 
     /// Whether the exact scope token was granted.
@@ -346,6 +363,33 @@ mod tests {
         ] {
             assert_eq!(ScopeSet::parse_text(text).unwrap(), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn issued_claims_are_split_on_white_space_only() {
+        for value in [
+            json!("read:products write:posts"),
+            json!(["read:products", "write:posts"]),
+        ] {
+            assert_eq!(
+                ScopeSet::parse_issued(&value).unwrap(),
+                set(&["read:products", "write:posts"])
+            );
+        }
+        // API Gateway's stringified-array spellings are not unwrapped in a typed claim.
+        let bracketed = ScopeSet::parse_issued(&json!("[read:products]")).unwrap();
+        assert!(!bracketed.contains("read:products"));
+        let json_text = ScopeSet::parse_issued(&json!(r#"["read:products"]"#)).unwrap();
+        assert!(!json_text.contains("read:products"));
+        for wrong in [json!(5), json!({"a": 1}), json!(["a", true]), json!(null)] {
+            assert_eq!(
+                ScopeSet::parse_issued(&wrong),
+                Err(ScopeError::WrongType),
+                "{wrong}"
+            );
+        }
+        let long = json!("a".repeat(MAX_SCOPE_CLAIM_BYTES + 1));
+        assert_eq!(ScopeSet::parse_issued(&long), Err(ScopeError::TooLarge));
     }
 
     #[test]

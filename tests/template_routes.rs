@@ -1,17 +1,21 @@
 //! `template.yaml` against the route table: the table, the code and the deployment cannot drift.
 //!
 //! - Every route in `jwt_scopes_api::ROUTES` is an `HttpApi` event on `JwtApi` with the same method,
-//!   path and `AuthorizationScopes` (as a set equal to the requirement's scopes), and an `Api`
-//!   event on `RestApi` with the same method and path.
-//! - Every `HttpApi`/`Api` event in the template is a route of the table: an extra route fails.
+//!   path and `AuthorizationScopes` (as a set equal to the requirement's scopes), an `Api`
+//!   event on `RestApi` with the same method and path, and an `AWS::ApiGateway::Method` on
+//!   `RestJwtApi` with the same method, path (from its chain of `AWS::ApiGateway::Resource`s) and
+//!   `AuthorizationScopes`, integrated with product-api.
+//! - Every `HttpApi`/`Api` event and every method in the template is a route of the table: an
+//!   extra route fails.
 //! - A route that needs scopes never opts out of the API's authorizer; a `Public` route must
-//!   (`Auth: {Authorizer: NONE}`), and names no scopes.
-//! - Each API's default authorizer exists and is the kind we deploy: JWT on the HTTP API, the
-//!   `authorizer` function on the REST API.
+//!   (`Auth: {Authorizer: NONE}`, `AuthorizationType: NONE`), and names no scopes.
+//! - Each API's authorizer exists and is the kind we deploy: JWT on the HTTP API, the
+//!   `authorizer` function on the REST API, a `JWT` authorizer from the `Issuer`, `Audience` and
+//!   `RestJwtAlgorithms` parameters on the REST JWT API, whose deployment waits for every method.
 //!
-//! The HTTP API JWT authorizer reads `AuthorizationScopes` as any-of. For `AnyOf` and for a
-//! one-scope `AllOf` that is the table's rule exactly; for an `AllOf` of several scopes the gateway
-//! check is looser and product-api's own re-check is what enforces all of them.
+//! Both JWT authorizers read `AuthorizationScopes` as any-of. For `AnyOf` and for a one-scope
+//! `AllOf` that is the table's rule exactly; for an `AllOf` of several scopes the gateway check is
+//! looser and product-api's own re-check is what enforces all of them.
 //!
 //! The template uses CloudFormation short-form tags (`!Ref`, `!If`, ...). serde_yaml keeps them as
 //! `Value::Tagged`, so the file is read as an untyped `Value` and walked.
@@ -24,7 +28,10 @@ use std::path::Path;
 const TEMPLATE: &str = "template.yaml";
 const HTTP_API: &str = "JwtApi";
 const REST_API: &str = "RestApi";
+const REST_JWT_API: &str = "RestJwtApi";
+const REST_JWT_AUTHORIZER: &str = "RestJwtAuthorizer";
 const AUTHORIZER_FUNCTION: &str = "AuthorizerFunction";
+const PRODUCT_API_FUNCTION: &str = "ProductApiFunction";
 
 fn template() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(TEMPLATE);
@@ -76,24 +83,26 @@ fn resource<'t>(template: &'t Value, id: &str) -> &'t Value {
         .unwrap_or_else(|| panic!("{TEMPLATE} has no resource {id}"))
 }
 
-/// Which API an event attaches to.
+/// Which API an event or method attaches to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Api {
     Http,
     Rest,
+    RestJwt,
 }
 
 /// One route as the template declares it.
 #[derive(Debug)]
 struct TemplateRoute {
-    /// `Function.Event`, for messages.
+    /// `Function.Event` or the method's logical id, for messages.
     origin: String,
     api: Api,
     method: String,
     path: String,
-    /// `Auth.AuthorizationScopes`, if present.
+    /// `AuthorizationScopes`, if present.
     scopes: Option<BTreeSet<String>>,
-    /// `Auth.Authorizer`, if present (`NONE` opts out of the default authorizer).
+    /// `Auth.Authorizer` of an event or `AuthorizationType` of a method, if present (`NONE` opts
+    /// out of the authorizer).
     authorizer: Option<String>,
 }
 
@@ -115,8 +124,9 @@ fn scope_text(value: &Value, prefix: &str) -> Option<String> {
     }
 }
 
-/// Every `HttpApi` and `Api` event of every function, with problems found on the way (an event
-/// on another API, a missing method or path, a scope that is not a string).
+/// Every `HttpApi` and `Api` event of every function and every REST JWT API method
+/// ([`rest_jwt_methods`]), with problems found on the way (an event on another API, a missing
+/// method or path, a scope that is not a string).
 fn template_routes(template: &Value, prefix: &str) -> (Vec<TemplateRoute>, Vec<String>) {
     let mut routes = Vec::new();
     let mut problems = Vec::new();
@@ -158,26 +168,7 @@ fn template_routes(template: &Value, prefix: &str) -> (Vec<TemplateRoute>, Vec<S
                 continue;
             };
             let auth = get(properties, "Auth").unwrap_or(&Value::Null);
-            let scopes = match get(auth, "AuthorizationScopes") {
-                None => None,
-                Some(Value::Sequence(items)) => {
-                    let strings: Option<BTreeSet<String>> =
-                        items.iter().map(|s| scope_text(s, prefix)).collect();
-                    if strings.is_none() {
-                        problems.push(format!(
-                            "{origin}: AuthorizationScopes must list strings or \
-                             !Sub \"${{{SCOPE_PREFIX}}}name\""
-                        ));
-                    }
-                    strings
-                }
-                Some(other) => {
-                    problems.push(format!(
-                        "{origin}: AuthorizationScopes must be a list, found {other:?}"
-                    ));
-                    None
-                }
-            };
+            let scopes = authorization_scopes(auth, prefix, &origin, &mut problems);
             routes.push(TemplateRoute {
                 origin,
                 api,
@@ -189,6 +180,142 @@ fn template_routes(template: &Value, prefix: &str) -> (Vec<TemplateRoute>, Vec<S
                     .map(str::to_owned),
             });
         }
+    }
+    let (methods, method_problems) = rest_jwt_methods(template, prefix);
+    routes.extend(methods);
+    problems.extend(method_problems);
+    (routes, problems)
+}
+
+/// `AuthorizationScopes` of an event's `Auth` or of a method's properties, with `ScopePrefix` =
+/// `prefix`; a problem when it is not a list of scopes as [`scope_text`] reads them.
+fn authorization_scopes(
+    holder: &Value,
+    prefix: &str,
+    origin: &str,
+    problems: &mut Vec<String>,
+) -> Option<BTreeSet<String>> {
+    match get(holder, "AuthorizationScopes") {
+        None => None,
+        Some(Value::Sequence(items)) => {
+            let strings: Option<BTreeSet<String>> =
+                items.iter().map(|s| scope_text(s, prefix)).collect();
+            if strings.is_none() {
+                problems.push(format!(
+                    "{origin}: AuthorizationScopes must list strings or \
+                     !Sub \"${{{SCOPE_PREFIX}}}name\""
+                ));
+            }
+            strings
+        }
+        Some(other) => {
+            problems.push(format!(
+                "{origin}: AuthorizationScopes must be a list, found {other:?}"
+            ));
+            None
+        }
+    }
+}
+
+/// The path an `AWS::ApiGateway::Resource` (or the API's root, `!GetAtt RestJwtApi.RootResourceId`)
+/// stands for, followed up its `ParentId`s: `/product/{name}`.
+fn resource_path(template: &Value, resource_id: &Value) -> Result<String, String> {
+    let root = format!("{REST_JWT_API}.RootResourceId");
+    let mut segments = Vec::new();
+    let mut at = resource_id;
+    // Deeper than any path in the table; a ParentId loop stops here instead of spinning.
+    for _ in 0..16 {
+        if get_att(at).as_deref() == Some(root.as_str()) {
+            segments.reverse();
+            return Ok(format!("/{}", segments.join("/")));
+        }
+        let id = reference(at).ok_or_else(|| {
+            format!("ResourceId/ParentId {at:?} is neither !Ref to a resource nor !GetAtt {root}")
+        })?;
+        let node = resources(template)
+            .get(id)
+            .ok_or_else(|| format!("no resource {id}"))?;
+        if get(node, "Type").and_then(Value::as_str) != Some("AWS::ApiGateway::Resource") {
+            return Err(format!("{id} is not an AWS::ApiGateway::Resource"));
+        }
+        let properties = get(node, "Properties").unwrap_or(&Value::Null);
+        if get(properties, "RestApiId").and_then(reference) != Some(REST_JWT_API) {
+            return Err(format!("{id} does not belong to {REST_JWT_API}"));
+        }
+        let part = get(properties, "PathPart")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{id}: PathPart must be a plain string"))?;
+        segments.push(part.to_owned());
+        at = get(properties, "ParentId").unwrap_or(&Value::Null);
+    }
+    Err(format!("{resource_id:?}: resource chain too deep"))
+}
+
+/// Every `AWS::ApiGateway::Method` in the template, as a route of the REST JWT API, with problems
+/// found on the way: a method on another API, a path that cannot be followed, a method that needs
+/// scopes but does not use the JWT authorizer, an integration that is not product-api.
+fn rest_jwt_methods(template: &Value, prefix: &str) -> (Vec<TemplateRoute>, Vec<String>) {
+    let mut routes = Vec::new();
+    let mut problems = Vec::new();
+    for (id, resource) in resources(template) {
+        let origin = id.as_str().unwrap_or("?").to_owned();
+        if get(resource, "Type").and_then(Value::as_str) != Some("AWS::ApiGateway::Method") {
+            continue;
+        }
+        let properties = get(resource, "Properties").unwrap_or(&Value::Null);
+        let attached = get(properties, "RestApiId").and_then(reference);
+        if attached != Some(REST_JWT_API) {
+            problems.push(format!(
+                "{origin}: RestApiId is {attached:?}, expected !Ref {REST_JWT_API}"
+            ));
+        }
+        let authorization = get(properties, "AuthorizationType").and_then(Value::as_str);
+        let authorizer = get(properties, "AuthorizerId").and_then(reference);
+        match authorization {
+            Some("JWT") if authorizer == Some(REST_JWT_AUTHORIZER) => {}
+            Some("NONE") if authorizer.is_none() => {}
+            _ => problems.push(format!(
+                "{origin}: AuthorizationType {authorization:?} with AuthorizerId {authorizer:?}; \
+                 expected JWT with !Ref {REST_JWT_AUTHORIZER}, or NONE for a public route"
+            )),
+        }
+        let integration = get(properties, "Integration").unwrap_or(&Value::Null);
+        let uri = match get(integration, "Uri") {
+            Some(Value::Tagged(tagged)) if tagged.tag == "Sub" => tagged.value.as_str(),
+            _ => None,
+        };
+        let function = format!("${{{PRODUCT_API_FUNCTION}.Arn}}");
+        if get(integration, "Type").and_then(Value::as_str) != Some("AWS_PROXY")
+            || get(integration, "IntegrationHttpMethod").and_then(Value::as_str) != Some("POST")
+            || !uri.is_some_and(|uri| uri.contains(&function))
+        {
+            problems.push(format!(
+                "{origin}: Integration must be AWS_PROXY, POST, to {function}"
+            ));
+        }
+        let Some(method) = get(properties, "HttpMethod").and_then(Value::as_str) else {
+            problems.push(format!("{origin}: HttpMethod must be a plain string"));
+            continue;
+        };
+        let path = get(properties, "ResourceId")
+            .ok_or_else(|| "no ResourceId".to_owned())
+            .and_then(|resource_id| resource_path(template, resource_id));
+        let path = match path {
+            Ok(path) => path,
+            Err(problem) => {
+                problems.push(format!("{origin}: {problem}"));
+                continue;
+            }
+        };
+        let scopes = authorization_scopes(properties, prefix, &origin, &mut problems);
+        routes.push(TemplateRoute {
+            origin,
+            api: Api::RestJwt,
+            method: method.to_ascii_uppercase(),
+            path,
+            scopes,
+            authorizer: authorization.map(str::to_owned),
+        });
     }
     (routes, problems)
 }
@@ -210,10 +337,12 @@ fn fail_on(problems: Vec<String>, what: &str) {
 fn template_parses_and_has_routes() {
     let template = template();
     let (routes, _) = template_routes(&template, "");
-    assert!(
-        routes.iter().any(|r| r.api == Api::Http) && routes.iter().any(|r| r.api == Api::Rest),
-        "{TEMPLATE} declares no HttpApi or no Api events; found {routes:#?}"
-    );
+    for api in [Api::Http, Api::Rest, Api::RestJwt] {
+        assert!(
+            routes.iter().any(|r| r.api == api),
+            "{TEMPLATE} declares no {api:?} routes; found {routes:#?}"
+        );
+    }
 }
 
 #[test]
@@ -223,7 +352,7 @@ fn every_table_route_is_in_the_template_with_its_scopes() {
     }
 }
 
-/// With `ScopePrefix` = `prefix`, the HTTP API's route scopes are the table's, spelled as
+/// With `ScopePrefix` = `prefix`, the route scopes of both JWT APIs are the table's, spelled as
 /// `SCOPE_NAMES` = `{prefix}{scope}` spells them for both Lambdas.
 fn table_routes_are_in_the_template(prefix: &str) {
     let names = ScopeNames::parse(&format!("{prefix}{{scope}}")).unwrap();
@@ -255,13 +384,14 @@ fn table_routes_are_in_the_template(prefix: &str) {
             .collect();
         let public = route.requirement == Requirement::Public;
         for (api, api_name, event_type) in [
-            (Api::Http, HTTP_API, "HttpApi"),
-            (Api::Rest, REST_API, "Api"),
+            (Api::Http, HTTP_API, "HttpApi event"),
+            (Api::Rest, REST_API, "Api event"),
+            (Api::RestJwt, REST_JWT_API, "AWS::ApiGateway::Method"),
         ] {
             let Some(found) = by_key.get(&(api, method.clone(), path.clone())) else {
                 problems.push(format!(
                     "route table has {method} {path} ({:?}) but {api_name} has no {event_type} \
-                     event for it",
+                     for it",
                     route.requirement
                 ));
                 continue;
@@ -270,18 +400,18 @@ fn table_routes_are_in_the_template(prefix: &str) {
             let opted_out = event.authorizer.as_deref() == Some("NONE");
             if public && !opted_out {
                 problems.push(format!(
-                    "{}: {method} {path} is Public in the table, so the event needs \
-                     Auth: {{Authorizer: NONE}}",
+                    "{}: {method} {path} is Public in the table, so it needs \
+                     Auth: {{Authorizer: NONE}} (AuthorizationType: NONE on a method)",
                     event.origin
                 ));
             }
             if !public && opted_out {
                 problems.push(format!(
-                    "{}: {method} {path} needs {:?} but the event opts out of the authorizer",
+                    "{}: {method} {path} needs {:?} but opts out of the authorizer",
                     event.origin, route.requirement
                 ));
             }
-            if api == Api::Http {
+            if api != Api::Rest {
                 let declared = event.scopes.clone().unwrap_or_default();
                 if declared != wanted {
                     problems.push(format!(
@@ -312,7 +442,7 @@ fn no_template_route_is_missing_from_the_table() {
         .filter(|r| !table.contains(&(r.method.clone(), r.path.clone())))
         .map(|r| {
             format!(
-                "{}: {} {} is not in the route table; add it to ROUTES or remove the event",
+                "{}: {} {} is not in the route table; add it to ROUTES or remove it",
                 r.origin, r.method, r.path
             )
         })
@@ -376,7 +506,76 @@ fn each_api_defaults_to_the_intended_authorizer() {
             ));
         }
     }
+    rest_jwt_authorizer_is_configured(&template, &mut problems);
     fail_on(problems, "the intended authorizers");
+}
+
+/// The REST JWT API's authorizer reads the Authorization header and trusts exactly the issuer,
+/// audiences and algorithms the parameters name, the same `Issuer` and `Audience` the other two
+/// APIs use.
+fn rest_jwt_authorizer_is_configured(template: &Value, problems: &mut Vec<String>) {
+    let authorizer = resource(template, REST_JWT_AUTHORIZER);
+    if get(authorizer, "Type").and_then(Value::as_str) != Some("AWS::ApiGateway::Authorizer") {
+        problems.push(format!(
+            "{REST_JWT_AUTHORIZER}: must be an AWS::ApiGateway::Authorizer"
+        ));
+    }
+    let properties = get(authorizer, "Properties").unwrap_or(&Value::Null);
+    let text = |key: &str| get(properties, key).and_then(Value::as_str);
+    if text("Type") != Some("JWT")
+        || text("IdentitySource") != Some("method.request.header.Authorization")
+        || get(properties, "RestApiId").and_then(reference) != Some(REST_JWT_API)
+    {
+        problems.push(format!(
+            "{REST_JWT_AUTHORIZER}: must be Type JWT on !Ref {REST_JWT_API}, reading \
+             method.request.header.Authorization"
+        ));
+    }
+    let config = get(properties, "JwtConfiguration").unwrap_or(&Value::Null);
+    if get(config, "DefaultAlgorithms").and_then(reference) != Some("RestJwtAlgorithms") {
+        problems.push(format!(
+            "{REST_JWT_AUTHORIZER}: DefaultAlgorithms must be !Ref RestJwtAlgorithms"
+        ));
+    }
+    let issuers = get(config, "Issuers").and_then(Value::as_sequence);
+    let configured = issuers.is_some_and(|issuers| {
+        issuers.len() == 1
+            && get(&issuers[0], "Issuer").and_then(reference) == Some("Issuer")
+            && get(&issuers[0], "Audiences").and_then(reference) == Some("Audience")
+    });
+    if !configured {
+        problems.push(format!(
+            "{REST_JWT_AUTHORIZER}: Issuers must be one entry, Issuer !Ref Issuer with \
+             Audiences !Ref Audience"
+        ));
+    }
+}
+
+/// A deployment snapshots the methods that exist when it is created, and nothing orders it after
+/// them but `DependsOn`: without it the stage can go live with methods missing.
+#[test]
+fn the_rest_jwt_deployment_waits_for_every_method() {
+    let template = template();
+    let deployments: Vec<&Value> = resources(&template)
+        .values()
+        .filter(|r| get(r, "Type").and_then(Value::as_str) == Some("AWS::ApiGateway::Deployment"))
+        .collect();
+    assert_eq!(
+        deployments.len(),
+        1,
+        "{TEMPLATE} should have one AWS::ApiGateway::Deployment, for {REST_JWT_API}"
+    );
+    let depends_on: BTreeSet<&str> = get(deployments[0], "DependsOn")
+        .and_then(Value::as_sequence)
+        .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let (methods, _) = rest_jwt_methods(&template, "");
+    let missing: Vec<String> = methods
+        .iter()
+        .filter(|m| !depends_on.contains(m.origin.as_str()))
+        .map(|m| format!("the deployment's DependsOn lacks {}", m.origin))
+        .collect();
+    fail_on(missing, "the REST JWT API's methods");
 }
 
 #[test]
@@ -385,7 +584,7 @@ fn functions_build_the_crate_binaries() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut problems = Vec::new();
     for (id, binary) in [
-        ("ProductApiFunction", "product-api"),
+        (PRODUCT_API_FUNCTION, "product-api"),
         (AUTHORIZER_FUNCTION, "authorizer"),
     ] {
         let metadata = get(resource(&template, id), "Metadata");
@@ -422,7 +621,7 @@ fn both_functions_read_the_scope_names_the_routes_are_deployed_with() {
             .is_some(),
         "{TEMPLATE} has no {SCOPE_PREFIX} parameter"
     );
-    for function in ["ProductApiFunction", AUTHORIZER_FUNCTION] {
+    for function in [PRODUCT_API_FUNCTION, AUTHORIZER_FUNCTION] {
         let value = get(resource(&template, function), "Properties")
             .and_then(|p| get(p, "Environment"))
             .and_then(|e| get(e, "Variables"))

@@ -6,7 +6,7 @@ data/products.json. tests/product_api_events.rs runs them all through the real h
 Run from the repository root: python3 events/product-api/make_events.py
 The tokens in Authorization headers carry the claims shown but are not signed: product-api never
 reads the header, only what the gateway's authorizer put in the request context."""
-import base64, json, pathlib
+import base64, json, pathlib, re
 
 HERE = pathlib.Path(__file__).parent
 PRODUCTS = {p["name"]: p for p in json.loads((HERE / "../../data/products.json").read_text())}
@@ -208,6 +208,35 @@ cases["http-api-payload-1-jwt-get-product"] = (
          version="1.0", stage="$default", resource_id="GET /product/{name}",
          authorizer={"claims": OKTA_V1, "scopes": ["read:products"]}, bearer=token(OKTA_READ)),
     product("monitor-27-4k"))
+# REST API JWT authorizer: the token's claims as issued, JSON types kept (numbers, arrays, objects),
+# at requestContext.authorizer.claims; AWS writes non-ASCII characters as \uXXXX escapes (see
+# write() below). Nothing else is documented beside the claims, so the samples carry nothing else.
+def rest_jwt_authorizer(payload):
+    return {"claims": payload}
+KEYCLOAK_READ = with_(KEYCLOAK, scope="openid profile read:products")
+cases["rest-jwt-get-product"] = (
+    rest("GET", "/product/nvme-ssd-1tb", resource="/product/{name}", path_params={"name": "nvme-ssd-1tb"},
+         authorizer=rest_jwt_authorizer(KEYCLOAK_READ), bearer=token(KEYCLOAK_READ)),
+    product("nvme-ssd-1tb"))
+# The method's any-of scopes would normally stop this at the gateway; product-api's own re-check
+# answers the same way when they are missing or looser than the route table.
+KEYCLOAK_READ_ONLY = with_(KEYCLOAK, scope="read:products")
+cases["rest-jwt-put-with-read-scope-only"] = (
+    rest("PUT", "/product/usb-c-cable-2m", resource="/product/{name}", path_params={"name": "usb-c-cable-2m"},
+         authorizer=rest_jwt_authorizer(KEYCLOAK_READ_ONLY), bearer=token(KEYCLOAK_READ_ONLY),
+         body=PUT_BODY, content_type="application/json"),
+    insufficient("write:products"))
+UNUSUAL = with_(KEYCLOAK, scope=["openid", "read:products"], name="Jos\u00e9 M\u00fcller", version="42",
+                address={"locality": "Z\u00fcrich", "country": "CH"}, groups=["/shop/staff"], auth_time=IAT - 60)
+cases["rest-jwt-unusual-claim-types-list-products"] = (
+    rest("GET", "/products", resource="/products", path_params=None,
+         authorizer=rest_jwt_authorizer(UNUSUAL), bearer=token(UNUSUAL)),
+    ok({"products": sorted(PRODUCTS.values(), key=lambda p: p["name"])}))
+OKTA_WRITE = with_(OKTA, scp="write:products")
+cases["rest-jwt-scp-string-delete-read-only-catalog"] = (
+    rest("DELETE", "/product/hdmi-cable-1m", resource="/product/{name}", path_params={"name": "hdmi-cable-1m"},
+         authorizer=rest_jwt_authorizer(OKTA_WRITE), bearer=token(OKTA_WRITE)),
+    READ_ONLY)
 cases["alb-forged-authorization"] = (
     {"requestContext": {"elb": {"targetGroupArn": f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/product-api/6d0ecf831eec9f09"}},
      "httpMethod": "GET", "path": "/product/nvme-ssd-1tb", "queryStringParameters": {},
@@ -243,7 +272,14 @@ cases["v2-jwt-delete-product-read-only-catalog"] = (
     v2("DELETE", "/product/hdmi-cable-1m", **product_route("hdmi-cable-1m", "DELETE"), payload=OKTA, authorizer=OKTA_AUTH),
     READ_ONLY)
 
+def write(path, document, aws_escapes):
+    """Writes JSON; with aws_escapes, non-ASCII as API Gateway's REST JWT authorizer sends it (é as \\u00E9)."""
+    text = json.dumps(document, indent=2, ensure_ascii=aws_escapes)
+    if aws_escapes:
+        text = re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), text)
+    path.write_text(text + "\n")
+
 for name, (event, expected) in cases.items():
-    for suffix, document in ((".json", event), (".expected.json", expected)):
-        (HERE / (name + suffix)).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write(HERE / (name + ".json"), event, aws_escapes=name.startswith("rest-jwt-"))
+    write(HERE / (name + ".expected.json"), expected, aws_escapes=False)
 print(len(cases), "cases")

@@ -7,12 +7,21 @@
 //! | HTTP API, Lambda authorizer (2.0)       | `authorizer.lambda` (our context)              |
 //! | HTTP API payload 1.0, JWT authorizer    | `authorizer.claims`, `authorizer.scopes`       |
 //! | REST API, Cognito authorizer            | `authorizer.claims` (all strings)              |
+//! | REST API, JWT authorizer                | `authorizer.claims` (JSON types kept)          |
 //! | REST API / WebSocket, Lambda authorizer | `authorizer` itself: `principalId` + context   |
+//!
+//! Three of these share `authorizer.claims`, and the scope claims must be read differently: the
+//! REST JWT authorizer hands the token's payload over as issued (`scp` an array, `exp` a number),
+//! the others stringify it (an array becomes `"[a b]"`, which must be unwrapped). A Lambda
+//! authorizer cannot produce a `claims` object at all (its context values are strings, numbers
+//! or booleans), so an object there was written by the gateway. Which gateway feature wrote it is
+//! decided by `ClaimsShape::of` from the claims alone; anything that fits neither rule gets no
+//! identity (401) rather than a guess.
 //!
 //! ALB, function URL and IAM-authorised requests carry no bearer identity and get none. Identity
 //! never comes from request headers: only the gateway writes the request context.
 
-use crate::scopes::{SCOPE_CLAIMS, ScopeSet};
+use crate::scopes::{SCOPE_CLAIMS, ScopeError, ScopeSet};
 use aws_lambda_events::apigw::ApiGatewayRequestAuthorizer;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
@@ -26,6 +35,8 @@ pub enum Source {
     JwtAuthorizer,
     /// Cognito user pool authorizer, or a JWT authorizer on payload 1.0 (same `claims` shape).
     ClaimsAuthorizer,
+    /// REST API built-in JWT authorizer: the token's claims with their JSON types.
+    RestJwtAuthorizer,
     /// A Lambda authorizer, such as this project's `authorizer`.
     LambdaAuthorizer,
 }
@@ -37,8 +48,10 @@ pub enum Claims<'a> {
     Strings(&'a HashMap<String, String>),
     /// Lambda authorizer context: strings, numbers or booleans (arrays on HTTP API).
     Values(&'a HashMap<String, Value>),
-    /// A JSON object of claims (Cognito on REST).
+    /// A JSON object of claims (Cognito on REST; our context on HTTP API payload 2.0).
     Object(&'a Map<String, Value>),
+    /// The token's payload as issued, JSON types kept (REST API JWT authorizer).
+    Issued(&'a Map<String, Value>),
 }
 
 /// One claim value, borrowed.
@@ -59,13 +72,6 @@ impl<'a> Claim<'a> {
             Claim::Json(_) => None,
         }
     }
-
-    fn scopes(self) -> Result<ScopeSet, crate::scopes::ScopeError> {
-        match self {
-            Claim::Text(text) => ScopeSet::parse_text(text),
-            Claim::Json(value) => ScopeSet::parse_value(value),
-        }
-    }
 }
 
 impl<'a> Claims<'a> {
@@ -74,7 +80,18 @@ impl<'a> Claims<'a> {
         match *self {
             Claims::Strings(map) => map.get(name).map(|v| Claim::Text(v)),
             Claims::Values(map) => map.get(name).map(Claim::Json),
-            Claims::Object(map) => map.get(name).map(Claim::Json),
+            Claims::Object(map) | Claims::Issued(map) => map.get(name).map(Claim::Json),
+        }
+    }
+
+    /// One scope claim, read in every spelling this source can deliver it in; `None` when absent.
+    fn scopes(&self, name: &str) -> Option<Result<ScopeSet, ScopeError>> {
+        match *self {
+            Claims::Issued(map) => map.get(name).map(ScopeSet::parse_issued),
+            _ => self.get(name).map(|claim| match claim {
+                Claim::Text(text) => ScopeSet::parse_text(text),
+                Claim::Json(value) => ScopeSet::parse_value(value),
+            }),
         }
     }
 }
@@ -137,17 +154,33 @@ fn from_http_api(authorizer: &ApiGatewayRequestAuthorizer) -> Option<Identity<'_
 /// REST, WebSocket and HTTP API payload 1.0: the authorizer object is flattened into the context.
 fn from_flattened(fields: &HashMap<String, Value>) -> Option<Identity<'_>> {
     if let Some(Value::Object(claims)) = fields.get("claims") {
-        let granted = match fields.get("scopes") {
-            Some(value @ Value::Array(items)) if !items.is_empty() => {
-                ScopeSet::parse_value(value).ok()
+        return match ClaimsShape::of(claims, fields) {
+            // Any `scopes` beside typed claims is ignored: AWS does not document one for the REST
+            // JWT authorizer, and a list of the method's scopes read as the token's would grant
+            // all of an any-of list. The token's own scope claims are what it was granted.
+            Some(ClaimsShape::Issued) => Some(identity(
+                Claims::Issued(claims),
+                None,
+                Source::RestJwtAuthorizer,
+            )),
+            Some(ClaimsShape::Stringified) => {
+                let granted = match fields.get("scopes") {
+                    Some(value @ Value::Array(items)) if !items.is_empty() => {
+                        ScopeSet::parse_value(value).ok()
+                    }
+                    _ => None,
+                };
+                Some(identity(
+                    Claims::Object(claims),
+                    granted,
+                    Source::ClaimsAuthorizer,
+                ))
             }
-            _ => None,
+            None => {
+                tracing::warn!("authorizer claims fit no known authorizer; no identity");
+                None
+            }
         };
-        return Some(identity(
-            Claims::Object(claims),
-            granted,
-            Source::ClaimsAuthorizer,
-        ));
     }
     if let Some(Value::Object(context)) = fields.get("lambda") {
         return Some(identity(
@@ -164,6 +197,36 @@ fn from_flattened(fields: &HashMap<String, Value>) -> Option<Identity<'_>> {
         ));
     }
     None
+}
+
+/// Who wrote a flattened `authorizer.claims` object, which decides how its scope claims are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClaimsShape {
+    /// REST API JWT authorizer: the payload as issued.
+    Issued,
+    /// REST Cognito authorizer or HTTP API payload 1.0 JWT authorizer: every value a string.
+    Stringified,
+}
+
+impl ClaimsShape {
+    /// The rule, on what each authorizer is known to send:
+    /// - `exp` is a JSON number: the REST JWT authorizer, the only one that keeps JSON types
+    ///   (Cognito writes `exp` as a date text, payload 1.0 as digits in a string). It checks `exp`,
+    ///   so a token it passed carries one; whether it passes tokens without `exp` is undocumented,
+    ///   and such claims fall to the next rules and, being typed, to none.
+    /// - every value is a string and the context is recognisably Cognito's (a `token_use` claim,
+    ///   which Cognito puts in every ID and access token) or payload 1.0's (a `scopes` key beside
+    ///   the claims, `null` included): stringified claims, unwrapped as API Gateway spells them.
+    /// - anything else (typed values without a numeric `exp`, or strings from neither): unknown
+    ///   shape, `None`, so the request gets 401 instead of scopes read the wrong way.
+    fn of(claims: &Map<String, Value>, fields: &HashMap<String, Value>) -> Option<Self> {
+        if claims.get("exp").is_some_and(Value::is_number) {
+            return Some(ClaimsShape::Issued);
+        }
+        let all_strings = claims.values().all(Value::is_string);
+        let recognised = claims.contains_key("token_use") || fields.contains_key("scopes");
+        (all_strings && recognised).then_some(ClaimsShape::Stringified)
+    }
 }
 
 fn identity<'a>(claims: Claims<'a>, scopes: Option<ScopeSet>, source: Source) -> Identity<'a> {
@@ -187,10 +250,10 @@ fn identity<'a>(claims: Claims<'a>, scopes: Option<ScopeSet>, source: Source) ->
 fn scopes_from_claims(claims: &Claims<'_>) -> ScopeSet {
     let mut granted = ScopeSet::empty();
     for name in SCOPE_CLAIMS {
-        let Some(claim) = claims.get(name) else {
+        let Some(parsed) = claims.scopes(name) else {
             continue;
         };
-        match claim.scopes() {
+        match parsed {
             Ok(scopes) => granted.extend(scopes.iter()),
             Err(error) => {
                 tracing::warn!(claim = name, %error, "ignoring malformed scope claim");
@@ -327,6 +390,89 @@ mod tests {
             scopes(&id),
             ["read:products", "aws.cognito.signin.user.admin"]
         );
+    }
+
+    #[test]
+    fn rest_jwt_claims_keep_their_types() {
+        let ctx = context(&v1_with_authorizer(
+            r#"{"claims":{"sub":"j1","scope":"openid read:products","exp":1718722804,
+            "iat":1718719204,"email_verified":true,"version":"42"}}"#,
+        ));
+        let id = identity_from_context(&ctx).unwrap();
+        assert_eq!(
+            (id.subject, id.source),
+            (Some("j1"), Source::RestJwtAuthorizer)
+        );
+        assert_eq!(scopes(&id), ["openid", "read:products"]);
+        assert_eq!(
+            id.claims.get("exp"),
+            Some(Claim::Json(&serde_json::json!(1718722804)))
+        );
+        assert_eq!(id.claims.get("version").and_then(Claim::as_str), Some("42"));
+    }
+
+    #[test]
+    fn rest_jwt_merges_every_scope_claim_in_every_issued_form() {
+        let ctx = context(&v1_with_authorizer(
+            r#"{"claims":{"sub":"j1","exp":1718722804,"scope":["read:products"],
+            "scp":"write:products","permissions":["admin:products"],
+            "address":{"city":"Z\u00FCrich"},"name":"Jos\u00E9"}}"#,
+        ));
+        let id = identity_from_context(&ctx).unwrap();
+        assert_eq!(
+            scopes(&id),
+            ["read:products", "write:products", "admin:products"]
+        );
+        assert_eq!(id.claims.get("name").and_then(Claim::as_str), Some("José"));
+        assert_eq!(
+            id.claims.get("address"),
+            Some(Claim::Json(&serde_json::json!({"city": "Zürich"})))
+        );
+    }
+
+    #[test]
+    fn rest_jwt_does_not_unwrap_stringified_arrays_or_trust_a_scopes_field() {
+        let ctx = context(&v1_with_authorizer(
+            r#"{"claims":{"sub":"j1","exp":1718722804,"scp":"[write:products]"},
+            "scopes":["write:products"],"principalId":"someone-else"}"#,
+        ));
+        let id = identity_from_context(&ctx).unwrap();
+        assert_eq!(id.source, Source::RestJwtAuthorizer);
+        assert_eq!(id.subject, Some("j1"));
+        assert!(!id.scopes.contains("write:products"));
+    }
+
+    #[test]
+    fn rest_jwt_with_a_malformed_scope_claim_grants_nothing() {
+        let ctx = context(&v1_with_authorizer(
+            r#"{"claims":{"sub":"j1","exp":1718722804,"scope":"read:products","scp":[1]}}"#,
+        ));
+        assert!(identity_from_context(&ctx).unwrap().scopes.is_empty());
+    }
+
+    #[test]
+    fn a_cognito_token_through_the_rest_jwt_authorizer_is_read_as_issued() {
+        let ctx = context(&v1_with_authorizer(
+            r#"{"claims":{"sub":"c1","token_use":"access","exp":1718722804,
+            "scope":"products/read:products"}}"#,
+        ));
+        let id = identity_from_context(&ctx).unwrap();
+        assert_eq!(id.source, Source::RestJwtAuthorizer);
+        assert_eq!(scopes(&id), ["products/read:products"]);
+    }
+
+    #[test]
+    fn claims_of_no_known_shape_get_no_identity() {
+        for authorizer in [
+            // Typed values, but `exp` is not a number: neither REST JWT nor stringified.
+            r#"{"claims":{"sub":"x","exp":"1718722804","scp":["read:products"]}}"#,
+            r#"{"claims":{"sub":"x","scope":"read:products","admin":true}}"#,
+            // All strings, but neither Cognito's `token_use` nor payload 1.0's `scopes`.
+            r#"{"claims":{"sub":"x","scope":"read:products","exp":"1718722804"}}"#,
+        ] {
+            let ctx = context(&v1_with_authorizer(authorizer));
+            assert!(identity_from_context(&ctx).is_none(), "{authorizer}");
+        }
     }
 
     #[test]
