@@ -133,18 +133,28 @@ pub fn path_parameters(route: &Route, decoded_path: &str) -> Map<String, Value> 
         .collect()
 }
 
-/// `queryStringParameters`: names and values percent-decoded (`+` as space), repeated names
-/// joined with `,`; `None` for an empty query, which API Gateway leaves out.
-pub fn query_parameters(raw_query: &str) -> Option<Map<String, Value>> {
+/// The query string's `name=value` pairs in order, names and values percent-decoded (`+` as
+/// space), as both payload formats read them.
+fn query_pairs(raw_query: &str) -> impl Iterator<Item = (String, String)> {
     let decode = |s: &str| {
         percent_decode_str(&s.replace('+', " "))
             .decode_utf8_lossy()
             .into_owned()
     };
+    raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(move |pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(name), decode(value))
+        })
+}
+
+/// `queryStringParameters`: names and values percent-decoded (`+` as space), repeated names
+/// joined with `,`; `None` for an empty query, which API Gateway leaves out.
+pub fn query_parameters(raw_query: &str) -> Option<Map<String, Value>> {
     let mut parameters = Map::new();
-    for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (name, value) = (decode(name), decode(value));
+    for (name, value) in query_pairs(raw_query) {
         match parameters.get_mut(&name) {
             Some(Value::String(existing)) => {
                 existing.push(',');
@@ -335,6 +345,193 @@ pub fn authorizer_event(
     }
     event.insert("stageVariables".into(), Value::Object(Map::new()));
     Value::Object(event)
+}
+
+/// The stage `template.yaml` deploys `RestJwtApi` to: REST APIs have no `$default` stage, and
+/// the stage name is part of `requestContext.path`.
+pub const REST_STAGE: &str = "prod";
+
+/// The REST API (payload 1.0) proxy event API Gateway sends the integration for `request` on
+/// `route`, shaped as `rest()` in `events/product-api/make_events.py` writes the captured ones,
+/// with `authorizer` as `requestContext.authorizer`. Where it differs from payload 2.0:
+///
+/// - `path` is the path as sent (still percent-encoded); `pathParameters` are decoded, a segment
+///   that does not decode to UTF-8 kept as sent (`%FF` stays `%FF`), `null` without any;
+/// - `headers` and `queryStringParameters` hold the last value of a repeated name,
+///   `multiValueHeaders` and `multiValueQueryStringParameters` every value, `null` when empty;
+///   the `Cookie` header stays a header. Names arrive lower-cased (hyper does not keep the
+///   client's spelling), the gateway's own `X-Forwarded-*` in API Gateway's;
+/// - `requestContext` carries `resourcePath`, the stage in `path` (`/prod/products`), a UUID
+///   `requestId` beside the `extendedRequestId`, and the caller in `identity`.
+pub fn rest_api_event(
+    request: &IncomingRequest,
+    api: &ApiContext,
+    route: &Route,
+    authorizer: Option<Value>,
+) -> Value {
+    let (headers, multi_headers) = rest_headers(request);
+    let (query, multi_query) = rest_query(&request.raw_query);
+    let parameters: Map<String, Value> = path_parameters(route, &request.raw_path)
+        .into_iter()
+        .map(|(name, raw)| {
+            let raw = raw.as_str().unwrap_or_default();
+            let decoded = percent_decode_str(raw)
+                .decode_utf8()
+                .map_or(raw.into(), |d| d);
+            (name, Value::String(decoded.into_owned()))
+        })
+        .collect();
+    let domain_name = request.domain_name();
+    let domain_prefix = domain_name.split('.').next().unwrap_or_default().to_owned();
+    let mut context = json!({
+        "resourceId": resource_id(route.path),
+        "resourcePath": route.path,
+        "httpMethod": request.method,
+        "extendedRequestId": request.request_id,
+        "requestTime": format_time(request.time_epoch_ms),
+        "path": format!("/{REST_STAGE}{}", request.raw_path),
+        "accountId": api.account_id,
+        "protocol": "HTTP/1.1",
+        "stage": REST_STAGE,
+        "domainPrefix": domain_prefix,
+        "requestTimeEpoch": request.time_epoch_ms,
+        "requestId": uuid(),
+        "identity": {
+            "cognitoIdentityPoolId": null, "accountId": null, "cognitoIdentityId": null,
+            "caller": null, "sourceIp": request.source_ip.to_string(), "principalOrgId": null,
+            "accessKey": null, "cognitoAuthenticationType": null,
+            "cognitoAuthenticationProvider": null, "userArn": null,
+            "userAgent": request.header("user-agent"), "user": null,
+        },
+        "domainName": domain_name,
+        "apiId": api.api_id,
+    });
+    if let (Some(authorizer), Value::Object(context)) = (authorizer, &mut context) {
+        context.insert("authorizer".into(), authorizer);
+    }
+    let non_empty = |map: Map<String, Value>| (!map.is_empty()).then_some(Value::Object(map));
+    let mut event = Map::new();
+    event.insert("resource".into(), route.path.into());
+    event.insert("path".into(), request.raw_path.clone().into());
+    event.insert("httpMethod".into(), request.method.clone().into());
+    event.insert("headers".into(), headers.into());
+    event.insert("multiValueHeaders".into(), multi_headers.into());
+    event.insert("queryStringParameters".into(), non_empty(query).into());
+    event.insert(
+        "multiValueQueryStringParameters".into(),
+        non_empty(multi_query).into(),
+    );
+    event.insert("pathParameters".into(), non_empty(parameters).into());
+    event.insert("stageVariables".into(), Value::Null);
+    event.insert("requestContext".into(), context);
+    event.insert("body".into(), Value::Null);
+    body_fields(request, &mut event);
+    Value::Object(event)
+}
+
+/// `headers` (last value of each name) and `multiValueHeaders` (every value), with the headers
+/// API Gateway sets itself in its spelling, replacing any the client sent.
+fn rest_headers(request: &IncomingRequest) -> (Map<String, Value>, Map<String, Value>) {
+    let own = event_headers(request);
+    let mut multi = Map::new();
+    for name in request.headers.keys() {
+        if own.contains_key(name.as_str()) && name.as_str().starts_with("x-") {
+            continue;
+        }
+        let values = request.headers.get_all(name).iter();
+        let values: Vec<Value> = values
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned().into())
+            .collect();
+        multi.insert(name.as_str().to_owned(), values.into());
+    }
+    for (name, spelled) in [
+        ("x-amzn-trace-id", "X-Amzn-Trace-Id"),
+        ("x-forwarded-for", "X-Forwarded-For"),
+        ("x-forwarded-port", "X-Forwarded-Port"),
+        ("x-forwarded-proto", "X-Forwarded-Proto"),
+    ] {
+        if let Some(value) = own.get(name) {
+            multi.insert(spelled.into(), vec![value.clone()].into());
+        }
+    }
+    (last_values(&multi), multi)
+}
+
+/// `queryStringParameters` (last value of each name) and `multiValueQueryStringParameters`
+/// (every value), names and values decoded as [`query_parameters`] decodes them.
+fn rest_query(raw_query: &str) -> (Map<String, Value>, Map<String, Value>) {
+    let mut multi = Map::new();
+    for (name, value) in query_pairs(raw_query) {
+        let values = multi
+            .entry(name)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = values {
+            values.push(value.into());
+        }
+    }
+    (last_values(&multi), multi)
+}
+
+/// The single-value map of a multi-value one: the last value of each name, as REST APIs do.
+fn last_values(multi: &Map<String, Value>) -> Map<String, Value> {
+    multi
+        .iter()
+        .filter_map(|(name, values)| Some((name.clone(), values.as_array()?.last()?.clone())))
+        .collect()
+}
+
+/// A stable `resourceId` for a resource path: six lower-case letters and digits, as API Gateway
+/// gives each resource (FNV-1a of the path, so it stays the same across runs).
+fn resource_id(path: &str) -> String {
+    let mut hash = path.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (0..6)
+        .map(|_| {
+            let digit = (hash % 36) as u32;
+            hash /= 36;
+            char::from_digit(digit, 36).unwrap_or('0')
+        })
+        .collect()
+}
+
+/// A random version 4 UUID: REST APIs' `requestId` has this form.
+fn uuid() -> String {
+    let mut bytes = [0u8; 16];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        bytes[..8].copy_from_slice(&jwt_scopes_api::env::now_millis().to_be_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// The event as the text REST APIs send it: JSON with every non-ASCII character written as a
+/// `\uXXXX` escape (upper-case hex, UTF-16 surrogate pairs beyond the BMP), as the REST JWT
+/// authorizer's claims arrive; serde_json would write them as UTF-8. Outside strings serde_json
+/// writes only ASCII, so escaping every non-ASCII character of the text escapes exactly the
+/// strings' ones.
+pub fn ascii_json(event: &Value) -> String {
+    let text = event.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        for unit in c.encode_utf16(&mut [0; 2]) {
+            out.push_str(&format!("\\u{unit:04X}"));
+        }
+    }
+    out
 }
 
 /// Every claim of a verified token as the HTTP API JWT authorizer passes it: all strings, nulls

@@ -105,8 +105,23 @@ pub fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
     scopes
 }
 
-/// What API Gateway says about a refused token, in `error_description`.
-fn description(error: &TokenError, alg: Option<Alg>) -> String {
+/// The decision on a verified token's `claims` for a route with `required` scopes (empty: any
+/// valid token), the same for the HTTP and the REST API: at least one of them in
+/// [`token_scopes`], or 403.
+pub fn scope_decision(claims: Map<String, Value>, required: &[&str]) -> JwtOutcome {
+    let scopes = token_scopes(&claims);
+    if !required.is_empty() && !required.iter().any(|r| scopes.iter().any(|s| s == r)) {
+        return JwtOutcome::Forbidden {
+            subject: claims.get("sub").and_then(Value::as_str).map(str::to_owned),
+            required: required.iter().map(|s| (*s).to_owned()).collect(),
+        };
+    }
+    JwtOutcome::Authorized(JwtGrant { claims, scopes })
+}
+
+/// What API Gateway says about a refused token, in `error_description` (the REST API says
+/// nothing, and the gateway logs it instead).
+pub fn description(error: &TokenError, alg: Option<Alg>) -> String {
     match error {
         TokenError::Missing => "no token".into(),
         TokenError::Malformed => "the token is malformed".into(),
@@ -175,18 +190,10 @@ impl JwtAuthorizer {
         let Some(token) = authorization.and_then(token_from_header) else {
             return JwtOutcome::Unauthorized(None);
         };
-        let claims = match self.verify(token, now).await {
-            Ok(claims) => claims,
-            Err(description) => return JwtOutcome::Unauthorized(Some(description)),
-        };
-        let scopes = token_scopes(&claims);
-        if !required.is_empty() && !required.iter().any(|r| scopes.iter().any(|s| s == r)) {
-            return JwtOutcome::Forbidden {
-                subject: claims.get("sub").and_then(Value::as_str).map(str::to_owned),
-                required: required.iter().map(|s| (*s).to_owned()).collect(),
-            };
+        match self.verify(token, now).await {
+            Ok(claims) => scope_decision(claims, required),
+            Err(description) => JwtOutcome::Unauthorized(Some(description)),
         }
-        JwtOutcome::Authorized(JwtGrant { claims, scopes })
     }
 
     /// Signature and claims; the token's every claim on success, the error description if not.

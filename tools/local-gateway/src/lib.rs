@@ -2,7 +2,8 @@
 //!
 //! It serves the route table on `127.0.0.1`, does for each request what the deployed HTTP API
 //! does (route matching, the built-in JWT authorizer or the Lambda authorizer, the payload 2.0
-//! event with claims stringified the AWS way), then calls the same `product-api` handler code
+//! event with claims stringified the AWS way; or, with `--authorizer rest-jwt`, what a REST API
+//! with its built-in JWT authorizer does, typed claims in a payload 1.0 event), then calls the same `product-api` handler code
 //! with that exact event and turns its response back into HTTP. Products are kept in memory
 //! (seeded from the embedded catalog), in a DynamoDB table, or read-only as the Lambda without
 //! a table does.
@@ -10,7 +11,10 @@
 //! - [`server`]: the [`Gateway`] and [`serve`];
 //! - [`jwt_authorizer`]: the HTTP API built-in JWT authorizer's rules;
 //! - [`lambda_authorizer`]: the Lambda authorizer path around [`jwt_scopes_api::Authorizer`];
-//! - [`event`]: requests turned into payload 2.0 events, claim stringification;
+//! - [`rest_jwt_authorizer`]: the REST API built-in JWT authorizer's rules (`--authorizer
+//!   rest-jwt`), in front of REST payload 1.0 events;
+//! - [`event`]: requests turned into payload 2.0 and REST payload 1.0 events, claim
+//!   stringification;
 //! - [`dev_issuer`]: the development issuer (key pair, JWKS, discovery, token minting);
 //! - [`store`]: the in-memory store and the choice of store;
 //! - [`openapi`]: the API's OpenAPI 3.1 document, generated from the route table.
@@ -22,6 +26,7 @@ pub mod event;
 pub mod jwt_authorizer;
 pub mod lambda_authorizer;
 pub mod openapi;
+pub mod rest_jwt_authorizer;
 pub mod server;
 pub mod store;
 

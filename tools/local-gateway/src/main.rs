@@ -3,6 +3,7 @@
 //! ```text
 //! cargo local                                        # built-in JWT authorizer, dev issuer, in-memory store
 //! cargo local --authorizer lambda                    # this project's Lambda authorizer
+//! cargo local --authorizer rest-jwt                  # a REST API's built-in JWT authorizer
 //! cargo local --table products                       # a DynamoDB table (AWS_ENDPOINT_URL / --dynamodb-endpoint)
 //! cargo local token --scope "read:products write:products"
 //! ```
@@ -53,8 +54,9 @@ struct Cli {
 #[derive(Debug, Args)]
 struct ServeArgs {
     /// jwt: the HTTP API built-in JWT authorizer; lambda: this project's Lambda authorizer
-    /// (REQUEST, payload 2.0)
-    #[arg(long, value_name = "jwt|lambda", default_value = "jwt")]
+    /// (REQUEST, payload 2.0); rest-jwt: a REST API with its built-in JWT authorizer (RS/ES,
+    /// typed claims in payload 1.0 events, stage prod)
+    #[arg(long, value_name = "jwt|lambda|rest-jwt", default_value = "jwt")]
     authorizer: AuthorizerMode,
     /// Print every event sent to the authorizer and the handler (stderr)
     #[arg(long)]
@@ -160,13 +162,23 @@ async fn run(port: u16, args: ServeArgs) -> Result<(), String> {
 
 fn banner(gateway: &Gateway, products: &str) {
     let base = gateway.base_url();
-    let authorizer = match gateway.mode() {
-        AuthorizerMode::Jwt => "HTTP API built-in JWT authorizer",
-        AuthorizerMode::Lambda => {
-            "Lambda authorizer (REQUEST, payload 2.0, simple responses unless AUTH_RESPONSE=iam)"
-        }
+    let (api, authorizer) = match gateway.mode() {
+        AuthorizerMode::Jwt => ("HTTP API", "HTTP API built-in JWT authorizer"),
+        AuthorizerMode::Lambda => (
+            "HTTP API",
+            "Lambda authorizer (REQUEST, payload 2.0, simple responses unless AUTH_RESPONSE=iam)",
+        ),
+        AuthorizerMode::RestJwt => (
+            "REST API",
+            "REST API built-in JWT authorizer (RS/ES, any-of scope/scp, payload 1.0 events with typed claims)",
+        ),
     };
-    println!("local-gateway: HTTP API on {base}, stage $default");
+    // The REST API's stage is only in the events: locally it is served at the root too.
+    let stage = match gateway.mode() {
+        AuthorizerMode::RestJwt => local_gateway::event::REST_STAGE,
+        _ => "$default",
+    };
+    println!("local-gateway: {api} on {base}, stage {stage}");
     println!("  authorizer  {authorizer}");
     println!("  issuer      {}", gateway.issuer());
     println!("  audience    {}", gateway.audiences().join(", "));

@@ -4,6 +4,8 @@
 //! Per request: read the body (at most [`MAX_REQUEST_BYTES`]), match a route of the table (none:
 //! 404 `{"message":"Not Found"}`), run the route's authorizer, build the payload 2.0 event,
 //! parse it with `lambda_http` and call [`ProductApi::handle`], then send its response back.
+//! In `rest-jwt` mode the gateway is a REST API instead: no resource answers 403
+//! `{"message":"Missing Authentication Token"}`, and the event is payload 1.0 (stage `prod`).
 //! One log line per request: method, path, status, latency and the authorization decision.
 //! `GET /openapi.json` answers the API's OpenAPI document ([`crate::openapi`]), without auth.
 
@@ -13,6 +15,7 @@ use crate::dev_issuer::{
 use crate::event::{self, ApiContext, IncomingRequest};
 use crate::jwt_authorizer::{JwtAuthorizer, JwtGrant, JwtOutcome};
 use crate::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};
+use crate::rest_jwt_authorizer::RestJwtAuthorizer;
 use crate::store::GatewayStore;
 use crate::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
 use base64::Engine as _;
@@ -26,11 +29,10 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use jwt_scopes_api::authorizer::jwks::KeyFetcher;
-use jwt_scopes_api::product_api::event::HttpEvent;
+use jwt_scopes_api::product_api;
 use jwt_scopes_api::routes::{Route, RouteTable};
 use jwt_scopes_api::scopes::ScopeNames;
 use jwt_scopes_api::{AuthConfig, ProductApi, Requirement};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -49,6 +51,8 @@ pub enum AuthorizerMode {
     Jwt,
     /// This project's Lambda authorizer, as an HTTP API `REQUEST` authorizer (payload 2.0).
     Lambda,
+    /// The REST API built-in JWT authorizer, in front of REST (payload 1.0) events.
+    RestJwt,
 }
 
 impl FromStr for AuthorizerMode {
@@ -57,7 +61,10 @@ impl FromStr for AuthorizerMode {
         match value.trim().to_ascii_lowercase().as_str() {
             "jwt" => Ok(AuthorizerMode::Jwt),
             "lambda" | "custom" => Ok(AuthorizerMode::Lambda),
-            other => Err(format!("unknown authorizer {other:?}: use jwt or lambda")),
+            "rest-jwt" => Ok(AuthorizerMode::RestJwt),
+            other => Err(format!(
+                "unknown authorizer {other:?}: use jwt, lambda or rest-jwt"
+            )),
         }
     }
 }
@@ -67,6 +74,7 @@ impl fmt::Display for AuthorizerMode {
         f.write_str(match self {
             AuthorizerMode::Jwt => "jwt",
             AuthorizerMode::Lambda => "lambda",
+            AuthorizerMode::RestJwt => "rest-jwt",
         })
     }
 }
@@ -76,7 +84,7 @@ impl fmt::Display for AuthorizerMode {
 pub enum EventKind {
     /// The payload 2.0 `REQUEST` event sent to the Lambda authorizer.
     AuthorizerRequest,
-    /// The payload 2.0 event sent to `product-api`.
+    /// The event sent to `product-api` (payload 1.0 in `rest-jwt` mode, 2.0 otherwise).
     Integration,
 }
 
@@ -157,6 +165,7 @@ impl From<DevIssuerError> for GatewayError {
 enum Guard {
     Jwt(JwtAuthorizer),
     Lambda(LambdaAuthorizer),
+    RestJwt(RestJwtAuthorizer),
 }
 
 /// A local HTTP API in front of `product-api`.
@@ -282,6 +291,10 @@ impl Gateway {
         let guard = match config.authorizer {
             AuthorizerMode::Jwt => Guard::Jwt(jwt_authorizer(auth)?),
             AuthorizerMode::Lambda => Guard::Lambda(LambdaAuthorizer::new(auth)),
+            AuthorizerMode::RestJwt => Guard::RestJwt(
+                RestJwtAuthorizer::new(auth, env.contains_key("AUTH_ALGORITHMS"))
+                    .map_err(GatewayError)?,
+            ),
         };
         Ok(Arc::new(Gateway {
             base_url,
@@ -422,6 +435,12 @@ impl Gateway {
         let decoded = incoming.decoded_path();
         let route = match RouteTable::global().find(&incoming.method, &decoded) {
             Ok(matched) if matched.route.method == incoming.method => matched.route,
+            // A REST API answers a path or method it has no resource for this way.
+            _ if self.mode == AuthorizerMode::RestJwt => {
+                let text = "Missing Authentication Token";
+                let response = message(StatusCode::FORBIDDEN, text, request_id);
+                return done(response, "no resource");
+            }
             _ => {
                 let response = message(StatusCode::NOT_FOUND, "Not Found", request_id);
                 return done(response, "no route");
@@ -438,9 +457,22 @@ impl Gateway {
             Ok(passed) => passed,
             Err(refused) => return refused,
         };
-        let event = event::http_api_event(&incoming, &self.context, route, passed.authorizer);
+        let (event, text) = match self.mode {
+            AuthorizerMode::RestJwt => {
+                let event =
+                    event::rest_api_event(&incoming, &self.context, route, passed.authorizer);
+                let text = event::ascii_json(&event);
+                (event, text)
+            }
+            _ => {
+                let event =
+                    event::http_api_event(&incoming, &self.context, route, passed.authorizer);
+                let text = event.to_string();
+                (event, text)
+            }
+        };
         self.observe(EventKind::Integration, &event);
-        let response = self.invoke(&event, request_id).await;
+        let response = self.invoke(&text, request_id).await;
         done(response, &passed.decision)
     }
 
@@ -460,6 +492,7 @@ impl Gateway {
         match &self.guard {
             Guard::Jwt(jwt) => self.authorize_jwt(jwt, incoming, route, now).await,
             Guard::Lambda(lambda) => self.authorize_lambda(lambda, incoming, route, now).await,
+            Guard::RestJwt(rest) => self.authorize_rest_jwt(rest, incoming, route, now).await,
         }
     }
 
@@ -515,6 +548,58 @@ impl Gateway {
         Err(refused)
     }
 
+    /// The REST API built-in JWT authorizer on the `Authorization` header: the token's payload
+    /// as `claims`, JSON types kept, and nothing else; refusals are the REST API's gateway
+    /// responses (401 with the template's `WWW-Authenticate: Bearer`, 403 without).
+    async fn authorize_rest_jwt(
+        &self,
+        rest: &RestJwtAuthorizer,
+        incoming: &IncomingRequest,
+        route: &Route,
+        now: u64,
+    ) -> Result<Passed, Answer> {
+        let scopes = self.route_scopes(route);
+        let required: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let authorization = incoming.header("authorization");
+        let outcome = rest
+            .authorize(authorization.as_deref(), &required, now)
+            .await;
+        let request_id = &incoming.request_id;
+        match outcome {
+            JwtOutcome::Authorized(grant) => {
+                let subject = grant.claims.get("sub").and_then(Value::as_str);
+                let decision = format!(
+                    "rest-jwt allow sub={} scopes=[{}]",
+                    subject.unwrap_or("-"),
+                    grant.scopes.join(" ")
+                );
+                let authorizer = Some(json!({ "claims": grant.claims }));
+                Ok(Passed {
+                    authorizer,
+                    decision,
+                })
+            }
+            JwtOutcome::Unauthorized(reason) => {
+                let reason = reason.as_deref().unwrap_or("no token");
+                let decision = format!("rest-jwt unauthorized ({reason})");
+                let status = StatusCode::UNAUTHORIZED;
+                let mut refused = Answer::message(status, "Unauthorized", request_id, decision);
+                let headers = refused.response.headers_mut();
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                Err(refused)
+            }
+            JwtOutcome::Forbidden { subject, required } => {
+                let decision = format!(
+                    "rest-jwt forbidden sub={} (needs any of [{}])",
+                    subject.as_deref().unwrap_or("-"),
+                    required.join(" ")
+                );
+                let status = StatusCode::FORBIDDEN;
+                Err(Answer::message(status, "Forbidden", request_id, decision))
+            }
+        }
+    }
+
     /// This project's Lambda authorizer, invoked with the `REQUEST` event when the route's
     /// identity source is present (without it API Gateway answers 401 and invokes nothing).
     async fn authorize_lambda(
@@ -567,9 +652,9 @@ impl Gateway {
         ))
     }
 
-    /// Parses the event as the Lambda runtime would and calls the handler; a failure is API
+    /// Parses the event text as the Lambda runtime would and calls the handler; a failure is API
     /// Gateway's 500.
-    async fn invoke(&self, event: &Value, request_id: &str) -> Response<Full<Bytes>> {
+    async fn invoke(&self, event: &str, request_id: &str) -> Response<Full<Bytes>> {
         let failed = |what: &str| {
             tracing::error!(request_id, "integration failed: {what}");
             message(
@@ -578,9 +663,10 @@ impl Gateway {
                 request_id,
             )
         };
-        // The same path as the Lambda: the binary's payload type reads and guards, then convert.
-        let request = match HttpEvent::deserialize(event) {
-            Ok(HttpEvent(request)) => lambda_http::Request::from(request),
+        // The same path as the Lambda: its payload type (`HttpEvent`) reads and guards with
+        // `read`, then converts.
+        let request = match product_api::event::read(event) {
+            Ok(request) => lambda_http::Request::from(request),
             Err(error) => return failed(&format!("event does not parse: {error}")),
         };
         let response = match AssertUnwindSafe(self.api.handle(request))
