@@ -624,6 +624,55 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_is_escaped_as_rest_apis_send_it() {
+        let event = json!({"name": "Jos\u{e9}", "emoji": "\u{1F600}", "plain": "a\"b"});
+        let text = ascii_json(&event);
+        assert!(text.is_ascii(), "{text}");
+        assert!(text.contains(r#""Jos\u00E9""#), "{text}");
+        assert!(text.contains(r#""\uD83D\uDE00""#), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), event);
+    }
+
+    #[test]
+    fn rest_events_keep_the_path_and_every_value() {
+        let mut headers = HeaderMap::new();
+        headers.append("accept", "a".parse().unwrap());
+        headers.append("accept", "b".parse().unwrap());
+        headers.append("cookie", "c=1".parse().unwrap());
+        let request = IncomingRequest {
+            method: "GET".into(),
+            raw_path: "/product/a%20b".into(),
+            raw_query: "x=1&x=2&y=%FF".into(),
+            headers,
+            body: Vec::new(),
+            source_ip: "127.0.0.1".parse().unwrap(),
+            server_port: 3000,
+            request_id: "ZKx4pgP9FiAEMpw=".into(),
+            time_epoch_ms: 1_718_719_512_345,
+        };
+        let route = &jwt_scopes_api::ROUTES[1];
+        let event = rest_api_event(&request, &ApiContext::default(), route, None);
+        assert_eq!(event["path"], "/product/a%20b");
+        assert_eq!(event["pathParameters"], json!({"name": "a b"}));
+        assert_eq!(event["headers"]["accept"], "b");
+        assert_eq!(event["multiValueHeaders"]["accept"], json!(["a", "b"]));
+        assert_eq!(event["headers"]["cookie"], "c=1");
+        assert_eq!(event["queryStringParameters"]["x"], "2");
+        assert_eq!(
+            event["multiValueQueryStringParameters"]["x"],
+            json!(["1", "2"])
+        );
+        assert_eq!(event["body"], Value::Null);
+        let context = &event["requestContext"];
+        assert_eq!(context["path"], "/prod/product/a%20b");
+        assert_eq!(context["resourcePath"], "/product/{name}");
+        assert_eq!(context["requestId"].as_str().unwrap().len(), 36);
+        assert!(context.get("authorizer").is_none());
+        assert_eq!(resource_id("/products"), resource_id("/products"));
+        assert_ne!(resource_id("/products"), resource_id("/product/{name}"));
+    }
+
+    #[test]
     fn query_parameters_are_decoded_and_joined() {
         let q = query_parameters("a=1&a=2&b=x%20y&c=p+q&flag").unwrap();
         assert_eq!(
