@@ -105,10 +105,25 @@ pub fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
     scopes
 }
 
-/// The decision on a verified token's `claims` for a route with `required` scopes (empty: any
-/// valid token), the same for the HTTP and the REST API: at least one of them in
-/// [`token_scopes`], or 403.
-pub fn scope_decision(claims: Map<String, Value>, required: &[&str]) -> JwtOutcome {
+/// The decision both built-in JWT authorizers (HTTP and REST API) take on an `Authorization`
+/// header for a route with `required` scopes (empty: any valid token): no token, 401 without a
+/// reason; a token `verify` refuses, 401 with its reason; a valid one without any of the scopes
+/// in [`token_scopes`], 403.
+pub async fn decide<'t, F>(
+    authorization: Option<&'t str>,
+    required: &[&str],
+    verify: impl FnOnce(&'t str) -> F,
+) -> JwtOutcome
+where
+    F: Future<Output = Result<Map<String, Value>, String>>,
+{
+    let Some(token) = authorization.and_then(token_from_header) else {
+        return JwtOutcome::Unauthorized(None);
+    };
+    let claims = match verify(token).await {
+        Ok(claims) => claims,
+        Err(reason) => return JwtOutcome::Unauthorized(Some(reason)),
+    };
     let scopes = token_scopes(&claims);
     if !required.is_empty() && !required.iter().any(|r| scopes.iter().any(|s| s == r)) {
         return JwtOutcome::Forbidden {
@@ -187,13 +202,7 @@ impl JwtAuthorizer {
         required: &[&str],
         now: u64,
     ) -> JwtOutcome {
-        let Some(token) = authorization.and_then(token_from_header) else {
-            return JwtOutcome::Unauthorized(None);
-        };
-        match self.verify(token, now).await {
-            Ok(claims) => scope_decision(claims, required),
-            Err(description) => JwtOutcome::Unauthorized(Some(description)),
-        }
+        decide(authorization, required, |token| self.verify(token, now)).await
     }
 
     /// Signature and claims; the token's every claim on success, the error description if not.

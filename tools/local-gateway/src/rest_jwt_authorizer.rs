@@ -29,7 +29,7 @@
 //! Verification is the library's ([`Jws::parse`], [`JwksCache::check_signature`],
 //! [`verify::check_claims`]); the rules above choose what it is given.
 
-use crate::jwt_authorizer::{JwtOutcome, description, scope_decision, token_from_header};
+use crate::jwt_authorizer::{JwtOutcome, decide, description};
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::authorizer::error::TokenError;
@@ -121,13 +121,11 @@ impl RestJwtAuthorizer {
         required: &[&str],
         now: u64,
     ) -> JwtOutcome {
-        let Some(token) = authorization.and_then(token_from_header) else {
-            return JwtOutcome::Unauthorized(None);
+        let verify = |token| async move {
+            let verified = self.verify(token, now).await;
+            verified.map_err(|(error, alg)| description(&error, alg))
         };
-        match self.verify(token, now).await {
-            Ok(claims) => scope_decision(claims, required),
-            Err((error, alg)) => JwtOutcome::Unauthorized(Some(description(&error, alg))),
-        }
+        decide(authorization, required, verify).await
     }
 
     /// The token's payload as issued when every check passes; otherwise why not, with the

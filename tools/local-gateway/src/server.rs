@@ -201,6 +201,26 @@ impl Answer {
     }
 }
 
+/// A built-in JWT authorizer's refusal: API Gateway's `{"message": ...}` answer, its
+/// `WWW-Authenticate` challenge if any, and the decision to log.
+struct Refusal {
+    status: StatusCode,
+    text: &'static str,
+    challenge: Option<HeaderValue>,
+    decision: String,
+}
+
+impl Refusal {
+    fn answer(self, request_id: &str) -> Answer {
+        let mut answer = Answer::message(self.status, self.text, request_id, self.decision);
+        if let Some(challenge) = self.challenge {
+            let headers = answer.response.headers_mut();
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        answer
+    }
+}
+
 /// A request the route's authorizer let through: `requestContext.authorizer` for the event,
 /// and the decision to log.
 struct Passed {
@@ -489,11 +509,26 @@ impl Gateway {
                 decision: "public route".into(),
             });
         }
-        match &self.guard {
-            Guard::Jwt(jwt) => self.authorize_jwt(jwt, incoming, route, now).await,
-            Guard::Lambda(lambda) => self.authorize_lambda(lambda, incoming, route, now).await,
-            Guard::RestJwt(rest) => self.authorize_rest_jwt(rest, incoming, route, now).await,
-        }
+        // The built-in JWT authorizers read the `Authorization` header for the route's scopes.
+        let scopes = self.route_scopes(route);
+        let required: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let authorization = incoming.header("authorization");
+        let authorization = authorization.as_deref();
+        let request_id = &incoming.request_id;
+        let decided = match &self.guard {
+            Guard::Jwt(jwt) => {
+                let outcome = jwt.authorize(authorization, &required, now).await;
+                Self::jwt_answer(outcome, !required.is_empty())
+            }
+            Guard::RestJwt(rest) => {
+                let outcome = rest.authorize(authorization, &required, now).await;
+                Self::rest_jwt_answer(outcome)
+            }
+            Guard::Lambda(lambda) => {
+                return self.authorize_lambda(lambda, incoming, route, now).await;
+            }
+        };
+        decided.map_err(|refusal| refusal.answer(request_id))
     }
 
     /// The route's scopes as the template deploys them: in the issuer's spelling.
@@ -504,67 +539,39 @@ impl Gateway {
             .collect()
     }
 
-    /// The HTTP API built-in JWT authorizer on the `Authorization` header; refusals carry its
-    /// `WWW-Authenticate` challenge.
-    async fn authorize_jwt(
-        &self,
-        jwt: &JwtAuthorizer,
-        incoming: &IncomingRequest,
-        route: &Route,
-        now: u64,
-    ) -> Result<Passed, Answer> {
-        let scopes = self.route_scopes(route);
-        let required: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        let authorization = incoming.header("authorization");
-        let outcome = jwt
-            .authorize(authorization.as_deref(), &required, now)
-            .await;
+    /// The HTTP API built-in JWT authorizer's decision as the gateway answers it; refusals
+    /// carry its `WWW-Authenticate` challenge.
+    fn jwt_answer(outcome: JwtOutcome, route_has_scopes: bool) -> Result<Passed, Refusal> {
         let challenge = outcome.challenge();
-        let (status, text, decision) = match outcome {
-            JwtOutcome::Authorized(grant) => return Ok(jwt_passed(&grant, !required.is_empty())),
-            JwtOutcome::Unauthorized(reason) => (
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                format!(
+        let challenge = challenge.and_then(|c| HeaderValue::from_str(&c).ok());
+        match outcome {
+            JwtOutcome::Authorized(grant) => Ok(jwt_passed(&grant, route_has_scopes)),
+            JwtOutcome::Unauthorized(reason) => Err(Refusal {
+                status: StatusCode::UNAUTHORIZED,
+                text: "Unauthorized",
+                challenge,
+                decision: format!(
                     "jwt unauthorized ({})",
                     reason.as_deref().unwrap_or("no token")
                 ),
-            ),
-            JwtOutcome::Forbidden { subject, required } => (
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                format!(
+            }),
+            JwtOutcome::Forbidden { subject, required } => Err(Refusal {
+                status: StatusCode::FORBIDDEN,
+                text: "Forbidden",
+                challenge,
+                decision: format!(
                     "jwt forbidden sub={} (needs any of [{}])",
                     subject.as_deref().unwrap_or("-"),
                     required.join(" ")
                 ),
-            ),
-        };
-        let mut refused = Answer::message(status, text, &incoming.request_id, decision);
-        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            let headers = refused.response.headers_mut();
-            headers.insert(header::WWW_AUTHENTICATE, value);
+            }),
         }
-        Err(refused)
     }
 
-    /// The REST API built-in JWT authorizer on the `Authorization` header: the token's payload
-    /// as `claims`, JSON types kept, and nothing else; refusals are the REST API's gateway
-    /// responses (401 with the template's `WWW-Authenticate: Bearer`, 403 without).
-    async fn authorize_rest_jwt(
-        &self,
-        rest: &RestJwtAuthorizer,
-        incoming: &IncomingRequest,
-        route: &Route,
-        now: u64,
-    ) -> Result<Passed, Answer> {
-        let scopes = self.route_scopes(route);
-        let required: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        let authorization = incoming.header("authorization");
-        let outcome = rest
-            .authorize(authorization.as_deref(), &required, now)
-            .await;
-        let request_id = &incoming.request_id;
+    /// The REST API built-in JWT authorizer's decision as the gateway answers it: the token's
+    /// payload as `claims`, JSON types kept, and nothing else; refusals are the REST API's
+    /// gateway responses (401 with the template's `WWW-Authenticate: Bearer`, 403 without).
+    fn rest_jwt_answer(outcome: JwtOutcome) -> Result<Passed, Refusal> {
         match outcome {
             JwtOutcome::Authorized(grant) => {
                 let subject = grant.claims.get("sub").and_then(Value::as_str);
@@ -579,24 +586,25 @@ impl Gateway {
                     decision,
                 })
             }
-            JwtOutcome::Unauthorized(reason) => {
-                let reason = reason.as_deref().unwrap_or("no token");
-                let decision = format!("rest-jwt unauthorized ({reason})");
-                let status = StatusCode::UNAUTHORIZED;
-                let mut refused = Answer::message(status, "Unauthorized", request_id, decision);
-                let headers = refused.response.headers_mut();
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                Err(refused)
-            }
-            JwtOutcome::Forbidden { subject, required } => {
-                let decision = format!(
+            JwtOutcome::Unauthorized(reason) => Err(Refusal {
+                status: StatusCode::UNAUTHORIZED,
+                text: "Unauthorized",
+                challenge: Some(HeaderValue::from_static("Bearer")),
+                decision: format!(
+                    "rest-jwt unauthorized ({})",
+                    reason.as_deref().unwrap_or("no token")
+                ),
+            }),
+            JwtOutcome::Forbidden { subject, required } => Err(Refusal {
+                status: StatusCode::FORBIDDEN,
+                text: "Forbidden",
+                challenge: None,
+                decision: format!(
                     "rest-jwt forbidden sub={} (needs any of [{}])",
                     subject.as_deref().unwrap_or("-"),
                     required.join(" ")
-                );
-                let status = StatusCode::FORBIDDEN;
-                Err(Answer::message(status, "Forbidden", request_id, decision))
-            }
+                ),
+            }),
         }
     }
 
