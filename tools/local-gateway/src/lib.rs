@@ -8,6 +8,7 @@
 //! a table does.
 //!
 //! - [`server`]: the [`Gateway`] and [`serve`];
+//! - [`cors`]: the HTTP API's CORS configuration and how it answers;
 //! - [`jwt_authorizer`]: the HTTP API built-in JWT authorizer's rules;
 //! - [`lambda_authorizer`]: the Lambda authorizer path around [`jwt_scopes_api::Authorizer`];
 //! - [`event`]: requests turned into payload 2.0 events, claim stringification;
@@ -17,6 +18,7 @@
 //!
 //! See `docs/local-gateway.md`.
 
+pub mod cors;
 pub mod dev_issuer;
 pub mod event;
 pub mod jwt_authorizer;
@@ -25,6 +27,7 @@ pub mod openapi;
 pub mod server;
 pub mod store;
 
+pub use cors::Cors;
 pub use dev_issuer::{DEV_AUDIENCE, DevIssuer, MintRequest, Minted};
 pub use server::{
     AuthorizerMode, EventKind, EventObserver, Gateway, GatewayConfig, GatewayError, serve,
