@@ -88,9 +88,9 @@ impl AllowedOrigin {
             AllowedOrigin::Exact(exact) => lower == *exact,
             AllowedOrigin::AnyPort(base) => match lower.strip_prefix(base.as_str()) {
                 Some("") => true,
-                Some(rest) => rest
-                    .strip_prefix(':')
-                    .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())),
+                Some(rest) => rest.strip_prefix(':').is_some_and(|port| {
+                    !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                }),
                 None => false,
             },
         };
@@ -282,7 +282,10 @@ pub fn is_loopback_origin(origin: &str) -> bool {
     let Ok(authority) = hyper::http::uri::Authority::try_from(authority) else {
         return false;
     };
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     host == "localhost"
         || host
             .parse::<std::net::IpAddr>()
@@ -322,20 +325,52 @@ mod tests {
     #[test]
     fn origins_match_as_api_gateway_matches_them() {
         let table: &[(&str, &str, Option<&str>)] = &[
-            ("https://app.example.com", "https://app.example.com", Some("https://app.example.com")),
-            ("https://app.example.com", "HTTPS://APP.example.com", Some("HTTPS://APP.example.com")),
+            (
+                "https://app.example.com",
+                "https://app.example.com",
+                Some("https://app.example.com"),
+            ),
+            (
+                "https://app.example.com",
+                "HTTPS://APP.example.com",
+                Some("HTTPS://APP.example.com"),
+            ),
             ("https://app.example.com", "http://app.example.com", None),
-            ("https://app.example.com", "https://app.example.com:8443", None),
+            (
+                "https://app.example.com",
+                "https://app.example.com:8443",
+                None,
+            ),
             ("https://app.example.com", "https://evil.example.com", None),
-            ("https://app.example.com", "https://app.example.com.evil.test", None),
-            ("https://app.example.com,http://localhost:5173", "http://localhost:5173", Some("http://localhost:5173")),
+            (
+                "https://app.example.com",
+                "https://app.example.com.evil.test",
+                None,
+            ),
+            (
+                "https://app.example.com,http://localhost:5173",
+                "http://localhost:5173",
+                Some("http://localhost:5173"),
+            ),
             ("*", "https://anything.test", Some("*")),
             ("*", "null", Some("*")),
-            ("https://*", "https://anything.test:9", Some("https://anything.test:9")),
+            (
+                "https://*",
+                "https://anything.test:9",
+                Some("https://anything.test:9"),
+            ),
             ("https://*", "http://anything.test", None),
             ("https://*", "null", None),
-            ("http://localhost:*", "http://localhost:5173", Some("http://localhost:5173")),
-            ("http://localhost:*", "http://localhost", Some("http://localhost")),
+            (
+                "http://localhost:*",
+                "http://localhost:5173",
+                Some("http://localhost:5173"),
+            ),
+            (
+                "http://localhost:*",
+                "http://localhost",
+                Some("http://localhost"),
+            ),
             ("http://localhost:*", "http://localhost:", None),
             ("http://localhost:*", "http://localhost:51x", None),
             ("http://localhost:*", "http://localhost.evil.test:80", None),
@@ -343,7 +378,11 @@ mod tests {
             ("http://localhost:*", "null", None),
         ];
         for (list, origin, expected) in table {
-            assert_eq!(cors(list).allow_origin(origin), *expected, "{list} / {origin}");
+            assert_eq!(
+                cors(list).allow_origin(origin),
+                *expected,
+                "{list} / {origin}"
+            );
         }
     }
 
@@ -377,12 +416,21 @@ mod tests {
         let headers = request(&[
             ("origin", "http://localhost:5173"),
             ("access-control-request-method", "PUT"),
-            ("access-control-request-headers", "Authorization, content-type,if-match"),
+            (
+                "access-control-request-headers",
+                "Authorization, content-type,if-match",
+            ),
         ]);
         assert!(Cors::is_preflight("OPTIONS", &headers));
         let out = cors("http://localhost:*").preflight(&headers).unwrap();
-        assert_eq!(value(&out, "access-control-allow-origin"), Some("http://localhost:5173"));
-        assert_eq!(value(&out, "access-control-allow-methods"), Some("GET,PUT,DELETE,OPTIONS"));
+        assert_eq!(
+            value(&out, "access-control-allow-origin"),
+            Some("http://localhost:5173")
+        );
+        assert_eq!(
+            value(&out, "access-control-allow-methods"),
+            Some("GET,PUT,DELETE,OPTIONS")
+        );
         assert_eq!(
             value(&out, "access-control-allow-headers"),
             Some("authorization,content-type,if-match,if-none-match")
@@ -397,11 +445,17 @@ mod tests {
         let config = cors("https://app.example.com");
         let cases: &[(&[(&str, &str)], &str)] = &[
             (
-                &[("origin", "https://evil.test"), ("access-control-request-method", "GET")],
+                &[
+                    ("origin", "https://evil.test"),
+                    ("access-control-request-method", "GET"),
+                ],
                 "origin not allowed",
             ),
             (
-                &[("origin", "https://app.example.com"), ("access-control-request-method", "POST")],
+                &[
+                    ("origin", "https://app.example.com"),
+                    ("access-control-request-method", "POST"),
+                ],
                 "method not allowed",
             ),
             (
@@ -420,10 +474,16 @@ mod tests {
 
     #[test]
     fn only_options_with_origin_and_requested_method_is_a_preflight() {
-        let full = request(&[("origin", "https://a.test"), ("access-control-request-method", "GET")]);
+        let full = request(&[
+            ("origin", "https://a.test"),
+            ("access-control-request-method", "GET"),
+        ]);
         assert!(Cors::is_preflight("OPTIONS", &full));
         assert!(!Cors::is_preflight("GET", &full));
-        assert!(!Cors::is_preflight("OPTIONS", &request(&[("origin", "https://a.test")])));
+        assert!(!Cors::is_preflight(
+            "OPTIONS",
+            &request(&[("origin", "https://a.test")])
+        ));
         assert!(!Cors::is_preflight(
             "OPTIONS",
             &request(&[("access-control-request-method", "GET")])
@@ -439,12 +499,25 @@ mod tests {
             ("access-control-allow-credentials", "true"),
         ]);
         cors("https://app.example.com").apply(Some("https://app.example.com"), &mut headers);
-        assert_eq!(value(&headers, "access-control-allow-origin"), Some("https://app.example.com"));
-        assert_eq!(value(&headers, "access-control-expose-headers"), Some("etag,www-authenticate"));
+        assert_eq!(
+            value(&headers, "access-control-allow-origin"),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            value(&headers, "access-control-expose-headers"),
+            Some("etag,www-authenticate")
+        );
         assert!(headers.get("access-control-allow-credentials").is_none());
-        let vary: Vec<&str> = headers.get_all("vary").iter().map(|v| v.to_str().unwrap()).collect();
+        let vary: Vec<&str> = headers
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
         assert_eq!(vary, ["accept", "origin"]);
-        assert_eq!(value(&headers, "content-type"), Some("application/problem+json"));
+        assert_eq!(
+            value(&headers, "content-type"),
+            Some("application/problem+json")
+        );
     }
 
     #[test]
@@ -453,7 +526,9 @@ mod tests {
             let mut headers = request(&[("access-control-allow-origin", "*"), ("etag", "\"1\"")]);
             cors("https://app.example.com").apply(origin, &mut headers);
             assert!(
-                headers.keys().all(|name| !name.as_str().starts_with("access-control-")),
+                headers
+                    .keys()
+                    .all(|name| !name.as_str().starts_with("access-control-")),
                 "{origin:?}: {headers:?}"
             );
             assert!(headers.get("vary").is_none());
@@ -471,10 +546,22 @@ mod tests {
 
     #[test]
     fn loopback_origins_are_pages_of_this_machine() {
-        for origin in ["http://localhost:5173", "http://127.0.0.1:8080", "http://127.1.2.3", "http://[::1]:3000", "https://LOCALHOST"] {
+        for origin in [
+            "http://localhost:5173",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://[::1]:3000",
+            "https://LOCALHOST",
+        ] {
             assert!(is_loopback_origin(origin), "{origin}");
         }
-        for origin in ["https://example.com", "http://localhost.evil.test", "null", "http://10.0.0.1", "file://"] {
+        for origin in [
+            "https://example.com",
+            "http://localhost.evil.test",
+            "null",
+            "http://10.0.0.1",
+            "file://",
+        ] {
             assert!(!is_loopback_origin(origin), "{origin}");
         }
     }

@@ -9,10 +9,10 @@
 //! With a CORS configuration ([`crate::cors`]), preflights are answered before any of that, and
 //! every answer gets the CORS headers its `Origin` is due.
 
+use crate::cors::{self, Cors};
 use crate::dev_issuer::{
     DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
 };
-use crate::cors::{self, Cors};
 use crate::event::{self, ApiContext, IncomingRequest};
 use crate::jwt_authorizer::{JwtAuthorizer, JwtGrant, JwtOutcome};
 use crate::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};

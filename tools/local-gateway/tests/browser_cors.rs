@@ -137,15 +137,16 @@ async fn results_of(browser: &Browser, url: &str) -> Value {
     let page = browser.new_page(url).await.unwrap();
     let started = Instant::now();
     loop {
-        let seen = page
-            .evaluate("window.results ? JSON.stringify(window.results) : null")
+        let seen: String = page
+            .evaluate("JSON.stringify(window.results ?? null)")
             .await
             .unwrap()
-            .into_value::<Option<String>>()
+            .into_value()
             .unwrap();
-        if let Some(text) = seen {
+        let seen: Value = serde_json::from_str(&seen).unwrap();
+        if !seen.is_null() {
             let _ = page.close().await;
-            return serde_json::from_str(&text).unwrap();
+            return seen;
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
@@ -233,14 +234,18 @@ async fn a_browser_app_on_another_origin_uses_the_local_api() {
         .collect();
     assert!(names.contains(&"usb-c-cable-2m"), "{names:?}");
     assert_eq!(seen["putReadOnly"]["status"], 403, "{seen:#}");
-    let challenge = seen["putReadOnly"]["wwwAuthenticate"].as_str().unwrap_or_default();
+    let challenge = seen["putReadOnly"]["wwwAuthenticate"]
+        .as_str()
+        .unwrap_or_default();
     assert!(
         challenge.contains("insufficient_scope") && challenge.contains("write:products"),
         "the page reads the 403 challenge: {challenge:?}"
     );
     assert_eq!(seen["putWrite"]["status"], 200, "{seen:#}");
     assert!(
-        seen["putWrite"]["etag"].as_str().is_some_and(|e| !e.is_empty()),
+        seen["putWrite"]["etag"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
         "the page reads the ETag: {seen:#}"
     );
     assert_eq!(seen["anonymous"]["status"], 401, "{seen:#}");

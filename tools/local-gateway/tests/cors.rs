@@ -1,9 +1,7 @@
 //! CORS over real HTTP: preflights answered by the gateway alone, CORS headers on every answer to
 //! an allowed origin (the authorizer's 401/403 and the gateway's 404 included), none for others.
 
-use local_gateway::{
-    AuthorizerMode, Cors, EventKind, Gateway, GatewayConfig, MintRequest, serve,
-};
+use local_gateway::{AuthorizerMode, Cors, EventKind, Gateway, GatewayConfig, MintRequest, serve};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
@@ -49,12 +47,7 @@ impl Running {
         dev.mint(&request, now).unwrap().access_token
     }
 
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-    ) -> reqwest::Response {
+    async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         for (name, value) in headers {
@@ -87,7 +80,10 @@ async fn preflights_are_answered_by_the_gateway_without_authorizer_or_handler() 
         let preflight = [
             ("origin", APP),
             ("access-control-request-method", "PUT"),
-            ("access-control-request-headers", "authorization,content-type,if-match"),
+            (
+                "access-control-request-headers",
+                "authorization,content-type,if-match",
+            ),
         ];
         for path in ["/product/usb-c-cable-2m", "/products", "/no/such/route"] {
             let response = gw.send("OPTIONS", path, &preflight).await;
@@ -150,7 +146,11 @@ async fn every_answer_to_an_allowed_origin_carries_the_origin() {
         }
         let response = gw.send(method, path, &headers).await;
         assert_eq!(response.status(), status, "{context}");
-        assert_eq!(header(&response, "access-control-allow-origin"), Some(APP), "{context}");
+        assert_eq!(
+            header(&response, "access-control-allow-origin"),
+            Some(APP),
+            "{context}"
+        );
         assert_eq!(
             header(&response, "access-control-expose-headers"),
             Some("etag,www-authenticate"),
@@ -197,7 +197,11 @@ async fn star_answers_star_but_the_dev_issuer_answers_only_pages_of_this_machine
     let mint = "/_dev/token?scope=read:products";
     let response = gw.send("GET", mint, &[("origin", OTHER)]).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(cors_headers(&response), Vec::<String>::new(), "a web site cannot read tokens");
+    assert_eq!(
+        cors_headers(&response),
+        Vec::<String>::new(),
+        "a web site cannot read tokens"
+    );
     let response = gw.send("GET", mint, &[("origin", APP)]).await;
     assert_eq!(header(&response, "access-control-allow-origin"), Some("*"));
 }

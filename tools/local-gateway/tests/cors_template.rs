@@ -62,10 +62,7 @@ fn the_http_api_deploys_the_lists_the_local_gateway_applies() {
     assert_eq!(strings(get(cors, "AllowHeaders")), owned(ALLOW_HEADERS));
     assert_eq!(strings(get(cors, "AllowMethods")), owned(ALLOW_METHODS));
     assert_eq!(strings(get(cors, "ExposeHeaders")), owned(EXPOSE_HEADERS));
-    assert_eq!(
-        get(cors, "MaxAge").as_u64(),
-        Some(u64::from(MAX_AGE_SECS))
-    );
+    assert_eq!(get(cors, "MaxAge").as_u64(), Some(u64::from(MAX_AGE_SECS)));
     let credentials = cors.as_mapping().and_then(|m| m.get("AllowCredentials"));
     assert!(
         credentials.is_none_or(|v| v.as_bool() == Some(false)),
@@ -83,7 +80,9 @@ fn the_http_api_deploys_the_lists_the_local_gateway_applies() {
 fn has_cors_means_the_origin_parameter_is_not_empty() {
     let template = template();
     let condition = get(get(&template, "Conditions"), "HasCors");
-    let not = tagged(condition, "Not").as_sequence().expect("!Not [condition]");
+    let not = tagged(condition, "Not")
+        .as_sequence()
+        .expect("!Not [condition]");
     let equals = tagged(&not[0], "Equals")
         .as_sequence()
         .expect("!Equals [a, b]");
@@ -96,7 +95,10 @@ fn every_origin_list_the_template_accepts_the_local_gateway_reads_alike() {
     let template = template();
     let parameter = get(get(&template, "Parameters"), ORIGINS_PARAMETER);
     assert_eq!(get(parameter, "Default").as_str(), Some(""));
-    let pattern = get(parameter, "AllowedPattern").as_str().unwrap().to_owned();
+    let pattern = get(parameter, "AllowedPattern")
+        .as_str()
+        .unwrap()
+        .to_owned();
     // A few lists either side of the template's pattern; the gateway takes every one the template
     // takes (and, beyond it, only the local port wildcard).
     let accepted = [
@@ -113,11 +115,24 @@ fn every_origin_list_the_template_accepts_the_local_gateway_reads_alike() {
             "the gateway should take {list:?}"
         );
     }
-    for list in ["https://*.example.com", "app.example.com", "https://a.example.com/"] {
-        assert!(!matches(&pattern, list), "the template should refuse {list:?}");
-        assert!(Cors::parse(list).is_err(), "the gateway should refuse {list:?}");
+    for list in [
+        "https://*.example.com",
+        "app.example.com",
+        "https://a.example.com/",
+    ] {
+        assert!(
+            !matches(&pattern, list),
+            "the template should refuse {list:?}"
+        );
+        assert!(
+            Cors::parse(list).is_err(),
+            "the gateway should refuse {list:?}"
+        );
     }
-    assert!(!matches(&pattern, "http://localhost:*"), "port wildcards are local only");
+    assert!(
+        !matches(&pattern, "http://localhost:*"),
+        "port wildcards are local only"
+    );
 }
 
 /// The template's `AllowedPattern`, for the few shapes it has: `^$|^(A)(,(A))*$` where `A` is
@@ -159,7 +174,10 @@ fn the_rest_api_has_no_half_cors_set_up() {
         "RestApi: OPTIONS methods alone leave the proxied answers and the 401/403 without CORS \
          headers; browser apps use JwtApi (see the comment in template.yaml)"
     );
-    if let Some(responses) = properties.get("GatewayResponses").and_then(Value::as_mapping) {
+    if let Some(responses) = properties
+        .get("GatewayResponses")
+        .and_then(Value::as_mapping)
+    {
         for (name, response) in responses {
             let text = serde_yaml::to_string(response).unwrap();
             assert!(
