@@ -9,6 +9,7 @@
 //! a table does.
 //!
 //! - [`server`]: the [`Gateway`] and [`serve`];
+//! - [`cors`]: the HTTP API's CORS configuration and how it answers;
 //! - [`jwt_authorizer`]: the HTTP API built-in JWT authorizer's rules;
 //! - [`lambda_authorizer`]: the Lambda authorizer path around [`jwt_scopes_api::Authorizer`];
 //! - [`rest_jwt_authorizer`]: the REST API built-in JWT authorizer's rules (`--authorizer
@@ -21,6 +22,7 @@
 //!
 //! See `docs/local-gateway.md`.
 
+pub mod cors;
 pub mod dev_issuer;
 pub mod event;
 pub mod jwt_authorizer;
@@ -30,6 +32,7 @@ pub mod rest_jwt_authorizer;
 pub mod server;
 pub mod store;
 
+pub use cors::Cors;
 pub use dev_issuer::{DEV_AUDIENCE, DevIssuer, MintRequest, Minted};
 pub use server::{
     AuthorizerMode, EventKind, EventObserver, Gateway, GatewayConfig, GatewayError, serve,

@@ -15,8 +15,9 @@ use clap::{Args, Parser, Subcommand};
 use jwt_scopes_api::product_api::dynamo::DynamoStore;
 use jwt_scopes_api::routes::ROUTES;
 use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
+use local_gateway::cors::DEV_ALLOW_ORIGINS;
 use local_gateway::{
-    AuthorizerMode, DEFAULT_PORT, Gateway, GatewayConfig, GatewayStore, Minted, serve,
+    AuthorizerMode, Cors, DEFAULT_PORT, Gateway, GatewayConfig, GatewayStore, Minted, serve,
 };
 use serde_json::json;
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ ENVIRONMENT:
   AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI, ...  a real issuer (see docs/local-gateway.md);
                                                   unset: a development issuer on this port
   SCOPE_NAMES                                     how the issuer spells the route scopes
+  CORS_ALLOW_ORIGIN                               as --cors-allow-origin
   AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, ...  the DynamoDB client of --table
   RUST_LOG                                        log level (default info)"
 )]
@@ -73,6 +75,25 @@ struct ServeArgs {
     /// answer 501)
     #[arg(long)]
     read_only: bool,
+    /// Browser origins allowed by CORS, comma separated, as the template's CorsAllowOrigin
+    /// (https://app.example.com, *, https://*; locally also a port wildcard, http://localhost:*);
+    /// '' or none: no CORS configuration
+    #[arg(
+        long,
+        value_name = "ORIGINS",
+        env = "CORS_ALLOW_ORIGIN",
+        default_value = DEV_ALLOW_ORIGINS,
+        value_parser = cors_origins
+    )]
+    cors_allow_origin: CorsSetting,
+}
+
+/// `--cors-allow-origin`, parsed (a wrapper: clap reads `Option<T>` as an optional flag).
+#[derive(Clone, Debug)]
+struct CorsSetting(Option<Cors>);
+
+fn cors_origins(value: &str) -> Result<CorsSetting, String> {
+    Cors::parse(value).map(CorsSetting)
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +170,7 @@ async fn run(port: u16, args: ServeArgs) -> Result<(), String> {
     let mut config = GatewayConfig::from_env(args.authorizer);
     config.print_events = args.print_events;
     config.store = store(&args).await?;
+    config.cors = args.cors_allow_origin.0.clone();
     let products = match &args.table {
         Some(table) => format!("DynamoDB table {table}"),
         None if args.read_only => "embedded catalog, read-only (writes answer 501)".into(),
@@ -183,6 +205,17 @@ fn banner(gateway: &Gateway, products: &str) {
     println!("  issuer      {}", gateway.issuer());
     println!("  audience    {}", gateway.audiences().join(", "));
     println!("  products    {products}");
+    match gateway.cors() {
+        Some(cors) => {
+            println!("  cors        origins {cors}; preflights answered by the gateway");
+            if cors.has_local_only_entries() {
+                println!(
+                    "              (a port wildcard is local only: CorsAllowOrigin in template.yaml takes exact origins, * or https://*)"
+                );
+            }
+        }
+        None => println!("  cors        none (browser pages on other origins cannot call it)"),
+    }
     for route in ROUTES {
         println!(
             "  route       {:<28} scopes: {}",

@@ -8,7 +8,10 @@
 //! `{"message":"Missing Authentication Token"}`, and the event is payload 1.0 (stage `prod`).
 //! One log line per request: method, path, status, latency and the authorization decision.
 //! `GET /openapi.json` answers the API's OpenAPI document ([`crate::openapi`]), without auth.
+//! With a CORS configuration ([`crate::cors`]), preflights are answered before any of that, and
+//! every answer gets the CORS headers its `Origin` is due.
 
+use crate::cors::{self, Cors};
 use crate::dev_issuer::{
     DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
 };
@@ -116,6 +119,9 @@ pub struct GatewayConfig {
     pub api: ApiContext,
     /// Where products are kept (default: in memory, seeded from the embedded catalog).
     pub store: GatewayStore,
+    /// The HTTP API's CORS configuration; `None` (the default, as the template's empty
+    /// `CorsAllowOrigin`): none, so preflights get 404 and answers no CORS header.
+    pub cors: Option<Cors>,
 }
 
 impl GatewayConfig {
@@ -128,6 +134,7 @@ impl GatewayConfig {
             observer: None,
             api: ApiContext::default(),
             store: GatewayStore::default(),
+            cors: None,
         }
     }
 
@@ -183,6 +190,7 @@ pub struct Gateway {
     context: ApiContext,
     print_events: bool,
     observer: Option<EventObserver>,
+    cors: Option<Cors>,
 }
 
 /// A response, and the decision to log with it.
@@ -329,6 +337,7 @@ impl Gateway {
             context: config.api,
             print_events: config.print_events,
             observer: config.observer,
+            cors: config.cors,
         }))
     }
 
@@ -362,6 +371,11 @@ impl Gateway {
         &self.audiences
     }
 
+    /// The CORS configuration, if any.
+    pub fn cors(&self) -> Option<&Cors> {
+        self.cors.as_ref()
+    }
+
     fn observe(&self, kind: EventKind, event: &Value) {
         if self.print_events {
             let text = serde_json::to_string_pretty(event).unwrap_or_default();
@@ -382,7 +396,24 @@ impl Gateway {
         let request_id = request_id();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
-        let Answer { response, decision } = self.answer(request, peer, &request_id).await;
+        let Answer { response, decision } = match &self.cors {
+            Some(cors) if Cors::is_preflight(method.as_str(), request.headers()) => {
+                preflight(cors, request.headers(), &request_id)
+            }
+            Some(cors) => {
+                let origin = request.headers().get(header::ORIGIN).cloned();
+                let mut answer = self.answer(request, peer, &request_id).await;
+                let origin = origin.as_ref().and_then(|v| v.to_str().ok());
+                // The development issuer's endpoints answer pages of this machine only, whatever
+                // the configuration allows.
+                let dev_path = self.dev.is_some()
+                    && [TOKEN_PATH, JWKS_PATH, DISCOVERY_PATH].contains(&path.as_str());
+                let origin = origin.filter(|o| !dev_path || cors::is_loopback_origin(o));
+                cors.apply(origin, answer.response.headers_mut());
+                answer
+            }
+            None => self.answer(request, peer, &request_id).await,
+        };
         tracing::info!(
             method = %method,
             path = %path,
@@ -739,6 +770,23 @@ impl Gateway {
             _ => None,
         }
     }
+}
+
+/// API Gateway's own answer to a preflight: 204, with the CORS headers when it is allowed.
+fn preflight(cors: &Cors, headers: &hyper::HeaderMap, request_id: &str) -> Answer {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let decision = match cors.preflight(headers) {
+        Ok(allowed) => {
+            response.headers_mut().extend(allowed);
+            "cors preflight allowed".to_owned()
+        }
+        Err(why) => format!("cors preflight refused ({why})"),
+    };
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("apigw-requestid", id);
+    }
+    Answer { response, decision }
 }
 
 /// What the JWT authorizer passes on for an accepted token: every claim stringified, and the
