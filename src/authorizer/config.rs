@@ -575,6 +575,85 @@ mod tests {
     }
 
     #[test]
+    fn auth_routes_is_checked_at_cold_start() {
+        let base = [("AUTH_ISSUER", "https://i/"), ("AUTH_AUDIENCE", "a")];
+        let with = |extra: &[(&str, &str)]| {
+            let vars: Vec<_> = base.iter().chain(extra).copied().collect();
+            config(&vars)
+        };
+        assert_eq!(
+            with(&[]).unwrap().routes.routes().len(),
+            crate::ROUTES.len()
+        );
+        let missing = r#"{"openapi": "3.1.0", "paths": {"/orders/{id}": {"get": {}}}}"#;
+        assert_eq!(
+            with(&[("AUTH_ROUTES", missing)]).unwrap_err().to_string(),
+            "AUTH_ROUTES: GET /orders/{id}: no security requirement"
+        );
+        let public = r#"{"openapi": "3.1.0", "security": [], "paths": {"/a": {"get": {}}}}"#;
+        assert_eq!(
+            with(&[("AUTH_ROUTES", public)])
+                .unwrap()
+                .routes
+                .routes()
+                .len(),
+            1
+        );
+        let renamed = with(&[("AUTH_ROUTES", public), ("SCOPE_NAMES", "p/{scope}")]);
+        assert_eq!(renamed.unwrap_err().variable, "AUTH_ROUTES");
+        let file = with(&[("AUTH_ROUTES", "/nonexistent/openapi.json")]);
+        assert!(file.unwrap_err().problem.starts_with("cannot read"));
+    }
+
+    #[test]
+    fn required_and_principal_claims_per_issuer() {
+        let document = r#"{"issuers": [
+          {"issuer": "https://a/", "audiences": ["x"], "principalClaim": "oid",
+           "requiredClaims": [{"name": "tenant", "values": ["acme"], "required": true}]},
+          {"issuer": "https://b/", "audiences": ["x"]}]}"#;
+        let c = config(&[
+            ("AUTH_CONFIG", document),
+            ("AUTH_PRINCIPAL_CLAIM", "client_id"),
+        ])
+        .unwrap();
+        let tenant = RequiredClaim {
+            name: "tenant".into(),
+            values: vec!["acme".into()],
+            required: true,
+        };
+        assert_eq!(c.issuers[0].claims.required, [tenant.clone()]);
+        assert_eq!(c.issuers[0].claims.principal, "oid");
+        assert_eq!(
+            c.issuers[1].claims,
+            ClaimPolicy {
+                required: Vec::new(),
+                principal: "client_id".into()
+            }
+        );
+        let single = |claims: &str| {
+            config(&[
+                ("AUTH_ISSUER", "https://i/"),
+                ("AUTH_AUDIENCE", "a"),
+                ("AUTH_REQUIRED_CLAIMS", claims),
+            ])
+        };
+        let c = single(r#"[{"name": "tenant", "values": ["acme"], "required": true}]"#).unwrap();
+        assert_eq!(c.issuers[0].claims.required, [tenant]);
+        assert_eq!(c.issuers[0].claims.principal, "sub");
+        for bad in [
+            r#"[{"name": "aud", "values": ["x"]}]"#,
+            r#"[{"name": "scp", "required": true}]"#,
+            r#"[{"name": "tenant"}]"#,
+            r#"[{"name": "t", "required": true}, {"name": "t", "required": true}]"#,
+            r#"[{"name": "t", "value": "typo"}]"#,
+            r#"{"name": "t"}"#,
+        ] {
+            let e = single(bad).unwrap_err();
+            assert!(e.variable.starts_with("AUTH_REQUIRED_CLAIMS"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn preloaded_keys_are_checked_at_cold_start() {
         let preload = |vars: &[(&str, &str)]| {
             let vars: HashMap<&str, &str> = vars.iter().copied().collect();

@@ -280,3 +280,151 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Pairs<V> {
         deserializer.deserialize_map(Entries(PhantomData))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A document with one operation under `security` and the schemes `oauth` (oauth2) and
+    /// `key` (apiKey).
+    fn one(path: &str, operation: &str) -> Result<AccessTable, String> {
+        from_document(&format!(
+            r#"{{"openapi": "3.1.0",
+                "components": {{"securitySchemes": {{
+                    "oauth": {{"type": "oauth2", "flows": {{}}}},
+                    "key": {{"type": "apiKey", "name": "x-api-key", "in": "header"}}}}}},
+                "paths": {{"{path}": {{"get": {operation}}}}}}}"#
+        ))
+    }
+
+    fn access_of(operation: &str) -> Result<Access, String> {
+        one("/a", operation).map(|t| t.routes()[0].access.clone())
+    }
+
+    fn sets(sets: &[&[&str]]) -> Access {
+        Access::AnyOf(
+            sets.iter()
+                .map(|s| s.iter().map(|x| x.to_string()).collect())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn security_lists_are_alternatives_of_all_of_sets() {
+        let cases = [
+            (
+                r#"{"security": [{"oauth": ["a", "b"]}]}"#,
+                sets(&[&["a", "b"]]),
+            ),
+            (
+                r#"{"security": [{"oauth": ["a"]}, {"oauth": ["b"]}]}"#,
+                sets(&[&["a"], &["b"]]),
+            ),
+            (r#"{"security": [{"oauth": []}]}"#, sets(&[&[]])),
+            (r#"{"security": []}"#, Access::Public),
+            (r#"{"security": [{}, {"oauth": ["a"]}]}"#, Access::Public),
+            (
+                r#"{"security": [{"key": []}, {"oauth": ["a"]}]}"#,
+                sets(&[&["a"]]),
+            ),
+            (
+                r#"{"security": [{"key": [], "oauth": ["a"]}, {"oauth": ["b", "c"]}]}"#,
+                sets(&[&["b", "c"]]),
+            ),
+        ];
+        for (operation, expected) in cases {
+            assert_eq!(access_of(operation), Ok(expected), "{operation}");
+        }
+    }
+
+    #[test]
+    fn an_operation_takes_the_document_security_unless_it_has_its_own() {
+        let table = from_document(
+            r#"{"openapi": "3.0.3", "security": [{"bearer": ["read"]}],
+                "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "Bearer"}}},
+                "paths": {"/a": {"get": {}, "post": {"security": []}}}}"#,
+        )
+        .unwrap();
+        let rules = table.routes();
+        assert_eq!(
+            (rules[0].method.as_str(), &rules[0].access),
+            ("GET", &sets(&[&["read"]]))
+        );
+        assert_eq!(
+            (rules[1].method.as_str(), &rules[1].access),
+            ("POST", &Access::Public)
+        );
+    }
+
+    #[test]
+    fn every_cold_start_error_names_the_operation() {
+        let cases = [
+            (
+                one("/orders/{id}", "{}"),
+                "GET /orders/{id}: no security requirement",
+            ),
+            (
+                one("/a", r#"{"security": [{"oath": ["a"]}]}"#),
+                "GET /a: unknown security scheme \"oath\"",
+            ),
+            (
+                one("/a", r#"{"security": [{"key": []}]}"#),
+                "GET /a: no security requirement this authorizer can check",
+            ),
+            (
+                one("/a", r#"{"security": [{"oauth": ["read write"]}]}"#),
+                "GET /a: scope \"read write\" is empty or holds white space",
+            ),
+            (
+                one("/a/{x}{y}", r#"{"security": []}"#),
+                "GET /a/{x}{y}: path template the router cannot hold",
+            ),
+            (
+                one("a", r#"{"security": []}"#),
+                "\"a\": a path must start with /",
+            ),
+        ];
+        for (outcome, expected) in cases {
+            let error = outcome.unwrap_err();
+            assert!(error.starts_with(expected), "{error}");
+        }
+        let duplicate = from_document(
+            r#"{"openapi": "3.1.0", "security": [],
+                "paths": {"/o/{id}": {"get": {}}, "/o/{name}": {"get": {}}}}"#,
+        );
+        assert_eq!(
+            duplicate.unwrap_err(),
+            "GET /o/{name}: duplicate route (same as GET /o/{id})"
+        );
+        let repeated_key = from_document(
+            r#"{"openapi": "3.1.0", "security": [], "paths": {"/o": {"get": {}}, "/o": {"get": {}}}}"#,
+        );
+        assert!(repeated_key.unwrap_err().contains("duplicate route"));
+        let swagger = from_document(r#"{"openapi": "2.0", "paths": {}}"#);
+        assert!(swagger.unwrap_err().contains("only OpenAPI 3.x"));
+        let reference = from_document(
+            r#"{"openapi": "3.1.0", "paths": {"/o": {"$ref": "other.json#/paths/~1o"}}}"#,
+        );
+        assert!(reference.unwrap_err().contains("$ref is not followed"));
+        let twice = from_document(
+            r#"{"openapi": "3.1.0", "paths": {}, "components": {"securitySchemes":
+                {"s": {"type": "apiKey"}, "s": {"type": "oauth2"}}}}"#,
+        );
+        assert!(twice.unwrap_err().contains("declared twice"));
+    }
+
+    #[cfg(feature = "yaml")]
+    #[test]
+    fn reads_yaml_inline_and_refuses_unreadable_files() {
+        let table = load(
+            "openapi: 3.1.0\nsecurity: [{oidc: [orders:read]}]\ncomponents:\n  securitySchemes:\n    oidc: {type: openIdConnect, openIdConnectUrl: https://id.example/.well-known/openid-configuration}\npaths:\n  /orders: {get: {}}\n",
+        )
+        .unwrap();
+        assert_eq!(table.routes()[0].access, sets(&[&["orders:read"]]));
+        assert!(
+            load("/nonexistent/openapi.yaml")
+                .unwrap_err()
+                .starts_with("cannot read")
+        );
+    }
+}
