@@ -621,7 +621,7 @@ mod tests {
             values: vec!["acme".into()],
             required: true,
         };
-        assert_eq!(c.issuers[0].claims.required, [tenant.clone()]);
+        assert_eq!(c.issuers[0].claims.required, std::slice::from_ref(&tenant));
         assert_eq!(c.issuers[0].claims.principal, "oid");
         assert_eq!(
             c.issuers[1].claims,

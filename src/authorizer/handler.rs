@@ -62,7 +62,9 @@ pub struct Authorizer {
     response: ResponseMode,
     sources: TokenSources,
     max_token_bytes: usize,
-    routes: AccessTable,
+    /// Boxed: a router is a few hundred bytes, and an `Authorizer` is held by value in enums
+    /// beside much smaller variants (the local gateway's guards).
+    routes: Box<AccessTable>,
 }
 
 impl Authorizer {
@@ -96,7 +98,7 @@ impl Authorizer {
             response: config.response,
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
-            routes: config.routes,
+            routes: Box::new(config.routes),
         }
     }
 
