@@ -1,7 +1,8 @@
 //! The route table: the single source of truth for which method and path need which scopes.
 //!
-//! `product-api` uses it to re-check scopes, the authorizer to decide and to list every route a
-//! token may call in its Allow policy, and a test keeps `template.yaml` in step with it. Paths use
+//! `product-api` uses it to re-check scopes, the authorizer (unless given an OpenAPI document,
+//! `AUTH_ROUTES`) to decide and to list every route a token may call in its Allow policy, and a
+//! test keeps `template.yaml` in step with it. Paths use
 //! API Gateway's template syntax (`/product/{name}`), which is also what `matchit` understands.
 
 use crate::scopes::Requirement;
@@ -249,24 +250,22 @@ impl<R: RouteKey> RouteTable<R> {
     }
 }
 
-/// A template with its parameter names dropped (`/a/{id}` → `/a/{}`), to compare routes.
+/// A template with its parameter names dropped (`/a/{id}` → `/a/{}`, greedy `{proxy+}` →
+/// `{+}`), to compare routes.
 fn unnamed(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    let mut in_param = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_param = true;
-                out.push('{');
-            }
-            '}' => {
-                in_param = false;
-                out.push('}');
-            }
-            _ if in_param => {}
-            _ => out.push(c),
-        }
+    let mut rest = path;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        let Some((name, tail)) = after.split_once('}') else {
+            out.push('{');
+            out.push_str(after);
+            return out;
+        };
+        out.push_str(if name.ends_with('+') { "{+}" } else { "{}" });
+        rest = tail;
     }
+    out.push_str(rest);
     out
 }
 
@@ -366,6 +365,7 @@ mod tests {
             Err("GET /a/{name}: duplicate route (same as GET /a/{id})".into())
         );
         assert!(table(vec![Row("GET", "/a"), Row("get", "/a")]).is_err());
+        assert_eq!(unnamed("/a/{id}/b/{proxy+}"), "/a/{}/b/{+}");
         for bad in ["/a/{x}{y}", "/a/{", "/a/{}", "/a/{*x}/b"] {
             let e = table(vec![Row("GET", bad)]).unwrap_err();
             assert!(e.contains("router cannot hold"), "{bad}: {e}");

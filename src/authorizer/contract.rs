@@ -112,6 +112,9 @@ pub fn from_document(text: &str) -> Result<AccessTable, String> {
             });
         }
     }
+    if rules.is_empty() {
+        return Err("the document lists no operation".into());
+    }
     RouteTable::new(rules).map_err(|e| e.to_string())
 }
 
@@ -400,6 +403,8 @@ mod tests {
             r#"{"openapi": "3.1.0", "security": [], "paths": {"/o": {"get": {}}, "/o": {"get": {}}}}"#,
         );
         assert!(repeated_key.unwrap_err().contains("duplicate route"));
+        let empty = from_document(r#"{"openapi": "3.1.0", "paths": {}}"#);
+        assert_eq!(empty.unwrap_err(), "the document lists no operation");
         let swagger = from_document(r#"{"openapi": "2.0", "paths": {}}"#);
         assert!(swagger.unwrap_err().contains("only OpenAPI 3.x"));
         let reference = from_document(
