@@ -1,10 +1,12 @@
 //! The route table: the single source of truth for which method and path need which scopes.
 //!
-//! `product-api` uses it to re-check scopes, the authorizer to decide and to list every route a
-//! token may call in its Allow policy, and a test keeps `template.yaml` in step with it. Paths use
+//! `product-api` uses it to re-check scopes, the authorizer (unless given an OpenAPI document,
+//! `AUTH_ROUTES`) to decide and to list every route a token may call in its Allow policy, and a
+//! test keeps `template.yaml` in step with it. Paths use
 //! API Gateway's template syntax (`/product/{name}`), which is also what `matchit` understands.
 
 use crate::scopes::Requirement;
+use std::fmt;
 use std::sync::LazyLock;
 
 /// What a matched request is for; handlers switch on this, never on strings.
@@ -86,11 +88,30 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// What a table needs of a row: its method and path template. The product's [`Route`] is one;
+/// the authorizer's rules read from an OpenAPI document (`AUTH_ROUTES`) are another, so neither
+/// carries the other's concerns.
+pub trait RouteKey {
+    /// HTTP method, upper case.
+    fn method(&self) -> &str;
+    /// Path template in API Gateway syntax.
+    fn path(&self) -> &str;
+}
+
+impl RouteKey for Route {
+    fn method(&self) -> &str {
+        self.method
+    }
+    fn path(&self) -> &str {
+        self.path
+    }
+}
+
 /// A request matched to its route, with the path parameters still as they came (percent-encoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Matched<'p> {
+pub struct Matched<'t, 'p, R = Route> {
     /// The route that matched.
-    pub route: &'static Route,
+    pub route: &'t R,
     /// The raw `{name}` segment, if the route has one.
     pub name: Option<&'p str>,
 }
@@ -107,56 +128,154 @@ pub enum RouteError {
     },
 }
 
-/// A path router over [`ROUTES`], built once per process.
-pub struct RouteTable {
-    router: matchit::Router<Vec<&'static Route>>,
+/// Why rows cannot make a table; each names the route at fault (`GET /orders/{id}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableError {
+    /// The same method on the same path, parameter names aside (OpenAPI 3.1 §4.8.8: templates
+    /// differing only in parameter names are identical).
+    Duplicate {
+        /// The later route.
+        route: String,
+        /// The earlier one.
+        first: String,
+    },
+    /// A template the router cannot hold: a malformed parameter, two in one segment, or a path
+    /// that overlaps another with other parameter names.
+    Unroutable {
+        /// The route.
+        route: String,
+        /// The router's reason.
+        problem: String,
+    },
 }
 
-static TABLE: LazyLock<RouteTable> = LazyLock::new(|| RouteTable::new(ROUTES));
+impl fmt::Display for TableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TableError::Duplicate { route, first } => {
+                write!(f, "{route}: duplicate route (same as {first})")
+            }
+            TableError::Unroutable { route, problem } => {
+                write!(
+                    f,
+                    "{route}: path template the router cannot hold: {problem}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for TableError {}
+
+/// A path router over routes, built once per process: [`ROUTES`] for product-api, or the
+/// authorizer's own rules.
+#[derive(Clone, Debug)]
+pub struct RouteTable<R = Route> {
+    rows: Vec<R>,
+    /// Each path template to the rows (indexes into `rows`) on it, one per method.
+    router: matchit::Router<Vec<usize>>,
+}
+
+static TABLE: LazyLock<RouteTable> =
+    LazyLock::new(|| RouteTable::new(ROUTES.to_vec()).expect("the route table is valid"));
 
 impl RouteTable {
     /// The table of this API's routes.
     pub fn global() -> &'static RouteTable {
         &TABLE
     }
+}
 
-    /// Builds a router; a table with conflicting paths is a programming error caught by the tests.
-    fn new(routes: &'static [Route]) -> Self {
-        let mut paths: Vec<(&str, Vec<&'static Route>)> = Vec::new();
-        for route in routes {
-            match paths.iter_mut().find(|(p, _)| *p == route.path) {
-                Some((_, list)) => list.push(route),
-                None => paths.push((route.path, vec![route])),
+impl<R: RouteKey> RouteTable<R> {
+    /// Builds a router, refusing duplicates and templates the router cannot hold. API
+    /// Gateway's greedy `{proxy+}` (only as the last segment) matches the rest of the path.
+    pub fn new(rows: Vec<R>) -> Result<Self, TableError> {
+        let key = |row: &R| format!("{} {}", row.method(), row.path());
+        let mut paths: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            if let Some(first) = rows[..i].iter().find(|r| {
+                r.method().eq_ignore_ascii_case(row.method())
+                    && unnamed(r.path()) == unnamed(row.path())
+            }) {
+                return Err(TableError::Duplicate {
+                    route: key(row),
+                    first: key(first),
+                });
+            }
+            match paths.iter_mut().find(|(p, _)| *p == row.path()) {
+                Some((_, list)) => list.push(i),
+                None => paths.push((row.path(), vec![i])),
             }
         }
         let mut router = matchit::Router::new();
         for (path, list) in paths {
+            let route = key(&rows[list[0]]);
             router
-                .insert(path, list)
-                .expect("route table paths must not conflict");
+                .insert(greedy_as_catch_all(path), list)
+                .map_err(|e| TableError::Unroutable {
+                    route,
+                    problem: e.to_string(),
+                })?;
         }
-        RouteTable { router }
+        Ok(RouteTable { rows, router })
+    }
+
+    /// Every route, in the order given.
+    pub fn routes(&self) -> &[R] {
+        &self.rows
     }
 
     /// Finds the route for a method and a concrete path such as `/product/widget`.
-    pub fn find<'p>(&self, method: &str, path: &'p str) -> Result<Matched<'p>, RouteError> {
+    pub fn find<'t, 'p>(
+        &'t self,
+        method: &str,
+        path: &'p str,
+    ) -> Result<Matched<'t, 'p, R>, RouteError> {
         let found = self.router.at(path).map_err(|_| RouteError::NotFound)?;
         let name = found.params.get("name");
-        match found
-            .value
-            .iter()
-            .find(|r| r.method.eq_ignore_ascii_case(method))
+        let mut on_path = found.value.iter().map(|&i| &self.rows[i]);
+        match on_path
+            .clone()
+            .find(|r| r.method().eq_ignore_ascii_case(method))
         {
             Some(route) => Ok(Matched { route, name }),
             None => Err(RouteError::MethodNotAllowed {
-                allow: found
-                    .value
-                    .iter()
-                    .map(|r| r.method)
+                allow: on_path
+                    .by_ref()
+                    .map(R::method)
                     .collect::<Vec<_>>()
                     .join(", "),
             }),
         }
+    }
+}
+
+/// A template with its parameter names dropped (`/a/{id}` → `/a/{}`, greedy `{proxy+}` →
+/// `{+}`), to compare routes.
+fn unnamed(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        let Some((name, tail)) = after.split_once('}') else {
+            out.push('{');
+            out.push_str(after);
+            return out;
+        };
+        out.push_str(if name.ends_with('+') { "{+}" } else { "{}" });
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// API Gateway's greedy last segment `{proxy+}` in matchit's spelling, `{*proxy}`.
+fn greedy_as_catch_all(path: &str) -> String {
+    match path.rsplit_once("/{") {
+        Some((head, last)) if last.ends_with("+}") && !last.contains('/') => {
+            format!("{head}/{{*{}}}", &last[..last.len() - 2])
+        }
+        _ => path.to_owned(),
     }
 }
 
@@ -226,6 +345,47 @@ mod tests {
                 allow: "GET".into()
             })
         );
+    }
+
+    struct Row(&'static str, &'static str);
+    impl RouteKey for Row {
+        fn method(&self) -> &str {
+            self.0
+        }
+        fn path(&self) -> &str {
+            self.1
+        }
+    }
+
+    #[test]
+    fn refuses_duplicates_and_paths_it_cannot_hold() {
+        let table = |rows: Vec<Row>| RouteTable::new(rows).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(
+            table(vec![Row("GET", "/a/{id}"), Row("GET", "/a/{name}")]),
+            Err("GET /a/{name}: duplicate route (same as GET /a/{id})".into())
+        );
+        assert!(table(vec![Row("GET", "/a"), Row("get", "/a")]).is_err());
+        assert_eq!(unnamed("/a/{id}/b/{proxy+}"), "/a/{}/b/{+}");
+        for bad in ["/a/{x}{y}", "/a/{", "/a/{}", "/a/{*x}/b"] {
+            let e = table(vec![Row("GET", bad)]).unwrap_err();
+            assert!(e.contains("router cannot hold"), "{bad}: {e}");
+        }
+        assert!(
+            table(vec![Row("GET", "/a/{id}"), Row("PUT", "/a/{name}")])
+                .unwrap_err()
+                .contains("router cannot hold")
+        );
+    }
+
+    #[test]
+    fn greedy_segments_match_the_rest_of_the_path() {
+        let table =
+            RouteTable::new(vec![Row("GET", "/files/{proxy+}"), Row("GET", "/files")]).unwrap();
+        assert_eq!(
+            table.find("GET", "/files/a/b.txt").unwrap().route.1,
+            "/files/{proxy+}"
+        );
+        assert_eq!(table.find("GET", "/files").unwrap().route.1, "/files");
     }
 
     #[test]

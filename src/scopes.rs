@@ -266,12 +266,20 @@ impl Requirement {
     /// `names` says. An empty `AllOf`/`AnyOf` list is refused: a requirement that names no scope
     /// is a mistake in the table, not an open door.
     pub fn is_met_by(&self, granted: &ScopeSet, names: &ScopeNames) -> bool {
-        let has = |scope: &&str| granted.contains(&names.issuer_name(scope));
+        self.access(names).is_met_by(granted)
+    }
+
+    /// The same requirement in the general form [`Access`] decides with, its scopes spelled as
+    /// the issuer writes them.
+    pub fn access(&self, names: &ScopeNames) -> Access {
+        let spelled = |scope: &&str| names.issuer_name(scope).into_owned();
         match self {
-            Requirement::Public => true,
-            Requirement::AllOf([]) | Requirement::AnyOf([]) => false,
-            Requirement::AllOf(scopes) => scopes.iter().all(has),
-            Requirement::AnyOf(scopes) => scopes.iter().any(has),
+            Requirement::Public => Access::Public,
+            Requirement::AllOf([]) | Requirement::AnyOf([]) => Access::AnyOf(Vec::new()),
+            Requirement::AllOf(scopes) => Access::AnyOf(vec![scopes.iter().map(spelled).collect()]),
+            Requirement::AnyOf(scopes) => {
+                Access::AnyOf(scopes.iter().map(|s| vec![spelled(s)]).collect())
+            }
         }
     }
 
@@ -288,6 +296,35 @@ impl Requirement {
         match self {
             Requirement::AllOf(scopes) | Requirement::AnyOf(scopes) => scopes,
             Requirement::Public => &[],
+        }
+    }
+}
+
+/// What a caller must hold, in the general form an OpenAPI `security` list has (OpenAPI 3.1
+/// §4.8.10 and §4.8.30): several alternatives, any one of which suffices, each a set of scopes
+/// that are all needed. [`Requirement`] is the compiled table's shorthand for the common cases
+/// and converts into this ([`Requirement::access`]); a route read from a document
+/// (`AUTH_ROUTES`) has this form directly. Scopes are the issuer's names, matched exactly.
+///
+/// [`Access::is_met_by`] is the one rule both forms are decided by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No identity needed (`security: []`, or an empty requirement object `{}`).
+    Public,
+    /// At least one set whose every scope was granted. A set naming no scope is met by any
+    /// verified caller (`{"oauth": []}`: a valid token, no particular scope); no set at all is
+    /// met by nobody.
+    AnyOf(Vec<Vec<String>>),
+}
+
+impl Access {
+    /// Whether `granted` (the issuer's names) satisfies this requirement.
+    pub fn is_met_by(&self, granted: &ScopeSet) -> bool {
+        match self {
+            Access::Public => true,
+            Access::AnyOf(sets) => sets
+                .iter()
+                .any(|all| all.iter().all(|scope| granted.contains(scope))),
         }
     }
 }
@@ -468,6 +505,26 @@ mod tests {
     fn a_requirement_naming_no_scope_refuses_everyone() {
         assert!(!Requirement::AllOf(&[]).is_met_by(&set(&["a"]), &AS_WRITTEN));
         assert!(!Requirement::AnyOf(&[]).is_met_by(&set(&["a"]), &AS_WRITTEN));
+    }
+
+    #[test]
+    fn access_is_alternatives_of_all_of_sets() {
+        let access = Access::AnyOf(vec![vec!["a".into(), "b".into()], vec!["c".into()]]);
+        assert!(access.is_met_by(&set(&["b", "a"])));
+        assert!(access.is_met_by(&set(&["c"])));
+        assert!(!access.is_met_by(&set(&["a"])));
+        assert!(Access::AnyOf(vec![Vec::new()]).is_met_by(&ScopeSet::empty()));
+        assert!(!Access::AnyOf(Vec::new()).is_met_by(&set(&["a"])));
+        assert!(Access::Public.is_met_by(&ScopeSet::empty()));
+        let names = ScopeNames::parse("p/{scope}").unwrap();
+        assert_eq!(
+            Requirement::AnyOf(&["a", "b"]).access(&names),
+            Access::AnyOf(vec![vec!["p/a".into()], vec!["p/b".into()]])
+        );
+        assert_eq!(
+            Requirement::AllOf(&[]).access(&names),
+            Access::AnyOf(Vec::new())
+        );
     }
 
     #[test]

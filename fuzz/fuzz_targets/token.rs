@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(jws) = Jws::<TokenClaims>::parse(token, token.len()) {
         let kid = jws.header.kid.clone();
         let candidates = KEYS.candidates(kid.as_deref(), jws.header.alg);
-        assert!(verify::verify(jws, candidates, &rules, NOW).is_err());
+        let policy = verify::ClaimPolicy::default();
+        assert!(verify::verify(jws, candidates, &rules, &policy, NOW).is_err());
     }
 });

@@ -5,9 +5,10 @@
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
 use crate::authorizer::alg::{ASYMMETRIC, Alg, SYMMETRIC};
+use crate::authorizer::contract::{self, AccessTable};
 use crate::authorizer::jwks::{FetchLimits, KeySource};
 use crate::authorizer::keyset::KeySet;
-use crate::authorizer::verify::Rules;
+use crate::authorizer::verify::{ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules};
 use crate::scopes::ScopeNames;
 use serde::Deserialize;
 use std::fmt;
@@ -25,6 +26,8 @@ pub struct IssuerConfig {
     pub keys: Option<KeySource>,
     /// Its shared secret for HS256/384/512, if it signs that way.
     pub hmac_secret: Option<Vec<u8>>,
+    /// Required claims and the principal claim for its tokens.
+    pub claims: ClaimPolicy,
 }
 
 /// Which answer an HTTP API (payload 2.0) authorizer gives; must match `EnableSimpleResponses`.
@@ -46,7 +49,7 @@ pub struct TokenSources {
 }
 
 /// The whole configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct AuthConfig {
     /// Trusted issuers, at least one, distinct `iss`.
     pub issuers: Vec<IssuerConfig>,
@@ -62,6 +65,9 @@ pub struct AuthConfig {
     pub max_token_bytes: usize,
     /// How the issuer spells the route table's scopes (`SCOPE_NAMES`, as product-api reads it).
     pub scope_names: ScopeNames,
+    /// The routes decided on: the document at `AUTH_ROUTES`, else the compiled-in table with
+    /// its scopes spelled by `scope_names`.
+    pub routes: AccessTable,
 }
 
 /// A configuration error, naming the variable.
@@ -104,6 +110,20 @@ struct IssuerEntry {
     hmac_secret: Option<String>,
     token_use: Option<String>,
     typ: Option<String>,
+    required_claims: Option<Vec<RequiredClaimEntry>>,
+    principal_claim: Option<String>,
+}
+
+/// One of `requiredClaims` (`AUTH_REQUIRED_CLAIMS`): `{"name", "values"?, "required"?}`, API
+/// Gateway's `JwtAdditionalClaim` (`claimName`, `expectedValues`, `required`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequiredClaimEntry {
+    name: String,
+    #[serde(default)]
+    values: Vec<String>,
+    #[serde(default)]
+    required: bool,
 }
 
 impl AuthConfig {
@@ -126,9 +146,10 @@ impl AuthConfig {
             Some(document) => issuers_from_document(&document)?,
             None => vec![single_issuer(&lookup)?],
         };
+        let principal = lookup("AUTH_PRINCIPAL_CLAIM").map(|c| c.trim().to_owned());
         let mut issuers = Vec::with_capacity(entries.len());
         for entry in entries {
-            issuers.push(issuer(entry, leeway)?);
+            issuers.push(issuer(entry, leeway, principal.as_deref())?);
         }
         for (i, issuer) in issuers.iter().enumerate() {
             if issuers[..i]
@@ -173,6 +194,27 @@ impl AuthConfig {
         if limits.timeout.is_zero() {
             return Err(error("AUTH_JWKS_TIMEOUT_MS", "must be greater than 0"));
         }
+        let scope_names = match lookup(ScopeNames::VARIABLE) {
+            None => ScopeNames::default(),
+            Some(text) => {
+                ScopeNames::parse(&text).map_err(|problem| error(ScopeNames::VARIABLE, problem))?
+            }
+        };
+        // A document's scopes are the issuer's names as written: SCOPE_NAMES spells the
+        // compiled table's, and applying it to a document as well would leave a reader unsure
+        // which names a route needs.
+        let routes = match lookup("AUTH_ROUTES") {
+            None => contract::compiled(&scope_names),
+            Some(_) if scope_names != ScopeNames::AsWritten => {
+                return Err(error(
+                    "AUTH_ROUTES",
+                    "is read with the scope names as written; unset SCOPE_NAMES and write the issuer's names in the document",
+                ));
+            }
+            Some(value) => {
+                contract::load(&value).map_err(|problem| error("AUTH_ROUTES", problem))?
+            }
+        };
         Ok(AuthConfig {
             issuers,
             algorithms,
@@ -183,11 +225,8 @@ impl AuthConfig {
             },
             limits,
             max_token_bytes: number("AUTH_MAX_TOKEN_BYTES", 8192)? as usize,
-            scope_names: match lookup(ScopeNames::VARIABLE) {
-                None => ScopeNames::default(),
-                Some(text) => ScopeNames::parse(&text)
-                    .map_err(|problem| error(ScopeNames::VARIABLE, problem))?,
-            },
+            scope_names,
+            routes,
         })
     }
 }
@@ -239,6 +278,17 @@ fn single_issuer(lookup: &impl Fn(&str) -> Option<String>) -> Result<IssuerEntry
         hmac_secret: lookup("AUTH_HMAC_SECRET"),
         token_use: lookup("AUTH_TOKEN_USE"),
         typ: lookup("AUTH_REQUIRED_TYP"),
+        required_claims: lookup("AUTH_REQUIRED_CLAIMS")
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| {
+                    error(
+                        "AUTH_REQUIRED_CLAIMS",
+                        format!("not a JSON list of {{\"name\", \"values\", \"required\"}}: {e}"),
+                    )
+                })
+            })
+            .transpose()?,
+        principal_claim: None,
     })
 }
 
@@ -257,7 +307,11 @@ fn issuers_from_document(value: &str) -> Result<Vec<IssuerEntry>, ConfigError> {
     Ok(document.issuers)
 }
 
-fn issuer(entry: IssuerEntry, leeway: u64) -> Result<IssuerConfig, ConfigError> {
+fn issuer(
+    entry: IssuerEntry,
+    leeway: u64,
+    principal: Option<&str>,
+) -> Result<IssuerConfig, ConfigError> {
     let variable = "AUTH_ISSUER / AUTH_CONFIG";
     if entry.issuer.trim().is_empty() {
         return Err(error(variable, "issuer is empty"));
@@ -305,6 +359,14 @@ fn issuer(entry: IssuerEntry, leeway: u64) -> Result<IssuerConfig, ConfigError> 
         (None, Some(_)) => None,
         (None, None) => Some(KeySource::Discovery),
     };
+    let claims = ClaimPolicy {
+        required: required_claims(&entry.issuer, entry.required_claims.unwrap_or_default())?,
+        principal: match entry.principal_claim.as_deref().or(principal) {
+            Some("") => return Err(error("AUTH_PRINCIPAL_CLAIM", "names no claim")),
+            Some(claim) => claim.to_owned(),
+            None => DEFAULT_PRINCIPAL_CLAIM.to_owned(),
+        },
+    };
     Ok(IssuerConfig {
         rules: Rules {
             issuer: entry.issuer,
@@ -315,7 +377,46 @@ fn issuer(entry: IssuerEntry, leeway: u64) -> Result<IssuerConfig, ConfigError> 
         },
         keys,
         hmac_secret: entry.hmac_secret.map(String::into_bytes),
+        claims,
     })
+}
+
+/// Claims other checks own cannot be required here, as API Gateway refuses them too; each
+/// claim is named once per issuer; a rule must check something.
+fn required_claims(
+    issuer: &str,
+    entries: Vec<RequiredClaimEntry>,
+) -> Result<Vec<RequiredClaim>, ConfigError> {
+    let variable = "AUTH_REQUIRED_CLAIMS / AUTH_CONFIG requiredClaims";
+    let mut claims: Vec<RequiredClaim> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let name = entry.name;
+        let problem = if ["iss", "aud", "exp", "nbf", "iat"].contains(&name.as_str())
+            || crate::scopes::SCOPE_CLAIMS.contains(&name.as_str())
+        {
+            Some("is checked by the authorizer itself")
+        } else if name.is_empty() {
+            Some("names no claim")
+        } else if claims.iter().any(|c| c.name == name) {
+            Some("is listed twice")
+        } else if entry.values.is_empty() && !entry.required {
+            Some("checks nothing: give values or \"required\": true")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(error(
+                variable,
+                format!("issuer {issuer:?}: claim {name:?} {problem}"),
+            ));
+        }
+        claims.push(RequiredClaim {
+            name,
+            values: entry.values,
+            required: entry.required,
+        });
+    }
+    Ok(claims)
 }
 
 fn algorithms(list: &str, any_secret: bool) -> Result<Vec<Alg>, ConfigError> {
@@ -471,6 +572,85 @@ mod tests {
             config(&[("AUTH_CONFIG", unknown)]).unwrap_err().variable,
             "AUTH_CONFIG"
         );
+    }
+
+    #[test]
+    fn auth_routes_is_checked_at_cold_start() {
+        let base = [("AUTH_ISSUER", "https://i/"), ("AUTH_AUDIENCE", "a")];
+        let with = |extra: &[(&str, &str)]| {
+            let vars: Vec<_> = base.iter().chain(extra).copied().collect();
+            config(&vars)
+        };
+        assert_eq!(
+            with(&[]).unwrap().routes.routes().len(),
+            crate::ROUTES.len()
+        );
+        let missing = r#"{"openapi": "3.1.0", "paths": {"/orders/{id}": {"get": {}}}}"#;
+        assert_eq!(
+            with(&[("AUTH_ROUTES", missing)]).unwrap_err().to_string(),
+            "AUTH_ROUTES: GET /orders/{id}: no security requirement"
+        );
+        let public = r#"{"openapi": "3.1.0", "security": [], "paths": {"/a": {"get": {}}}}"#;
+        assert_eq!(
+            with(&[("AUTH_ROUTES", public)])
+                .unwrap()
+                .routes
+                .routes()
+                .len(),
+            1
+        );
+        let renamed = with(&[("AUTH_ROUTES", public), ("SCOPE_NAMES", "p/{scope}")]);
+        assert_eq!(renamed.unwrap_err().variable, "AUTH_ROUTES");
+        let file = with(&[("AUTH_ROUTES", "/nonexistent/openapi.json")]);
+        assert!(file.unwrap_err().problem.starts_with("cannot read"));
+    }
+
+    #[test]
+    fn required_and_principal_claims_per_issuer() {
+        let document = r#"{"issuers": [
+          {"issuer": "https://a/", "audiences": ["x"], "principalClaim": "oid",
+           "requiredClaims": [{"name": "tenant", "values": ["acme"], "required": true}]},
+          {"issuer": "https://b/", "audiences": ["x"]}]}"#;
+        let c = config(&[
+            ("AUTH_CONFIG", document),
+            ("AUTH_PRINCIPAL_CLAIM", "client_id"),
+        ])
+        .unwrap();
+        let tenant = RequiredClaim {
+            name: "tenant".into(),
+            values: vec!["acme".into()],
+            required: true,
+        };
+        assert_eq!(c.issuers[0].claims.required, std::slice::from_ref(&tenant));
+        assert_eq!(c.issuers[0].claims.principal, "oid");
+        assert_eq!(
+            c.issuers[1].claims,
+            ClaimPolicy {
+                required: Vec::new(),
+                principal: "client_id".into()
+            }
+        );
+        let single = |claims: &str| {
+            config(&[
+                ("AUTH_ISSUER", "https://i/"),
+                ("AUTH_AUDIENCE", "a"),
+                ("AUTH_REQUIRED_CLAIMS", claims),
+            ])
+        };
+        let c = single(r#"[{"name": "tenant", "values": ["acme"], "required": true}]"#).unwrap();
+        assert_eq!(c.issuers[0].claims.required, [tenant]);
+        assert_eq!(c.issuers[0].claims.principal, "sub");
+        for bad in [
+            r#"[{"name": "aud", "values": ["x"]}]"#,
+            r#"[{"name": "scp", "required": true}]"#,
+            r#"[{"name": "tenant"}]"#,
+            r#"[{"name": "t", "required": true}, {"name": "t", "required": true}]"#,
+            r#"[{"name": "t", "value": "typo"}]"#,
+            r#"{"name": "t"}"#,
+        ] {
+            let e = single(bad).unwrap_err();
+            assert!(e.variable.starts_with("AUTH_REQUIRED_CLAIMS"), "{bad}: {e}");
+        }
     }
 
     #[test]

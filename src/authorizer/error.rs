@@ -37,6 +37,9 @@ pub enum TokenError {
     WrongTokenType,
     /// A scope claim is malformed.
     BadScopeClaim(ScopeError),
+    /// A required claim (named here; its value is not logged) is absent or not an accepted
+    /// value.
+    ClaimNotAccepted(String),
 }
 
 impl fmt::Display for TokenError {
@@ -57,6 +60,9 @@ impl fmt::Display for TokenError {
             TokenError::WrongIssuer => "wrong issuer",
             TokenError::WrongTokenType => "wrong token type",
             TokenError::BadScopeClaim(error) => return write!(f, "{error}"),
+            TokenError::ClaimNotAccepted(name) => {
+                return write!(f, "required claim {name:?} absent or not accepted");
+            }
         };
         f.write_str(text)
     }

@@ -5,15 +5,14 @@
 
 use crate::authorizer::alg::{Alg, SYMMETRIC};
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
+use crate::authorizer::contract::AccessTable;
 use crate::authorizer::error::TokenError;
 use crate::authorizer::event::{self, AuthorizerInput, EventError};
 use crate::authorizer::jwks::{JwksCache, KeyFetcher};
 use crate::authorizer::jws::{Jws, SignatureKey};
 use crate::authorizer::keyset::KeySet;
-use crate::authorizer::policy::{self, AuthorizerResponse, Shape};
-use crate::authorizer::verify::{self, ContextClaims, Rules, TokenClaims, Verified};
-use crate::routes::RouteTable;
-use crate::scopes::ScopeNames;
+use crate::authorizer::policy::{AuthorizerResponse, Shape};
+use crate::authorizer::verify::{self, ClaimPolicy, ContextClaims, Rules, TokenClaims, Verified};
 use lambda_runtime::Diagnostic;
 use std::sync::Arc;
 
@@ -50,6 +49,7 @@ impl From<AuthorizerError> for Diagnostic {
 
 struct Issuer {
     rules: Rules,
+    claims: ClaimPolicy,
     jwks: Option<JwksCache>,
     /// The shared secret prepared for each HMAC algorithm; empty without a secret.
     hmac: Vec<SignatureKey>,
@@ -62,7 +62,9 @@ pub struct Authorizer {
     response: ResponseMode,
     sources: TokenSources,
     max_token_bytes: usize,
-    scope_names: ScopeNames,
+    /// Boxed: a router is a few hundred bytes, and an `Authorizer` is held by value in enums
+    /// beside much smaller variants (the local gateway's guards).
+    routes: Box<AccessTable>,
 }
 
 impl Authorizer {
@@ -87,6 +89,7 @@ impl Authorizer {
                             .collect()
                     }),
                 rules: issuer.rules,
+                claims: issuer.claims,
             })
             .collect();
         Authorizer {
@@ -95,7 +98,7 @@ impl Authorizer {
             response: config.response,
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
-            scope_names: config.scope_names,
+            routes: Box::new(config.routes),
         }
     }
 
@@ -125,11 +128,12 @@ impl Authorizer {
             token,
             target,
         } = input;
-        let route = RouteTable::global()
+        let route = self
+            .routes
             .find(&target.method, &target.path)
             .ok()
             .map(|m| m.route);
-        let route_name = route.map_or("unmatched", |r| r.path);
+        let route_name = route.map_or("unmatched", |r| r.path.as_str());
         let shape = Shape::of(format, self.response);
         let verified = match self.verify(token.as_deref(), now).await {
             Ok(verified) => verified,
@@ -138,19 +142,22 @@ impl Authorizer {
                 return shape.unauthorized().ok_or(AuthorizerError::Unauthorized);
             }
         };
-        let names = &self.scope_names;
-        let allowed = route.is_some_and(|r| r.requirement.is_met_by(&verified.scopes, names));
-        let Verified { claims, scopes } = verified;
+        let allowed = route.is_some_and(|r| r.access.is_met_by(&verified.scopes));
+        let Verified {
+            claims,
+            scopes,
+            principal,
+        } = verified;
         let context = ContextClaims::new(claims, &scopes);
         tracing::info!(
             method = %target.method,
             route = route_name,
-            subject = %policy::principal(&context),
+            subject = %principal,
             decision = if allowed { "allow" } else { "deny" },
             reason = if route.is_none() { "route not in table" } else if allowed { "scopes granted" } else { "insufficient scope" },
             "authorizer decision"
         );
-        Ok(shape.answer(allowed, &target, &scopes, names, context))
+        Ok(shape.answer(allowed, &target, &scopes, &self.routes, principal, context))
     }
 
     /// Verifies a bearer token against the configured issuers.
@@ -166,14 +173,14 @@ impl Authorizer {
             if issuer.hmac.is_empty() {
                 return Err(TokenError::AlgorithmNotAllowed);
             }
-            return verify::verify(jws, &issuer.hmac, &issuer.rules, now);
+            return verify::verify(jws, &issuer.hmac, &issuer.rules, &issuer.claims, now);
         }
         let jwks = issuer
             .jwks
             .as_ref()
             .ok_or(TokenError::AlgorithmNotAllowed)?;
         jwks.check_signature(&jws, now).await?;
-        verify::accept(jws, &issuer.rules, now)
+        verify::accept(jws, &issuer.rules, &issuer.claims, now)
     }
 
     /// The issuer whose keys verify this token: the only one, or the one its `iss` names.

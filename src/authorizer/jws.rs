@@ -218,6 +218,17 @@ fn object(json: Vec<u8>) -> Result<Vec<u8>, TokenError> {
 }
 
 impl<C> Jws<'_, C> {
+    /// The payload decoded again, into another type: the claims a configuration names beyond
+    /// the ones `C` reads (required claims, the principal claim). Decoded only when asked, so a
+    /// deployment that names none pays nothing.
+    pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, TokenError> {
+        let payload = self.signing_input.split_once('.').map_or("", |(_, p)| p);
+        let json = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Malformed)?;
+        serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)
+    }
+
     /// Checks the signature with each candidate key prepared for the header's `alg` (others are
     /// passed over, whatever the caller hands in) until one verifies: `UnknownKey` when there is
     /// no such key, `BadSignature` when none verifies.

@@ -2,6 +2,7 @@
 //!
 //! - [`event`]: every authorizer event format read in one pass into what the decision needs;
 //! - [`config`]: the configuration, read and checked once at cold start;
+//! - [`contract`]: the route table decided on, compiled in or read from an OpenAPI document;
 //! - verification: [`alg`] (the algorithm names and their key families), [`jws`] (a token split
 //!   and its signature checked), [`verify`] (the claims), [`error`] (why a token is refused);
 //! - keys: [`keyset`] (a JWKS turned into ready keys, the refetch rule; pure) and [`jwks`]
@@ -12,6 +13,7 @@
 
 pub mod alg;
 pub mod config;
+pub mod contract;
 pub mod error;
 pub mod event;
 mod handler;

@@ -6,10 +6,10 @@
 //! so a policy that only mentioned the requested route would wrongly refuse the next one.
 
 use crate::authorizer::config::ResponseMode;
+use crate::authorizer::contract::AccessTable;
 use crate::authorizer::event::{EventFormat, ExecuteApiArn};
 use crate::authorizer::verify::ContextClaims;
-use crate::routes::ROUTES;
-use crate::scopes::{ScopeNames, ScopeSet};
+use crate::scopes::ScopeSet;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
@@ -29,16 +29,17 @@ pub enum AuthorizerResponse {
     HttpApiPolicy(ApiGatewayV2CustomAuthorizerIamPolicyResponse<ContextClaims>),
 }
 
-/// Resources every route the scopes permit, on the API and stage of `target`.
+/// Resources of every route of `routes` the scopes permit, on the API and stage of `target`.
 pub fn permitted_resources(
     target: &ExecuteApiArn,
     scopes: &ScopeSet,
-    names: &ScopeNames,
+    routes: &AccessTable,
 ) -> Vec<String> {
-    ROUTES
+    routes
+        .routes()
         .iter()
-        .filter(|route| route.requirement.is_met_by(scopes, names))
-        .map(|route| target.for_route(route.method, route.path))
+        .filter(|route| route.access.is_met_by(scopes))
+        .map(|route| target.for_route(&route.method, &route.path))
         .collect()
 }
 
@@ -97,25 +98,27 @@ impl Shape {
         (self == Shape::Simple).then(|| simple(false, ContextClaims::default()))
     }
 
-    /// The answer to a verified caller: `allowed` decides a simple response; a policy allows
-    /// every route `scopes` permit on the API and stage of `target` and denies `target` itself
-    /// when it is not `allowed`. Simple answers build no policy (no ARNs to format).
+    /// The answer to a verified caller: `allowed` decides a simple response; a policy for
+    /// `principal` allows every route of `routes` that `scopes` permit on the API and stage of
+    /// `target` and denies `target` itself when it is not `allowed`. Simple answers build no
+    /// policy (no ARNs to format).
     pub fn answer(
         self,
         allowed: bool,
         target: &ExecuteApiArn,
         scopes: &ScopeSet,
-        names: &ScopeNames,
+        routes: &AccessTable,
+        principal: String,
         context: ContextClaims,
     ) -> AuthorizerResponse {
         if self == Shape::Simple {
             return simple(allowed, context);
         }
         let document = policy_document(
-            permitted_resources(target, scopes, names),
+            permitted_resources(target, scopes, routes),
             (!allowed).then(|| target.as_str().to_owned()),
         );
-        let principal = Some(principal(&context));
+        let principal = Some(principal);
         if self == Shape::HttpApiPolicy {
             let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
             (
@@ -135,15 +138,6 @@ impl Shape {
     }
 }
 
-/// The policy's principal: the subject, else the client (machine tokens), else `anonymous`.
-pub fn principal(context: &ContextClaims) -> String {
-    context
-        .sub
-        .clone()
-        .or_else(|| context.client_id.clone())
-        .unwrap_or_else(|| "anonymous".into())
-}
-
 /// An HTTP API payload 2.0 simple answer.
 fn simple(is_authorized: bool, context: ContextClaims) -> AuthorizerResponse {
     let mut response = ApiGatewayV2CustomAuthorizerSimpleResponse::default();
@@ -155,6 +149,8 @@ fn simple(is_authorized: bool, context: ContextClaims) -> AuthorizerResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authorizer::contract;
+    use crate::scopes::ScopeNames;
     use serde_json::{Value, json};
 
     fn arn() -> ExecuteApiArn {
@@ -163,20 +159,18 @@ mod tests {
 
     #[test]
     fn lists_every_permitted_route() {
+        let table = contract::compiled(&ScopeNames::AsWritten);
         let read: ScopeSet = ["read:products"].into_iter().collect();
         assert_eq!(
-            permitted_resources(&arn(), &read, &ScopeNames::AsWritten),
+            permitted_resources(&arn(), &read, &table),
             [
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/products",
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/product/*"
             ]
         );
         let both: ScopeSet = ["read:products", "write:products"].into_iter().collect();
-        assert_eq!(
-            permitted_resources(&arn(), &both, &ScopeNames::AsWritten).len(),
-            4
-        );
-        assert!(permitted_resources(&arn(), &ScopeSet::empty(), &ScopeNames::AsWritten).is_empty());
+        assert_eq!(permitted_resources(&arn(), &both, &table).len(), 4);
+        assert!(permitted_resources(&arn(), &ScopeSet::empty(), &table).is_empty());
     }
 
     #[test]
@@ -187,10 +181,18 @@ mod tests {
             ..Default::default()
         };
         let read: ScopeSet = ["read:products"].into_iter().collect();
-        let names = ScopeNames::AsWritten;
+        let table = contract::compiled(&ScopeNames::AsWritten);
         let answer = |shape: Shape| {
-            serde_json::to_value(shape.answer(false, &arn(), &read, &names, context.clone()))
-                .unwrap()
+            let principal = "u".to_owned();
+            serde_json::to_value(shape.answer(
+                false,
+                &arn(),
+                &read,
+                &table,
+                principal,
+                context.clone(),
+            ))
+            .unwrap()
         };
         let value = answer(Shape::Policy);
         assert_eq!(value["principalId"], "u");
@@ -209,9 +211,8 @@ mod tests {
             value["context"],
             json!({"sub": "u", "scope": "read:products"})
         );
-        let value =
-            serde_json::to_value(Shape::Simple.answer(true, &arn(), &read, &names, context))
-                .unwrap();
+        let simple = Shape::Simple.answer(true, &arn(), &read, &table, "u".into(), context);
+        let value = serde_json::to_value(simple).unwrap();
         assert_eq!(
             value,
             json!({"isAuthorized": true, "context": {"sub": "u", "scope": "read:products"}})

@@ -10,7 +10,7 @@ use crate::authorizer::jws::{Jws, SignatureKey};
 use crate::scopes::{SCOPE_CLAIMS, ScopeSet};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::fmt;
 
 /// What a verified token must also satisfy, for one issuer.
@@ -29,6 +29,59 @@ pub struct Rules {
     /// Required header `typ` (RFC 9068: `at+jwt`), compared case-insensitively, or `None`.
     pub typ: Option<String>,
 }
+
+/// What a deployment asks of a verified token beyond [`Rules`], per issuer: the claims it must
+/// carry and the one naming its principal. Kept apart from [`Rules`], which the local gateway's
+/// JWT authorizer shares and which API Gateway's HTTP API authorizer has no such settings for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimPolicy {
+    /// Further claims the token must carry, as API Gateway's REST JWT authorizer models them
+    /// (its `AdditionalClaims`).
+    pub required: Vec<RequiredClaim>,
+    /// The claim whose value is the policy's principal (`sub` by default; `client_id` suits
+    /// machine tokens). When the token has no such claim, or not as a string: `sub`, else
+    /// `client_id`, else `anonymous`.
+    pub principal: String,
+}
+
+impl Default for ClaimPolicy {
+    fn default() -> Self {
+        ClaimPolicy {
+            required: Vec::new(),
+            principal: DEFAULT_PRINCIPAL_CLAIM.into(),
+        }
+    }
+}
+
+/// One claim a token must carry, as API Gateway's REST JWT authorizer models it (`claimName`,
+/// `expectedValues`, `required`, format `SINGLE_STRING`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequiredClaim {
+    /// The claim.
+    pub name: String,
+    /// Accepted values, compared exactly and case-sensitively; the claim must equal one of them
+    /// (any-of). A present claim that is not a string is refused: we do not guess how a number
+    /// or an array would compare. Empty: presence alone is checked.
+    pub values: Vec<String>,
+    /// Whether a token without the claim is refused. When `false`, an absent claim passes and a
+    /// present one must still be one of `values`.
+    pub required: bool,
+}
+
+impl RequiredClaim {
+    /// Whether `value` (the token's claim, `None` when absent) is accepted.
+    pub fn accepts(&self, value: Option<&Value>) -> bool {
+        match value {
+            None => !self.required,
+            Some(_) if self.values.is_empty() => true,
+            Some(Value::String(text)) => self.values.iter().any(|v| v == text),
+            Some(_) => false,
+        }
+    }
+}
+
+/// The principal claim unless configured otherwise.
+pub const DEFAULT_PRINCIPAL_CLAIM: &str = "sub";
 
 /// The claims we read, strictly typed. Unknown claims are ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -68,27 +121,56 @@ pub struct Verified {
     pub claims: TokenClaims,
     /// Scopes from every scope claim, merged and normalised.
     pub scopes: ScopeSet,
+    /// The policy's principal (see [`ClaimPolicy::principal`]).
+    pub principal: String,
 }
 
-/// Accepts `jws` if one of `candidates` signed it and its claims satisfy `rules` at `now`
-/// (seconds since the epoch); its scopes are then read from every scope claim.
+/// Accepts `jws` if one of `candidates` signed it and its claims satisfy `rules` and `policy`
+/// at `now` (seconds since the epoch); its scopes are then read from every scope claim.
 pub fn verify<'k>(
     jws: Jws<'_, TokenClaims>,
     candidates: impl IntoIterator<Item = &'k SignatureKey>,
     rules: &Rules,
+    policy: &ClaimPolicy,
     now: u64,
 ) -> Result<Verified, TokenError> {
     jws.check_signature(candidates)?;
-    accept(jws, rules, now)
+    accept(jws, rules, policy, now)
 }
 
-/// The steps after a good signature: claims against `rules` at `now`, then the scopes.
-pub fn accept(jws: Jws<'_, TokenClaims>, rules: &Rules, now: u64) -> Result<Verified, TokenError> {
+/// The steps after a good signature: claims against `rules` at `now`, the required claims of
+/// `policy`, then the scopes and the principal.
+pub fn accept(
+    jws: Jws<'_, TokenClaims>,
+    rules: &Rules,
+    policy: &ClaimPolicy,
+    now: u64,
+) -> Result<Verified, TokenError> {
     check_claims(&jws.claims, rules, jws.header.typ.as_deref(), now)?;
+    let named = if policy.required.is_empty() && policy.principal == DEFAULT_PRINCIPAL_CLAIM {
+        Map::new()
+    } else {
+        jws.payload_as::<Map<String, Value>>()?
+    };
+    for claim in &policy.required {
+        if !claim.accepts(named.get(&claim.name)) {
+            return Err(TokenError::ClaimNotAccepted(claim.name.clone()));
+        }
+    }
     let scopes = scopes_of(&jws.claims)?;
+    let principal = match named.get(&policy.principal) {
+        Some(Value::String(value)) if !value.is_empty() => value.clone(),
+        _ => jws
+            .claims
+            .sub
+            .clone()
+            .or_else(|| jws.claims.client_id.clone())
+            .unwrap_or_else(|| "anonymous".into()),
+    };
     Ok(Verified {
         claims: jws.claims,
         scopes,
+        principal,
     })
 }
 
@@ -403,6 +485,37 @@ mod tests {
             check_claims(&access, &rules, None, 1500),
             Err(TokenError::WrongTokenType)
         );
+    }
+
+    #[test]
+    fn required_claims_compare_strings_exactly_and_fail_closed() {
+        let claim = |values: &[&str], required| RequiredClaim {
+            name: "tenant".into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            required,
+        };
+        let acme = claim(&["acme", "globex"], true);
+        assert!(acme.accepts(Some(&json!("acme"))));
+        assert!(
+            acme.accepts(Some(&json!("globex"))),
+            "several values: any of them"
+        );
+        for refused in [
+            json!("ACME"),
+            json!("acme "),
+            json!(["acme"]),
+            json!(1),
+            json!(null),
+        ] {
+            assert!(!acme.accepts(Some(&refused)), "{refused}");
+        }
+        assert!(!acme.accepts(None));
+        let optional = claim(&["acme"], false);
+        assert!(optional.accepts(None));
+        assert!(!optional.accepts(Some(&json!("other"))));
+        let present = claim(&[], true);
+        assert!(present.accepts(Some(&json!(["anything"]))));
+        assert!(!present.accepts(None));
     }
 
     #[test]

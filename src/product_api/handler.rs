@@ -97,7 +97,7 @@ impl<S: ProductStore> ProductApi<S> {
     /// has a `None` name, which only the listing accepts.
     async fn operate(
         &self,
-        matched: &Matched<'_>,
+        matched: &Matched<'_, '_>,
         request: &Request,
         identity: Option<&Identity<'_>>,
     ) -> Result<Response<Body>, ApiError> {

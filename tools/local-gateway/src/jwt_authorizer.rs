@@ -157,6 +157,7 @@ pub fn description(error: &TokenError, alg: Option<Alg>) -> String {
         TokenError::WrongAudience => "the token does not have a valid audience".into(),
         TokenError::WrongTokenType => "the token has the wrong type".into(),
         TokenError::BadScopeClaim(_) => "the token has a malformed scope claim".into(),
+        TokenError::ClaimNotAccepted(name) => format!("the token's {name} claim is not accepted"),
     }
 }
 

@@ -1,0 +1,249 @@
+//! The authorizer guarding an API from its OpenAPI document (`AUTH_ROUTES`): our own generated
+//! document decides exactly as the compiled-in table does; a third-party style document decides
+//! as its `security` blocks say, and its policies list every route it permits; required claims
+//! and the principal claim, through whole REST `TOKEN` events.
+
+mod support;
+
+use jsonwebtoken::Algorithm;
+use jwt_scopes_api::AuthorizerError;
+use jwt_scopes_api::ROUTES;
+use serde_json::{Value, json};
+use support::{TestKey, authorizer, claims, decide};
+
+const SECRET: &str = "an-hmac-secret-of-at-least-32-bytes!";
+const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:api1234567/prod";
+
+fn hmac_vars<'a>(extra: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
+    let mut vars = vec![
+        ("AUTH_ISSUER", "internal".to_owned()),
+        ("AUTH_AUDIENCE", "products-api".to_owned()),
+        ("AUTH_HMAC_SECRET", SECRET.to_owned()),
+    ];
+    vars.extend(extra.iter().cloned());
+    vars
+}
+
+fn token(extra: Value) -> String {
+    TestKey::hmac(Algorithm::HS256, SECRET).sign(&claims("internal", extra))
+}
+
+fn scoped(scopes: &[&str]) -> String {
+    token(json!({"scope": scopes.join(" ")}))
+}
+
+/// Whether the policy allows the requested route: it carries no explicit `Deny`.
+fn allowed(policy: &Value) -> bool {
+    let statements = policy["policyDocument"]["Statement"].as_array().unwrap();
+    !statements.iter().any(|s| s["Effect"] == "Deny")
+}
+
+fn allowed_resources(policy: &Value) -> Vec<String> {
+    policy["policyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| s["Resource"].as_array().unwrap().iter())
+        .map(|r| r.as_str().unwrap().trim_start_matches(ARN).to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn our_own_document_decides_exactly_as_the_compiled_table() {
+    let document = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json").to_owned();
+    let compiled = authorizer(&hmac_vars(&[]));
+    let from_document = authorizer(&hmac_vars(&[("AUTH_ROUTES", document)]));
+    let mut requests: Vec<(&str, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method, r.path.replace("{name}", "widget")))
+        .collect();
+    requests.extend([
+        ("POST", "/products".to_owned()),
+        ("GET", "/nowhere".to_owned()),
+    ]);
+    let grants: [&[&str]; 6] = [
+        &[],
+        &["read:products"],
+        &["write:products"],
+        &["read:products", "write:products"],
+        &["read:products-archive", "READ:PRODUCTS"],
+        &["openid"],
+    ];
+    let mut allows = 0;
+    for scopes in grants {
+        let token = scoped(scopes);
+        for (method, path) in &requests {
+            let expected = decide(&compiled, &token, method, path).await.unwrap();
+            let actual = decide(&from_document, &token, method, path).await.unwrap();
+            assert_eq!(actual, expected, "{method} {path} with {scopes:?}");
+            allows += usize::from(allowed(&actual));
+        }
+    }
+    assert_eq!(allows, 2 + 2 + 4, "read: 2 routes, write: 2, both: 4");
+}
+
+/// Orders, as a third party would write it (YAML: read with the default feature `yaml`): three schemes, a global requirement, a public
+/// operation, path parameters, an any-of, an all-of, and an alternative (an API key) this
+/// authorizer cannot check.
+#[cfg(feature = "yaml")]
+const ORDERS: &str = r#"openapi: 3.0.3
+info: {title: Orders, version: "1"}
+servers: [{url: "https://api.example.com/v1"}]
+security:
+  - oauth: [orders:read]
+components:
+  securitySchemes:
+    oauth:
+      type: oauth2
+      flows:
+        clientCredentials:
+          tokenUrl: https://id.example/token
+          scopes: {orders:read: Read, orders:write: Write, admin: Admin}
+    oidc: {type: openIdConnect, openIdConnectUrl: "https://id.example/.well-known/openid-configuration"}
+    key: {type: apiKey, in: header, name: x-api-key}
+paths:
+  /health:
+    get: {security: []}
+  /orders:
+    get: {summary: global requirement}
+    post:
+      security: [{oauth: [orders:write, orders:read]}]
+  /orders/{orderId}:
+    parameters: [{name: orderId, in: path, required: true, schema: {type: string}}]
+    get:
+      security: [{oauth: [orders:read]}, {oidc: [admin]}]
+    delete:
+      security: [{key: []}, {oauth: [admin]}]
+  /orders/{orderId}/items/{itemId}:
+    get: {security: [{oidc: []}]}
+"#;
+
+#[cfg(feature = "yaml")]
+#[tokio::test]
+async fn a_third_party_document_decides_as_its_security_blocks_say() {
+    let path = std::env::temp_dir().join(format!("orders-{}.yaml", std::process::id()));
+    std::fs::write(&path, ORDERS).unwrap();
+    let from_file = authorizer(&hmac_vars(&[(
+        "AUTH_ROUTES",
+        path.to_string_lossy().into_owned(),
+    )]));
+    std::fs::remove_file(&path).unwrap();
+    let inline = authorizer(&hmac_vars(&[("AUTH_ROUTES", ORDERS.to_owned())]));
+    let requests = [
+        ("GET", "/health"),
+        ("GET", "/orders"),
+        ("POST", "/orders"),
+        ("GET", "/orders/o-1"),
+        ("DELETE", "/orders/o-1"),
+        ("GET", "/orders/o-1/items/7"),
+        ("PUT", "/orders"),
+        ("GET", "/v1/orders"),
+    ];
+    let cases: [(&[&str], [bool; 8]); 5] = [
+        (&[], [true, false, false, false, false, true, false, false]),
+        (
+            &["orders:read"],
+            [true, true, false, true, false, true, false, false],
+        ),
+        (
+            &["orders:write"],
+            [true, false, false, false, false, true, false, false],
+        ),
+        (
+            &["orders:read", "orders:write"],
+            [true, true, true, true, false, true, false, false],
+        ),
+        (
+            &["admin"],
+            [true, false, false, true, true, true, false, false],
+        ),
+    ];
+    for authorizer in [&from_file, &inline] {
+        for (scopes, expected) in &cases {
+            let token = scoped(scopes);
+            for ((method, path), expected) in requests.iter().zip(expected) {
+                let policy = decide(authorizer, &token, method, path).await.unwrap();
+                assert_eq!(
+                    allowed(&policy),
+                    *expected,
+                    "{method} {path} with {scopes:?}"
+                );
+            }
+        }
+    }
+    let policy = decide(&inline, &scoped(&["orders:read"]), "GET", "/orders")
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed_resources(&policy),
+        [
+            "/GET/health",
+            "/GET/orders",
+            "/GET/orders/*",
+            "/GET/orders/*/items/*"
+        ],
+        "the cached policy lists every route of the document the token may call"
+    );
+}
+
+#[tokio::test]
+async fn required_claims_refuse_with_401_and_compare_exactly() {
+    let rule = r#"[{"name": "tenant", "values": ["acme", "globex"], "required": true}]"#;
+    let guarded = authorizer(&hmac_vars(&[("AUTH_REQUIRED_CLAIMS", rule.to_owned())]));
+    let with = |tenant: Value| token(json!({"scope": "read:products", "tenant": tenant}));
+    for accepted in [json!("acme"), json!("globex")] {
+        let policy = decide(&guarded, &with(accepted.clone()), "GET", "/products")
+            .await
+            .unwrap();
+        assert!(allowed(&policy), "{accepted}");
+    }
+    for refused in [json!("ACME"), json!(["acme"]), json!(1), Value::Null] {
+        let outcome = decide(&guarded, &with(refused.clone()), "GET", "/products").await;
+        assert_eq!(
+            outcome.unwrap_err(),
+            AuthorizerError::Unauthorized,
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        guarded
+            .verify(Some(&with(json!("initech"))), support::now())
+            .await
+            .unwrap_err(),
+        jwt_scopes_api::authorizer::TokenError::ClaimNotAccepted("tenant".into())
+    );
+}
+
+#[tokio::test]
+async fn the_principal_claim_names_the_policy_principal() {
+    let read = |extra: Value| {
+        let mut claims = json!({"scope": "read:products"});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        token(claims)
+    };
+    let default = authorizer(&hmac_vars(&[]));
+    let machine = authorizer(&hmac_vars(&[(
+        "AUTH_PRINCIPAL_CLAIM",
+        "client_id".to_owned(),
+    )]));
+    let entra = authorizer(&hmac_vars(&[("AUTH_PRINCIPAL_CLAIM", "oid".to_owned())]));
+    let cases = [
+        (&default, json!({"client_id": "svc"}), "user-1"),
+        (&machine, json!({"client_id": "svc"}), "svc"),
+        (&machine, json!({}), "user-1"),
+        (&entra, json!({"oid": "0f9c"}), "0f9c"),
+        (&entra, json!({"oid": 7}), "user-1"),
+        (&default, json!({"sub": null, "client_id": "svc"}), "svc"),
+        (&default, json!({"sub": null}), "anonymous"),
+    ];
+    for (authorizer, extra, principal) in cases {
+        let policy = decide(authorizer, &read(extra.clone()), "GET", "/products")
+            .await
+            .unwrap();
+        assert_eq!(policy["principalId"], principal, "{extra}");
+    }
+}
