@@ -6,13 +6,16 @@
 //!   syscall per line, as stdout on Lambda), metrics off; the `debug` spans are disabled here;
 //! - `logs_metrics`: the same plus one EMF line per invocation to `/dev/null` (what the binaries
 //!   do);
-//! - `debug_metrics`: a DEBUG subscriber (`LogLevel=DEBUG`): the spans are entered and printed.
+//! - `debug_metrics`: a DEBUG subscriber (`LogLevel=DEBUG`): the spans are created and entered,
+//!   and their fields printed on every line inside them.
 //!
 //! The authorizer runs `events/authorizer/token-read-allow.json` (REST `TOKEN`, HS256, Allow),
 //! product-api `events/product-api/v2-jwt-get-product.json` (200 from the embedded catalog).
 //!
 //! Run: `cargo bench --bench observability`.
 
+// Shared with the other benches; `bare` (the signature-only reference) is not used here.
+#[allow(dead_code)]
 #[path = "common/paired.rs"]
 mod paired;
 
