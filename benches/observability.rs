@@ -55,6 +55,22 @@ fn metrics() -> Metrics {
     Metrics::to("Bench", dev_null())
 }
 
+/// The four set-ups of one handler: `run(on, n)` runs it `n` times, with metrics on or off.
+fn setups<'a>(run: &'a dyn Fn(bool, u64)) -> Vec<(String, paired::Body<'a>)> {
+    let with = move |level: Option<Level>, counted: bool| -> paired::Body<'a> {
+        Box::new(move |n| {
+            let _logs = level.map(logging);
+            run(counted, n)
+        })
+    };
+    vec![
+        ("bare".into(), with(None, false)),
+        ("logs".into(), with(Some(Level::INFO), false)),
+        ("logs_metrics".into(), with(Some(Level::INFO), true)),
+        ("debug_metrics".into(), with(Some(Level::DEBUG), true)),
+    ]
+}
+
 fn main() {
     if !paired::enabled() {
         return;
@@ -73,7 +89,8 @@ fn main() {
     let quiet = Authorizer::new(config());
     let counted = Authorizer::with_metrics(config(), metrics());
     let event = read("events/authorizer/token-read-allow.json");
-    let decide = |authorizer: &Authorizer, n: u64| {
+    let decide = |on: bool, n: u64| {
+        let authorizer = if on { &counted } else { &quiet };
         rt.block_on(async {
             for _ in 0..n {
                 let answer = authorizer.handle(black_box(&event), NOW).await.unwrap();
@@ -81,39 +98,13 @@ fn main() {
             }
         })
     };
-    paired::measure(
-        "observability-authorizer",
-        300,
-        vec![
-            ("bare".into(), Box::new(|n| decide(&quiet, n))),
-            (
-                "logs".into(),
-                Box::new(|n| {
-                    let _logs = logging(Level::INFO);
-                    decide(&quiet, n)
-                }),
-            ),
-            (
-                "logs_metrics".into(),
-                Box::new(|n| {
-                    let _logs = logging(Level::INFO);
-                    decide(&counted, n)
-                }),
-            ),
-            (
-                "debug_metrics".into(),
-                Box::new(|n| {
-                    let _logs = logging(Level::DEBUG);
-                    decide(&counted, n)
-                }),
-            ),
-        ],
-    );
+    paired::measure("observability-authorizer", 300, setups(&decide));
 
     let quiet = ProductApi::new(EmbeddedCatalog);
     let counted = ProductApi::new(EmbeddedCatalog).with_metrics(metrics());
     let event = read("events/product-api/v2-jwt-get-product.json");
-    let respond = |api: &ProductApi<EmbeddedCatalog>, n: u64| {
+    let respond = |on: bool, n: u64| {
+        let api = if on { &counted } else { &quiet };
         rt.block_on(async {
             for _ in 0..n {
                 let request = product_api_event::read(black_box(&event)).unwrap();
@@ -121,32 +112,5 @@ fn main() {
             }
         })
     };
-    paired::measure(
-        "observability-product-api",
-        300,
-        vec![
-            ("bare".into(), Box::new(|n| respond(&quiet, n))),
-            (
-                "logs".into(),
-                Box::new(|n| {
-                    let _logs = logging(Level::INFO);
-                    respond(&quiet, n)
-                }),
-            ),
-            (
-                "logs_metrics".into(),
-                Box::new(|n| {
-                    let _logs = logging(Level::INFO);
-                    respond(&counted, n)
-                }),
-            ),
-            (
-                "debug_metrics".into(),
-                Box::new(|n| {
-                    let _logs = logging(Level::DEBUG);
-                    respond(&counted, n)
-                }),
-            ),
-        ],
-    );
+    paired::measure("observability-product-api", 300, setups(&respond));
 }

@@ -222,26 +222,11 @@ impl Serialize for MetricDefinition<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Lines {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use serde_json::json;
 
     #[test]
-    fn writes_one_emf_line_per_record() {
-        let lines = Lines::default();
-        let metrics = Metrics::to("Test", lines.clone());
-        metrics.emit(&Record {
+    fn a_record_is_one_emf_document() {
+        let record = Record {
             invocation: Invocation {
                 request_id: Some("r-1"),
                 trace_id: None,
@@ -266,14 +251,14 @@ mod tests {
             ],
             dimensions: &[("Outcome", "deny"), ("Reason", "insufficient-scope")],
             properties: &[("status", "403")],
-        });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(text.matches('\n').count(), 1);
-        let mut line: Value = serde_json::from_str(&text).unwrap();
-        assert!(line["_aws"]["Timestamp"].as_u64().unwrap() > 0);
-        line["_aws"]["Timestamp"] = json!(0);
+        };
+        let document = Document {
+            namespace: "Test",
+            timestamp: 0,
+            record: &record,
+        };
         assert_eq!(
-            line,
+            serde_json::to_value(&document).unwrap(),
             json!({
                 "_aws": {"Timestamp": 0, "CloudWatchMetrics": [
                     {"Namespace": "Test", "Dimensions": [["Outcome"], ["Outcome", "Reason"]],

@@ -53,35 +53,35 @@ pub const ALL: &[Reason] = &[
 pub enum Reason {
     /// Authorizer: the token is valid and holds the route's scopes.
     Granted,
-    /// Authorizer: no token in the request.
+    /// Authorizer 401: [`TokenError::Missing`].
     MissingToken,
-    /// Authorizer: not a compact JWS (segments, base64, JSON, size).
+    /// Authorizer 401: [`TokenError::Malformed`].
     Malformed,
-    /// Authorizer: `alg` not allowed, or no key of that kind for the issuer.
+    /// Authorizer 401: [`TokenError::AlgorithmNotAllowed`].
     AlgorithmNotAllowed,
-    /// Authorizer: `iss` names no configured issuer.
+    /// Authorizer 401: [`TokenError::UnknownIssuer`].
     UnknownIssuer,
-    /// Authorizer: no key with the token's `kid`, even after a refetch.
+    /// Authorizer 401: [`TokenError::UnknownKey`].
     UnknownKey,
-    /// Authorizer: the issuer's keys could not be fetched.
+    /// Authorizer 401: [`TokenError::KeysUnavailable`].
     KeysUnavailable,
-    /// Authorizer: the signature does not verify.
+    /// Authorizer 401: [`TokenError::BadSignature`].
     BadSignature,
-    /// Authorizer: a registered claim has the wrong JSON type.
+    /// Authorizer 401: [`TokenError::ClaimType`].
     MalformedClaims,
-    /// Authorizer: no `exp`.
+    /// Authorizer 401: [`TokenError::MissingExpiry`].
     MissingExpiry,
-    /// Authorizer: `exp` in the past.
+    /// Authorizer 401: [`TokenError::Expired`].
     Expired,
-    /// Authorizer: `nbf` or `iat` in the future.
+    /// Authorizer 401: [`TokenError::NotYetValid`].
     NotYetValid,
-    /// Authorizer: audience (`aud` / `client_id`) not accepted.
+    /// Authorizer 401: [`TokenError::WrongAudience`].
     WrongAudience,
-    /// Authorizer: `iss` not the expected issuer.
+    /// Authorizer 401: [`TokenError::WrongIssuer`].
     WrongIssuer,
-    /// Authorizer: `token_use` or `typ` not the required one.
+    /// Authorizer 401: [`TokenError::WrongTokenType`].
     WrongTokenType,
-    /// Authorizer: a scope claim is malformed.
+    /// Authorizer 401: [`TokenError::BadScopeClaim`].
     MalformedScope,
     /// Both: a valid identity without the route's scopes (authorizer Deny, product-api 403).
     InsufficientScope,
