@@ -8,6 +8,8 @@
 //! - [`product_api`]: the `product-api` Lambda (event reading, identity, handler, answers, stores);
 //! - [`authorizer`]: the `authorizer` Lambda (event formats, verification, key sets and fetching,
 //!   configuration, answers);
+//! - [`reason`]: one stable code per answer, the same in logs, metrics and problem types;
+//!   [`metrics`]: the EMF writer both programs record with;
 //! - [`env`]: the environment and the wall clock, read in one place.
 //!
 //! The local gateway (`tools/local-gateway`) is a development tool in its own package; nothing
@@ -16,7 +18,10 @@
 
 pub mod authorizer;
 pub mod env;
+pub mod metrics;
 pub mod product_api;
+pub mod reason;
+pub mod redact;
 pub mod routes;
 pub mod scopes;
 

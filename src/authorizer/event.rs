@@ -15,6 +15,7 @@
 //! every sample event both ways and compares the fields.
 
 use crate::authorizer::config::TokenSources;
+use crate::redact::json_error;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
@@ -228,7 +229,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
 /// Reads an authorizer event.
 pub fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
     let event: Event<'_> =
-        serde_json::from_str(event).map_err(|e| EventError::UnknownShape(e.to_string()))?;
+        serde_json::from_str(event).map_err(|e| EventError::UnknownShape(json_error(&e)))?;
     let format = match (text(&event.kind), text(&event.version)) {
         (_, Some("2.0")) => EventFormat::HttpV2,
         (Some("TOKEN"), _) => EventFormat::Token,

@@ -11,10 +11,14 @@ use crate::authorizer::event::{self, AuthorizerInput, EventError};
 use crate::authorizer::jwks::{JwksCache, KeyFetcher};
 use crate::authorizer::jws::{Jws, SignatureKey};
 use crate::authorizer::keyset::KeySet;
+use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::policy::{AuthorizerResponse, Shape};
 use crate::authorizer::verify::{self, ClaimPolicy, ContextClaims, Rules, TokenClaims, Verified};
+use crate::metrics::{Invocation, Metrics};
+use crate::reason::Reason;
 use lambda_runtime::Diagnostic;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// An invocation that ends without a decision document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,17 @@ struct Issuer {
     hmac: Vec<SignatureKey>,
 }
 
+/// One decision: what the authorizer answers, and why.
+#[derive(Debug)]
+pub struct Decision {
+    /// Allow, deny, unauthorized, or no decision at all.
+    pub outcome: Outcome,
+    /// The stable reason code, as logged and counted.
+    pub reason: Reason,
+    /// The answer for API Gateway.
+    pub answer: Result<AuthorizerResponse, AuthorizerError>,
+}
+
 /// The authorizer, built once per cold start and shared by concurrent invocations.
 pub struct Authorizer {
     issuers: Vec<Issuer>,
@@ -65,13 +80,19 @@ pub struct Authorizer {
     /// Boxed: a router is a few hundred bytes, and an `Authorizer` is held by value in enums
     /// beside much smaller variants (the local gateway's guards).
     routes: Box<AccessTable>,
+    metrics: Metrics,
 }
 
 impl Authorizer {
     /// Prepares the HMAC keys of a checked configuration. No I/O: public keys are fetched on
-    /// first use.
+    /// first use. Records no metrics.
     pub fn new(config: AuthConfig) -> Self {
-        let fetcher = Arc::new(KeyFetcher::new(config.limits));
+        Self::with_metrics(config, Metrics::off())
+    }
+
+    /// The same, recording decisions and key fetches in `metrics`.
+    pub fn with_metrics(config: AuthConfig, metrics: Metrics) -> Self {
+        let fetcher = Arc::new(KeyFetcher::new(config.limits).with_metrics(metrics.clone()));
         let issuers = config
             .issuers
             .into_iter()
@@ -99,6 +120,7 @@ impl Authorizer {
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
             routes: Box::new(config.routes),
+            metrics,
         }
     }
 
@@ -113,51 +135,94 @@ impl Authorizer {
         self
     }
 
-    /// Decides on one event (its JSON text) at `now`, seconds since the epoch.
+    /// Decides on one event (its JSON text) at `now`, seconds since the epoch, outside a Lambda
+    /// invocation (tests, the local gateway): [`Self::decide`] without request ids.
     pub async fn handle(
         &self,
         event: &str,
         now: u64,
     ) -> Result<AuthorizerResponse, AuthorizerError> {
-        let input = event::parse(event, &self.sources).map_err(|error| {
-            tracing::error!(%error, "unreadable authorizer event");
-            AuthorizerError::InvalidEvent(error)
-        })?;
+        self.decide(event, now, Invocation::default()).await.answer
+    }
+
+    /// Decides on one event at `now` for `invocation`: logs the decision with its reason, records
+    /// it in the metrics, and returns the answer with its outcome and reason (which the local
+    /// gateway prints). The token, its signature and its claims are never logged; the subject is.
+    pub async fn decide(&self, event: &str, now: u64, invocation: Invocation<'_>) -> Decision {
+        let parsed =
+            tracing::debug_span!("read_event").in_scope(|| event::parse(event, &self.sources));
         let AuthorizerInput {
             format,
             token,
             target,
-        } = input;
+        } = match parsed {
+            Ok(input) => input,
+            Err(error) => {
+                let reason = Reason::InvalidEvent;
+                tracing::error!(%error, decision = Outcome::Error.code(), %reason, "unreadable authorizer event");
+                metrics::decision(&self.metrics, invocation, Outcome::Error, reason, None);
+                return Decision {
+                    outcome: Outcome::Error,
+                    reason,
+                    answer: Err(AuthorizerError::InvalidEvent(error)),
+                };
+            }
+        };
         let route = self
             .routes
             .find(&target.method, &target.path)
             .ok()
             .map(|m| m.route);
-        let route_name = route.map_or("unmatched", |r| r.path.as_str());
         let shape = Shape::of(format, self.response);
-        let verified = match self.verify(token.as_deref(), now).await {
-            Ok(verified) => verified,
-            Err(reason) => {
-                tracing::info!(method = %target.method, route = route_name, decision = "unauthorized", %reason, "authorizer decision");
-                return shape.unauthorized().ok_or(AuthorizerError::Unauthorized);
-            }
+        let verified = self
+            .verify(token.as_deref(), now)
+            .instrument(tracing::debug_span!("verify"))
+            .await;
+        let (outcome, reason, subject, answer) = match verified {
+            Err(error) => (
+                Outcome::Unauthorized,
+                Reason::from(&error),
+                None,
+                shape.unauthorized().ok_or(AuthorizerError::Unauthorized),
+            ),
+            Ok(verified) => tracing::debug_span!("decide").in_scope(|| {
+                let allowed = route.is_some_and(|r| r.access.is_met_by(&verified.scopes));
+                let (outcome, reason) = match route {
+                    None => (Outcome::Deny, Reason::RouteNotFound),
+                    Some(_) if allowed => (Outcome::Allow, Reason::Granted),
+                    Some(_) => (Outcome::Deny, Reason::InsufficientScope),
+                };
+                let Verified {
+                    claims,
+                    scopes,
+                    principal,
+                } = verified;
+                let context = ContextClaims::new(claims, &scopes);
+                let answer = shape.answer(
+                    allowed,
+                    &target,
+                    &scopes,
+                    &self.routes,
+                    principal.clone(),
+                    context,
+                );
+                (outcome, reason, Some(principal), Ok(answer))
+            }),
         };
-        let allowed = route.is_some_and(|r| r.access.is_met_by(&verified.scopes));
-        let Verified {
-            claims,
-            scopes,
-            principal,
-        } = verified;
-        let context = ContextClaims::new(claims, &scopes);
         tracing::info!(
             method = %target.method,
-            route = route_name,
-            subject = %principal,
-            decision = if allowed { "allow" } else { "deny" },
-            reason = if route.is_none() { "route not in table" } else if allowed { "scopes granted" } else { "insufficient scope" },
+            route = route.map_or("unmatched", |r| r.path.as_str()),
+            subject = subject.as_deref().unwrap_or("-"),
+            decision = outcome.code(),
+            %reason,
             "authorizer decision"
         );
-        Ok(shape.answer(allowed, &target, &scopes, &self.routes, principal, context))
+        metrics::decision(&self.metrics, invocation, outcome, reason, route);
+        Decision {
+            outcome,
+            reason,
+            answer,
+        }
     }
 
     /// Verifies a bearer token against the configured issuers.

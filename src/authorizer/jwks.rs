@@ -10,11 +10,14 @@
 use crate::authorizer::error::TokenError;
 use crate::authorizer::jws::Jws;
 use crate::authorizer::keyset::{KeySet, LastFetch, may_refetch};
+use crate::authorizer::metrics;
+use crate::metrics::Metrics;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// Bounds on fetching keys, shared by every issuer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,15 +74,22 @@ impl std::fmt::Display for FetchError {
 pub struct KeyFetcher {
     limits: FetchLimits,
     client: OnceLock<Result<reqwest::Client, FetchError>>,
+    metrics: Metrics,
 }
 
 impl KeyFetcher {
-    /// A fetcher with these bounds.
+    /// A fetcher with these bounds, recording no metrics.
     pub fn new(limits: FetchLimits) -> Self {
         KeyFetcher {
             limits,
             client: OnceLock::new(),
+            metrics: Metrics::off(),
         }
+    }
+
+    /// The same fetcher, recording each key-set fetch in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        KeyFetcher { metrics, ..self }
     }
 
     fn client(&self) -> Result<&reqwest::Client, FetchError> {
@@ -285,7 +295,18 @@ impl JwksCache {
     /// One fetch for the key `wanted`; records its outcome in the state before the joined
     /// callers see it.
     async fn fetch(self, wanted: Option<String>, now: u64) -> Result<Arc<KeySet>, FetchError> {
-        let outcome = self.fetch_keys().await;
+        let started = Instant::now();
+        let outcome = self
+            .fetch_keys()
+            .instrument(tracing::debug_span!("key_fetch", issuer = %self.inner.issuer))
+            .await;
+        let metrics = &self.inner.fetcher.metrics;
+        metrics::key_fetch(
+            metrics,
+            &self.inner.issuer,
+            started.elapsed(),
+            outcome.is_err(),
+        );
         let mut state = self
             .inner
             .state

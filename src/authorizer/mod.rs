@@ -9,7 +9,8 @@
 //!   (fetching and caching them per issuer);
 //! - answers: [`AuthorizerResponse`] in the shape each event format expects, policies that stay
 //!   right when API Gateway caches them;
-//! - [`Authorizer`] ties these together; errors become answers there and only there.
+//! - [`Authorizer`] ties these together; errors become answers there and only there, each with
+//!   its [`crate::reason::Reason`], logged and counted ([`metrics`]).
 
 pub mod alg;
 pub mod config;
@@ -20,6 +21,7 @@ mod handler;
 pub mod jwks;
 pub mod jws;
 pub mod keyset;
+pub mod metrics;
 mod policy;
 mod secret;
 pub mod verify;
@@ -27,6 +29,7 @@ pub mod verify;
 pub use alg::Alg;
 pub use config::{AuthConfig, ConfigError};
 pub use error::TokenError;
-pub use handler::{Authorizer, AuthorizerError};
+pub use handler::{Authorizer, AuthorizerError, Decision};
+pub use metrics::Outcome;
 pub use policy::AuthorizerResponse;
 pub use secret::from_extension as secret_from_extension;

@@ -6,11 +6,18 @@
 //! Parameters and Secrets extension on the first invocation (the extension does not serve the
 //! init phase) and kept for the life of the process. A key set in `AUTH_JWKS` is read here too,
 //! so the first token needs no fetch.
+//!
+//! Every log line of an invocation carries its `requestId` and `xrayTraceId`: `run_concurrent`
+//! wraps each invocation in the runtime's `Lambda runtime invoke` span, which the default
+//! subscriber prints on every line. Metrics go to stdout as EMF (`METRICS_NAMESPACE`).
 
 use jwt_scopes_api::authorizer::config::preloaded_keys;
 use jwt_scopes_api::authorizer::keyset::KeySet;
 use jwt_scopes_api::authorizer::{ConfigError, secret_from_extension};
+use jwt_scopes_api::authorizer::{Outcome, metrics};
 use jwt_scopes_api::env::{self, var};
+use jwt_scopes_api::metrics::{Invocation, Metrics};
+use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::value::RawValue;
@@ -75,14 +82,23 @@ async fn serve() -> Result<(), Error> {
         })
         .inspect_err(|error| tracing::error!(%error, "invalid configuration"));
     let (checked, keys) = checked?;
-    let build = move |config: AuthConfig| seeded(Authorizer::new(config), &keys);
+    let metrics = Metrics::stdout_from_env();
+    let build = {
+        let metrics = metrics.clone();
+        move |config: AuthConfig| seeded(Authorizer::with_metrics(config, metrics.clone()), &keys)
+    };
     if secret_arn.is_none() {
         let _ = authorizer.set(build(checked));
     }
     lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        let (authorizer, secret_arn, build) =
-            (authorizer.clone(), secret_arn.clone(), build.clone());
+        let (authorizer, secret_arn, build, metrics) = (
+            authorizer.clone(),
+            secret_arn.clone(),
+            build.clone(),
+            metrics.clone(),
+        );
         async move {
+            let invocation = Invocation::from(&event.context);
             let authorizer = authorizer
                 .get_or_try_init(|| async {
                     let arn = secret_arn.as_deref().unwrap_or_default();
@@ -91,10 +107,13 @@ async fn serve() -> Result<(), Error> {
                 })
                 .await
                 .map_err(|error| {
-                    tracing::error!(%error, "authorizer not ready");
+                    let reason = Reason::NotReady;
+                    tracing::error!(%error, decision = Outcome::Error.code(), %reason, "authorizer not ready");
+                    metrics::decision(&metrics, invocation, Outcome::Error, reason, None);
                     AuthorizerError::NotReady
                 })?;
-            authorizer.handle(event.payload.get(), env::now()).await
+            let decision = authorizer.decide(event.payload.get(), env::now(), invocation);
+            decision.await.answer
         }
     }))
     .await

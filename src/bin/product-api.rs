@@ -3,7 +3,10 @@
 //! Serves the embedded catalog, or the DynamoDB table named by `PRODUCTS_TABLE`. Runs several
 //! invocations at once on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), one at a time
 //! elsewhere. Events are read by `product_api::event` before `lambda_http` turns them into requests.
+//! Every log line carries the invocation's `requestId` and `xrayTraceId` (the runtime's span);
+//! metrics go to stdout as EMF (`METRICS_NAMESPACE`).
 
+use jwt_scopes_api::metrics::Metrics;
 use jwt_scopes_api::product_api::dynamo::DynamoStore;
 use jwt_scopes_api::product_api::event::HttpEvent;
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore, ScopeNames};
@@ -22,7 +25,9 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn run<S: ProductStore>(api: ProductApi<S>, names: ScopeNames) -> Result<(), Error> {
-    let api = api.with_scope_names(names);
+    let api = api
+        .with_scope_names(names)
+        .with_metrics(Metrics::stdout_from_env());
     let handler = service_fn(move |request: Request| {
         let api = api.clone();
         async move { Ok::<_, Infallible>(api.handle(request).await) }

@@ -25,14 +25,19 @@ use std::borrow::Cow;
 /// The path given to a request whose path cannot be part of a URL: it matches no route.
 const UNROUTABLE: &str = "/.invalid-path";
 
-/// An HTTP event, read by [`read`]: the `product-api` function's payload type.
+/// An HTTP event, read by [`read`]: the `product-api` function's payload type. The runtime logs
+/// an event it cannot read, so the error says where reading failed, not the value there (a
+/// header may hold a token).
 #[derive(Debug)]
 pub struct HttpEvent(pub LambdaRequest);
 
 impl<'de> Deserialize<'de> for HttpEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
-        read(raw.get()).map(HttpEvent).map_err(D::Error::custom)
+        tracing::debug_span!("read_event")
+            .in_scope(|| read(raw.get()))
+            .map(HttpEvent)
+            .map_err(|e| D::Error::custom(crate::redact::json_error(&e)))
     }
 }
 

@@ -4,11 +4,14 @@
 //! Checks run in a fixed order so answers are predictable: unknown route (404/405), no identity
 //! (401), missing scope (403), bad input (400/413/415), then the product itself (404).
 
+use crate::metrics::{Invocation, Metrics};
 use crate::product_api::identity::{Identity, IdentityExt};
+use crate::product_api::metrics::{self, StoreCall};
 use crate::product_api::problem::ApiError;
 use crate::product_api::products::{
     MAX_BODY_BYTES, Precondition, Product, ProductName, ProductStore, StoreError,
 };
+use crate::reason::Reason;
 use crate::routes::{Matched, Operation, Route, RouteTable};
 use crate::scopes::{Requirement, ScopeNames};
 use base64::Engine;
@@ -19,11 +22,13 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The API over a store; cheap to clone, so each concurrent invocation gets its own handle.
 pub struct ProductApi<S> {
     store: Arc<S>,
     scope_names: Arc<ScopeNames>,
+    metrics: Metrics,
 }
 
 impl<S> Clone for ProductApi<S> {
@@ -31,6 +36,7 @@ impl<S> Clone for ProductApi<S> {
         ProductApi {
             store: Arc::clone(&self.store),
             scope_names: Arc::clone(&self.scope_names),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -53,6 +59,7 @@ impl<S: ProductStore> ProductApi<S> {
         ProductApi {
             store: Arc::new(store),
             scope_names: Arc::default(),
+            metrics: Metrics::off(),
         }
     }
 
@@ -62,20 +69,41 @@ impl<S: ProductStore> ProductApi<S> {
         self
     }
 
-    /// Answers one request. Never fails: every error is an HTTP answer.
+    /// The same API, recording each answer in `metrics` (the binary's EMF on stdout).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Answers one request. Never fails: every error is an HTTP answer. Logs one line with the
+    /// reason code and records the answer in the metrics, with the Lambda request and trace ids
+    /// when the request came through the runtime.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let started = Instant::now();
         let identity = request.identity();
-        let (route, outcome) = self.serve(&request, identity.as_ref()).await;
-        let response = outcome.unwrap_or_else(ApiError::into_response);
+        let mut store_call = None;
+        let (route, outcome) = self
+            .serve(&request, identity.as_ref(), &mut store_call)
+            .await;
+        let (reason, response) = match outcome {
+            Ok(response) => (Reason::Served, response),
+            Err(error) => (Reason::from(&error), error.into_response()),
+        };
         tracing::info!(
             method = %request.method(),
             route = route.map_or("unmatched", |r| r.path),
             status = response.status().as_u16(),
+            %reason,
             subject = identity.as_ref().and_then(|id| id.subject).unwrap_or("-"),
             latency_us = started.elapsed().as_micros() as u64,
             "request"
         );
+        let invocation = request
+            .lambda_context_ref()
+            .map(Invocation::from)
+            .unwrap_or_default();
+        let status = response.status();
+        metrics::request(&self.metrics, invocation, route, status, reason, store_call);
         response
     }
 
@@ -83,10 +111,11 @@ impl<S: ProductStore> ProductApi<S> {
         &self,
         request: &Request,
         identity: Option<&Identity<'_>>,
+        call: &mut Option<StoreCall>,
     ) -> (Option<&'static Route>, Result<Response<Body>, ApiError>) {
         match RouteTable::global().find(request.method().as_str(), routing_path(request)) {
             Ok(matched) => {
-                let outcome = self.operate(&matched, request, identity).await;
+                let outcome = self.operate(&matched, request, identity, call).await;
                 (Some(matched.route), outcome)
             }
             Err(error) => (None, Err(error.into())),
@@ -100,26 +129,28 @@ impl<S: ProductStore> ProductApi<S> {
         matched: &Matched<'_, '_>,
         request: &Request,
         identity: Option<&Identity<'_>>,
+        call: &mut Option<StoreCall>,
     ) -> Result<Response<Body>, ApiError> {
         let route = matched.route;
         authorize(identity, route.requirement, &self.scope_names)?;
         let name =
             || ProductName::parse(matched.name.unwrap_or_default()).map_err(ApiError::InvalidName);
         match route.operation {
-            Operation::ListProducts => self.list(request).await,
-            Operation::GetProduct => self.get(&name()?).await,
-            Operation::PutProduct => self.put(request, &name()?).await,
-            Operation::DeleteProduct => self.delete(request, &name()?).await,
+            Operation::ListProducts => self.list(request, call).await,
+            Operation::GetProduct => self.get(&name()?, call).await,
+            Operation::PutProduct => self.put(request, &name()?, call).await,
+            Operation::DeleteProduct => self.delete(request, &name()?, call).await,
         }
     }
 
-    async fn list(&self, request: &Request) -> Result<Response<Body>, ApiError> {
+    async fn list(
+        &self,
+        request: &Request,
+        call: &mut Option<StoreCall>,
+    ) -> Result<Response<Body>, ApiError> {
         let (limit, after) = page_request(request)?;
-        let page = self
-            .store
-            .list(limit, after.as_deref())
-            .await
-            .map_err(store_error)?;
+        let listing = self.store.list(limit, after.as_deref());
+        let page = timed(call, Operation::ListProducts, listing).await?;
         let next = page.last.map(|last| URL_SAFE_NO_PAD.encode(last));
         let list = ProductList {
             products: page.products,
@@ -128,8 +159,12 @@ impl<S: ProductStore> ProductApi<S> {
         Ok(json(StatusCode::OK, &list))
     }
 
-    async fn get(&self, name: &ProductName) -> Result<Response<Body>, ApiError> {
-        let found = self.store.get(name).await.map_err(store_error)?;
+    async fn get(
+        &self,
+        name: &ProductName,
+        call: &mut Option<StoreCall>,
+    ) -> Result<Response<Body>, ApiError> {
+        let found = timed(call, Operation::GetProduct, self.store.get(name)).await?;
         let found = found.ok_or(ApiError::ProductNotFound)?;
         Ok(with_etag(
             json(StatusCode::OK, &found.product),
@@ -137,14 +172,16 @@ impl<S: ProductStore> ProductApi<S> {
         ))
     }
 
-    async fn put(&self, request: &Request, name: &ProductName) -> Result<Response<Body>, ApiError> {
+    async fn put(
+        &self,
+        request: &Request,
+        name: &ProductName,
+        call: &mut Option<StoreCall>,
+    ) -> Result<Response<Body>, ApiError> {
         let product = product_from_body(request, name)?;
         let precondition = precondition(request)?;
-        let written = self
-            .store
-            .put(product.clone(), precondition)
-            .await
-            .map_err(store_error)?;
+        let writing = self.store.put(product.clone(), precondition);
+        let written = timed(call, Operation::PutProduct, writing).await?;
         let status = if written.created {
             StatusCode::CREATED
         } else {
@@ -157,14 +194,11 @@ impl<S: ProductStore> ProductApi<S> {
         &self,
         request: &Request,
         name: &ProductName,
+        call: &mut Option<StoreCall>,
     ) -> Result<Response<Body>, ApiError> {
         let precondition = precondition(request)?;
-        if self
-            .store
-            .delete(name, precondition)
-            .await
-            .map_err(store_error)?
-        {
+        let deleting = self.store.delete(name, precondition);
+        if timed(call, Operation::DeleteProduct, deleting).await? {
             Ok(empty(StatusCode::NO_CONTENT))
         } else {
             Err(ApiError::ProductNotFound)
@@ -309,6 +343,27 @@ fn with_etag(mut response: Response<Body>, version: u64) -> Response<Body> {
         response.headers_mut().insert(header::ETAG, value);
     }
     response
+}
+
+/// Runs the request's store call in a `store` span, noting its time and whether it failed for
+/// the metrics.
+async fn timed<T>(
+    call: &mut Option<StoreCall>,
+    operation: Operation,
+    store_call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, ApiError> {
+    let started = Instant::now();
+    let span = tracing::debug_span!("store", ?operation);
+    let outcome = store_call.instrument(span).await;
+    *call = Some(StoreCall {
+        operation,
+        took: started.elapsed(),
+        failed: matches!(
+            outcome,
+            Err(StoreError::Unavailable(_) | StoreError::Failed(_))
+        ),
+    });
+    outcome.map_err(store_error)
 }
 
 fn store_error(error: StoreError) -> ApiError {

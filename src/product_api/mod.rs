@@ -5,12 +5,14 @@
 //! - [`ProductApi`]: routes, re-checks scopes (defence in depth), validates input and serves;
 //! - [`products`]: products, names and the [`ProductStore`] behind the API, with the embedded
 //!   catalog; [`dynamo`] the DynamoDB store;
-//! - answers: every failure an RFC 9457 problem with its RFC 6750 challenge, in one place.
+//! - answers: every failure an RFC 9457 problem with its RFC 6750 challenge, in one place, its
+//!   `type` named by the request's [`crate::reason::Reason`]; [`metrics`] counts the answers.
 
 pub mod dynamo;
 pub mod event;
 mod handler;
 pub mod identity;
+pub mod metrics;
 mod problem;
 pub mod products;
 

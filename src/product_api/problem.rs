@@ -1,9 +1,11 @@
 //! Every way a request to `product-api` can fail, and the one place each becomes an HTTP answer:
 //! an RFC 9457 `application/problem+json` body, plus the RFC 6750 `WWW-Authenticate` challenge
-//! for 401 and 403. Bodies carry a stable `type` and never an internal detail or a token.
+//! for 401 and 403. Bodies carry a stable `type`, the URN of the request's
+//! [`Reason`](crate::reason::Reason) code, and never an internal detail or a token.
 
 use crate::product_api::handler::MAX_PAGE;
 use crate::product_api::products::{MAX_BODY_BYTES, NameError};
+use crate::reason::Reason;
 use crate::routes::RouteError;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -89,19 +91,13 @@ impl ApiError {
         ApiError::BadRequest("If-None-Match supports only *.".into())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<Cow<'_, str>>) {
+    fn parts(&self) -> (StatusCode, &'static str, Option<Cow<'_, str>>) {
         use ApiError::*;
         match self {
-            RouteNotFound => (StatusCode::NOT_FOUND, "about:blank", "Not Found", None),
-            MethodNotAllowed { .. } => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "about:blank",
-                "Method Not Allowed",
-                None,
-            ),
+            RouteNotFound => (StatusCode::NOT_FOUND, "Not Found", None),
+            MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", None),
             Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
-                "urn:jwt-scopes-api:problem:unauthenticated",
                 "Authentication required",
                 Some(Cow::Borrowed(
                     "The request carries no identity validated by the API's authorizer.",
@@ -109,7 +105,6 @@ impl ApiError {
             ),
             InsufficientScope { .. } => (
                 StatusCode::FORBIDDEN,
-                "urn:jwt-scopes-api:problem:insufficient-scope",
                 "Insufficient scope",
                 Some(Cow::Borrowed(
                     "The access token does not grant the scope this route requires.",
@@ -117,13 +112,11 @@ impl ApiError {
             ),
             InvalidName(error) => (
                 StatusCode::BAD_REQUEST,
-                "urn:jwt-scopes-api:problem:invalid-product-name",
                 "Invalid product name",
                 Some(error.detail()),
             ),
             InvalidProduct(_) => (
                 StatusCode::BAD_REQUEST,
-                "urn:jwt-scopes-api:problem:invalid-product",
                 "Invalid product",
                 Some(Cow::Borrowed(
                     "The body is not a valid product; see errors.",
@@ -131,13 +124,11 @@ impl ApiError {
             ),
             BadRequest(detail) => (
                 StatusCode::BAD_REQUEST,
-                "urn:jwt-scopes-api:problem:invalid-request",
                 "Invalid request",
                 Some(Cow::Borrowed(detail.as_ref())),
             ),
             PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
-                "urn:jwt-scopes-api:problem:precondition-failed",
                 "Precondition failed",
                 Some(Cow::Borrowed(
                     "The product changed since you read it (or already exists); read it again and retry.",
@@ -145,7 +136,6 @@ impl ApiError {
             ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "urn:jwt-scopes-api:problem:payload-too-large",
                 "Payload too large",
                 Some(Cow::Owned(format!(
                     "A product body may be at most {} KiB.",
@@ -154,19 +144,12 @@ impl ApiError {
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "urn:jwt-scopes-api:problem:unsupported-media-type",
                 "Unsupported media type",
                 Some(Cow::Borrowed("Send the product as application/json.")),
             ),
-            ProductNotFound => (
-                StatusCode::NOT_FOUND,
-                "urn:jwt-scopes-api:problem:product-not-found",
-                "Product not found",
-                None,
-            ),
+            ProductNotFound => (StatusCode::NOT_FOUND, "Product not found", None),
             ReadOnlyStore => (
                 StatusCode::NOT_IMPLEMENTED,
-                "urn:jwt-scopes-api:problem:read-only-catalog",
                 "Catalog is read-only",
                 Some(Cow::Borrowed(
                     "This deployment serves the embedded catalog; writes need a DynamoDB table (PRODUCTS_TABLE).",
@@ -174,16 +157,23 @@ impl ApiError {
             ),
             StoreUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "urn:jwt-scopes-api:problem:store-unavailable",
                 "Product store unavailable",
                 Some(Cow::Borrowed("Try again later.")),
             ),
             StoreFailure => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "urn:jwt-scopes-api:problem:store-failure",
                 "Product store failure",
                 None,
             ),
+        }
+    }
+
+    /// The problem `type`: the reason's URN, or `about:blank` for the plain HTTP 404 / 405, whose
+    /// status says it all (RFC 9457 §4.2.1). The reason code is logged and counted either way.
+    fn problem_type(&self) -> &'static str {
+        match self {
+            ApiError::RouteNotFound | ApiError::MethodNotAllowed { .. } => "about:blank",
+            _ => Reason::from(self).problem_type(),
         }
     }
 
@@ -194,9 +184,9 @@ impl ApiError {
 
     /// The full answer: status, problem body, and the headers RFC 6750 / RFC 9110 require.
     pub fn into_response(self) -> Response<Body> {
-        let (status, kind, title, detail) = self.parts();
+        let (status, title, detail) = self.parts();
         let body = serde_json::to_string(&Problem {
-            kind,
+            kind: self.problem_type(),
             title,
             status: status.as_u16(),
             detail,
