@@ -14,6 +14,8 @@
 
 use crate::event::IncomingRequest;
 use jwt_scopes_api::authorizer::config::TokenSources;
+use jwt_scopes_api::metrics::Invocation;
+use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use serde_json::Value;
 
@@ -31,10 +33,11 @@ pub enum LambdaOutcome {
         /// The authorizer's `context`.
         context: Value,
     },
-    /// 403: `isAuthorized: false` or a policy that does not allow the route.
-    Denied,
-    /// 401: no identity source, or the authorizer failed with `Unauthorized`.
-    Unauthorized,
+    /// 403: `isAuthorized: false` or a policy that does not allow the route, and the
+    /// authorizer's reason code.
+    Denied(Reason),
+    /// 401: the authorizer failed with `Unauthorized`, for this reason.
+    Unauthorized(Reason),
     /// 500: the authorizer failed otherwise or answered something unreadable.
     Failed(String),
 }
@@ -80,9 +83,14 @@ impl LambdaAuthorizer {
     /// Runs the authorizer on a `REQUEST` event for `route_arn` at `now` and applies API
     /// Gateway's reading of its answer.
     pub async fn authorize(&self, event: &Value, route_arn: &str, now: u64) -> LambdaOutcome {
-        let answer = match self.authorizer.handle(&event.to_string(), now).await {
+        let decision = self
+            .authorizer
+            .decide(&event.to_string(), now, Invocation::default())
+            .await;
+        let reason = decision.reason;
+        let answer = match decision.answer {
             Ok(answer) => answer,
-            Err(AuthorizerError::Unauthorized) => return LambdaOutcome::Unauthorized,
+            Err(AuthorizerError::Unauthorized) => return LambdaOutcome::Unauthorized(reason),
             Err(error) => {
                 return LambdaOutcome::Failed(
                     lambda_runtime::Diagnostic::from(error).error_message,
@@ -98,8 +106,9 @@ impl LambdaAuthorizer {
             (_, Some(policy)) => policy_allows(policy, route_arn),
             _ => return LambdaOutcome::Failed("authorizer answer has no decision".into()),
         };
+        // `isAuthorized: false` is a 403 whatever the reason, as API Gateway answers it.
         if !allowed {
-            return LambdaOutcome::Denied;
+            return LambdaOutcome::Denied(reason);
         }
         let context = match answer.get("context") {
             Some(Value::Object(context)) => Value::Object(context.clone()),

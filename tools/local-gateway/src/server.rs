@@ -33,6 +33,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use jwt_scopes_api::authorizer::jwks::KeyFetcher;
 use jwt_scopes_api::product_api;
+use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::routes::{Route, RouteTable};
 use jwt_scopes_api::scopes::ScopeNames;
 use jwt_scopes_api::{AuthConfig, ProductApi, Requirement};
@@ -649,7 +650,10 @@ impl Gateway {
         now: u64,
     ) -> Result<Passed, Answer> {
         let Some(identity_source) = lambda.identity_source(incoming) else {
-            let decision = "lambda not invoked: no identity source".to_owned();
+            let decision = format!(
+                "lambda not invoked: no identity source reason={}",
+                Reason::MissingToken
+            );
             let status = StatusCode::UNAUTHORIZED;
             return Err(Answer::message(
                 status,
@@ -671,11 +675,15 @@ impl Gateway {
                     decision,
                 });
             }
-            LambdaOutcome::Denied => (StatusCode::FORBIDDEN, "Forbidden", "lambda deny".into()),
-            LambdaOutcome::Unauthorized => (
+            LambdaOutcome::Denied(reason) => (
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!("lambda deny reason={reason}"),
+            ),
+            LambdaOutcome::Unauthorized(reason) => (
                 StatusCode::UNAUTHORIZED,
                 "Unauthorized",
-                "lambda unauthorized".into(),
+                format!("lambda unauthorized reason={reason}"),
             ),
             LambdaOutcome::Failed(error) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
