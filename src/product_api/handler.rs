@@ -9,7 +9,8 @@ use crate::product_api::identity::{Identity, IdentityExt};
 use crate::product_api::metrics::{self, StoreCall};
 use crate::product_api::problem::ApiError;
 use crate::product_api::products::{
-    MAX_BODY_BYTES, Precondition, Product, ProductName, ProductStore, StoreError,
+    DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE, Precondition, Product, ProductName, ProductStore,
+    StoreError,
 };
 use crate::reason::Reason;
 use crate::routes::{Matched, Operation, Route, RouteTable};
@@ -40,11 +41,6 @@ impl<S> Clone for ProductApi<S> {
         }
     }
 }
-
-/// Default and largest page of `GET /products`.
-pub const DEFAULT_PAGE: usize = 50;
-/// Largest `limit` accepted.
-pub const MAX_PAGE: usize = 100;
 
 #[derive(Serialize)]
 struct ProductList {

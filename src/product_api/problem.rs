@@ -3,8 +3,7 @@
 //! for 401 and 403. Bodies carry a stable `type`, the URN of the request's
 //! [`Reason`](crate::reason::Reason) code, and never an internal detail or a token.
 
-use crate::product_api::handler::MAX_PAGE;
-use crate::product_api::products::{MAX_BODY_BYTES, NameError};
+use crate::product_api::products::{MAX_BODY_BYTES, MAX_PAGE, NameError};
 use crate::reason::Reason;
 use crate::routes::RouteError;
 use lambda_http::http::{HeaderValue, StatusCode, header};

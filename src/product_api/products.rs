@@ -10,6 +10,11 @@ use std::sync::LazyLock;
 /// Longest product name accepted, in bytes (after percent-decoding).
 pub const MAX_NAME_LEN: usize = 64;
 
+/// Default page of `GET /products`.
+pub const DEFAULT_PAGE: usize = 50;
+/// Largest `limit` accepted.
+pub const MAX_PAGE: usize = 100;
+
 /// Largest product body accepted by `PUT`, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
