@@ -231,7 +231,7 @@ pub fn audience_accepted(claims: &TokenClaims, audiences: &[String]) -> bool {
 }
 
 /// Every scope claim present ([`SCOPE_CLAIMS`]), merged; one malformed claim refuses the token.
-fn scopes_of(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
+pub fn scopes_of(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
     let values = [
         &claims.scope,
         &claims.scp,

@@ -228,8 +228,10 @@ fn routing_path(request: &Request) -> &str {
     raw
 }
 
-/// 401 without a validated identity, 403 without the scopes; public routes need neither.
-fn authorize(
+/// The re-check behind the gateway's authorizer: 401 without a validated identity, 403 without
+/// the scopes; public routes need neither. Public so the local gateway's `explain` judges with
+/// this very rule.
+pub fn authorize(
     identity: Option<&Identity<'_>>,
     requirement: Requirement,
     names: &ScopeNames,

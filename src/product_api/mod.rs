@@ -16,7 +16,7 @@ pub mod metrics;
 mod problem;
 pub mod products;
 
-pub use handler::ProductApi;
+pub use handler::{ProductApi, authorize};
 pub use identity::{Identity, IdentityExt};
 pub use problem::{ApiError, REALM};
 pub use products::{DEFAULT_PAGE, EmbeddedCatalog, MAX_BODY_BYTES, MAX_PAGE, ProductStore};

@@ -534,6 +534,26 @@ pub fn ascii_json(event: &Value) -> String {
     out
 }
 
+/// `requestContext.authorizer` of an HTTP API JWT authorizer's payload 2.0 event: every claim
+/// stringified, and the token's scopes when the route has scopes (`null` otherwise, as API
+/// Gateway does).
+pub fn jwt_authorizer_context(claims: &Map<String, Value>, scopes: Option<&[String]>) -> Value {
+    let scopes = scopes.map_or(Value::Null, |scopes| scopes.into());
+    json!({"jwt": {"claims": stringify_claims(claims), "scopes": scopes}})
+}
+
+/// `requestContext.authorizer` of a REST API JWT authorizer's event: the token's payload as
+/// issued, JSON types kept.
+pub fn rest_jwt_authorizer_context(claims: Map<String, Value>) -> Value {
+    json!({ "claims": claims })
+}
+
+/// `requestContext.authorizer` of a REST API Cognito user pool authorizer's event: every claim
+/// as a string.
+pub fn cognito_authorizer_context(claims: &Map<String, Value>) -> Value {
+    json!({ "claims": stringify_claims(claims) })
+}
+
 /// Every claim of a verified token as the HTTP API JWT authorizer passes it: all strings, nulls
 /// left out.
 pub fn stringify_claims(claims: &Map<String, Value>) -> Map<String, Value> {

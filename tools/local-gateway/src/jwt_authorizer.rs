@@ -14,6 +14,7 @@
 //! Verification is this crate's own ([`jwt_scopes_api::authorizer::verify`], [`jwt_scopes_api::authorizer::jwks`]); only the rules above
 //! are added here.
 
+use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::{self, Alg};
 use jwt_scopes_api::authorizer::error::TokenError;
 use jwt_scopes_api::authorizer::jwks::{JwksCache, KeyFetcher, KeySource};
@@ -105,33 +106,43 @@ pub fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
     scopes
 }
 
+/// Why a built-in authorizer refused a token, with the header's algorithm once known (API
+/// Gateway names it in its description).
+pub type Refused = (TokenError, Option<Alg>);
+
 /// The decision both built-in JWT authorizers (HTTP and REST API) take on an `Authorization`
 /// header for a route with `required` scopes (empty: any valid token): no token, 401 without a
-/// reason; a token `verify` refuses, 401 with its reason; a valid one without any of the scopes
-/// in [`token_scopes`], 403.
+/// reason; a token `verify` refuses, 401 with its [`description`]; a valid one without any of the
+/// scopes in [`token_scopes`], 403.
 pub async fn decide<'t, F>(
     authorization: Option<&'t str>,
     required: &[&str],
     verify: impl FnOnce(&'t str) -> F,
 ) -> JwtOutcome
 where
-    F: Future<Output = Result<Map<String, Value>, String>>,
+    F: Future<Output = Result<Map<String, Value>, Refused>>,
 {
     let Some(token) = authorization.and_then(token_from_header) else {
         return JwtOutcome::Unauthorized(None);
     };
     let claims = match verify(token).await {
         Ok(claims) => claims,
-        Err(reason) => return JwtOutcome::Unauthorized(Some(reason)),
+        Err((error, alg)) => return JwtOutcome::Unauthorized(Some(description(&error, alg))),
     };
     let scopes = token_scopes(&claims);
-    if !required.is_empty() && !required.iter().any(|r| scopes.iter().any(|s| s == r)) {
+    if !any_granted(required, &scopes) {
         return JwtOutcome::Forbidden {
             subject: claims.get("sub").and_then(Value::as_str).map(str::to_owned),
             required: required.iter().map(|s| (*s).to_owned()).collect(),
         };
     }
     JwtOutcome::Authorized(JwtGrant { claims, scopes })
+}
+
+/// The built-in authorizers' scope rule: a route without scopes takes any valid token, one with
+/// scopes needs at least one of them among the token's.
+pub fn any_granted(required: &[&str], scopes: &[String]) -> bool {
+    required.is_empty() || required.iter().any(|r| scopes.iter().any(|s| s == r))
 }
 
 /// What API Gateway says about a refused token, in `error_description` (the REST API says
@@ -206,25 +217,56 @@ impl JwtAuthorizer {
         decide(authorization, required, |token| self.verify(token, now)).await
     }
 
-    /// Signature and claims; the token's every claim on success, the error description if not.
-    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, String> {
-        let jws = Jws::<Box<RawValue>>::parse(token, self.max_token_bytes)
-            .map_err(|e| description(&e, None))?;
-        let alg = Some(jws.header.alg);
-        if !HTTP_API_ALGORITHMS.contains(&jws.header.alg) {
-            return Err(description(&TokenError::AlgorithmNotAllowed, alg));
+    /// Signature and claims at `now`: the token's every claim, or why it is refused.
+    pub async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
+        let jws =
+            Jws::<Box<RawValue>>::parse(token, self.max_token_bytes).map_err(|e| (e, None))?;
+        let alg = jws.header.alg;
+        let refuse = |error| (error, Some(alg));
+        if !HTTP_API_ALGORITHMS.contains(&alg) {
+            return Err(refuse(TokenError::AlgorithmNotAllowed));
         }
-        self.keys
-            .check_signature(&jws, now)
-            .await
-            .map_err(|e| description(&e, alg))?;
+        self.keys.check_signature(&jws, now).await.map_err(refuse)?;
         // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
         // the scopes are read by `token_scopes` instead.
-        let claim_type = |_| description(&TokenError::ClaimType, alg);
+        let claim_type = |_| refuse(TokenError::ClaimType);
         let strict: TokenClaims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
         verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
-            .map_err(|e| description(&e, alg))?;
+            .map_err(refuse)?;
         serde_json::from_str(jws.claims.get()).map_err(claim_type)
+    }
+
+    /// The built-in JWT authorizer of a configuration: one issuer, keys from a JWKS. What an
+    /// HTTP API cannot be configured with is refused, or ignored with a warning when the
+    /// authorizer simply has no such check.
+    pub fn from_config(auth: AuthConfig) -> Result<JwtAuthorizer, String> {
+        let count = auth.issuers.len();
+        let Some(issuer) = auth.issuers.into_iter().next().filter(|_| count == 1) else {
+            return Err(format!(
+                "AUTH_CONFIG: an HTTP API JWT authorizer trusts one issuer, not {count}; run with --authorizer lambda"
+            ));
+        };
+        let Some(source) = issuer.keys else {
+            return Err(
+                "AUTH_HMAC_SECRET: an HTTP API JWT authorizer cannot verify HMAC tokens; set AUTH_JWKS_URI or run with --authorizer lambda".into(),
+            );
+        };
+        if issuer.hmac_secret.is_some()
+            || issuer.rules.token_use.is_some()
+            || issuer.rules.typ.is_some()
+        {
+            tracing::warn!(
+                "AUTH_HMAC_SECRET, AUTH_TOKEN_USE and AUTH_REQUIRED_TYP are ignored: the HTTP API JWT authorizer has no such checks (use --authorizer lambda)"
+            );
+        }
+        Ok(JwtAuthorizer::new(
+            issuer.rules.issuer,
+            issuer.rules.audiences,
+            issuer.rules.leeway,
+            source,
+            Arc::new(KeyFetcher::new(auth.limits)),
+            auth.max_token_bytes,
+        ))
     }
 }
 

@@ -18,13 +18,15 @@
 //!   stringification;
 //! - [`dev_issuer`]: the development issuer (key pair, JWKS, discovery, token minting);
 //! - [`store`]: the in-memory store and the choice of store;
-//! - [`openapi`]: the API's OpenAPI 3.1 document, generated from the route table.
+//! - [`openapi`]: the API's OpenAPI 3.1 document, generated from the route table;
+//! - [`explain`]: `explain`, why a token gets through each gate on each route, or not.
 //!
 //! See `docs/local-gateway.md`.
 
 pub mod cors;
 pub mod dev_issuer;
 pub mod event;
+pub mod explain;
 pub mod jwt_authorizer;
 pub mod lambda_authorizer;
 pub mod openapi;

@@ -6,6 +6,7 @@
 //! cargo local --authorizer rest-jwt                  # a REST API's built-in JWT authorizer
 //! cargo local --table products                       # a DynamoDB table (AWS_ENDPOINT_URL / --dynamodb-endpoint)
 //! cargo local token --scope "read:products write:products"
+//! cargo local explain "$(cargo local token --scope read:products)"   # why each gate lets it through, or not
 //! ```
 //!
 //! `cargo local` is the alias of `cargo run -p local-gateway --` (`.cargo/config.toml`). See
@@ -16,6 +17,7 @@ use jwt_scopes_api::product_api::dynamo::DynamoStore;
 use jwt_scopes_api::routes::ROUTES;
 use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 use local_gateway::cors::DEV_ALLOW_ORIGINS;
+use local_gateway::explain::Explainer;
 use local_gateway::{
     AuthorizerMode, Cors, DEFAULT_PORT, Gateway, GatewayConfig, GatewayStore, Minted, serve,
 };
@@ -100,6 +102,33 @@ fn cors_origins(value: &str) -> Result<CorsSetting, String> {
 enum Command {
     /// Ask the running gateway's development issuer for a token and print it
     Token(TokenArgs),
+    /// Explain, for every route and every gate (HTTP API JWT, REST API JWT, Cognito, our Lambda
+    /// authorizer, then product-api's re-check), whether a token gets through and why
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The token is verified against the AUTH_* issuer when one is set (each gate names the check it
+fails: issuer, audience, expiry, signature, algorithm, key), or against the development issuer of a
+gateway running on --port when the token is its own; otherwise its claims are judged unverified.
+
+  cargo local explain \"$(cargo local token --scope read:products)\"
+  cargo local explain --claims '{\"permissions\":[\"read:products\"]}'")]
+struct ExplainArgs {
+    /// The token, bare or as an Authorization header value; '-' reads it from stdin
+    #[arg(
+        value_name = "TOKEN",
+        required_unless_present_any = ["scope", "claims"],
+        conflicts_with_all = ["scope", "claims"]
+    )]
+    token: Option<String>,
+    /// No token: explain these scopes, space separated, as a `scope` claim
+    #[arg(long, value_name = "SCOPES", conflicts_with = "claims")]
+    scope: Option<String>,
+    /// No token: explain these claims, a JSON object (e.g. scopes in `permissions` or `scp`)
+    #[arg(long, value_name = "JSON")]
+    claims: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +157,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Command::Token(args)) => token(cli.port, args).await,
+        Some(Command::Explain(args)) => explain(cli.port, args).await,
         None => run(cli.port, cli.serve).await,
     };
     match outcome {
@@ -285,5 +315,33 @@ async fn token(port: u16, args: TokenArgs) -> Result<(), String> {
     let minted: Minted =
         serde_json::from_str(&text).map_err(|e| format!("unexpected answer {text:?}: {e}"))?;
     println!("{}", minted.access_token);
+    Ok(())
+}
+
+async fn explain(port: u16, args: ExplainArgs) -> Result<(), String> {
+    let env = GatewayConfig::from_env(AuthorizerMode::Jwt).env;
+    let explainer = Explainer::new(&env, &format!("http://127.0.0.1:{port}"))?;
+    let now = jwt_scopes_api::env::now();
+    let report = match (args.token, args.scope, args.claims) {
+        (Some(token), ..) => {
+            let token = match token.as_str() {
+                "-" => std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?,
+                _ => token,
+            };
+            explainer.token(token.trim(), now).await
+        }
+        (None, Some(scope), _) => {
+            let mut claims = serde_json::Map::new();
+            claims.insert("scope".into(), scope.into());
+            explainer.claims(claims, now)
+        }
+        (None, None, Some(claims)) => {
+            let claims = serde_json::from_str(&claims)
+                .map_err(|e| format!("--claims: not a JSON object: {e}"))?;
+            explainer.claims(claims, now)
+        }
+        (None, None, None) => return Err("give a token, --scope or --claims".into()),
+    };
+    print!("{report}");
     Ok(())
 }

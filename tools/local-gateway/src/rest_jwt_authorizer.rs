@@ -29,7 +29,7 @@
 //! Verification is the library's ([`Jws::parse`], [`JwksCache::check_signature`],
 //! [`verify::check_claims`]); the rules above choose what it is given.
 
-use crate::jwt_authorizer::{JwtOutcome, decide, description};
+use crate::jwt_authorizer::{JwtOutcome, Refused, decide};
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::authorizer::error::TokenError;
@@ -121,20 +121,12 @@ impl RestJwtAuthorizer {
         required: &[&str],
         now: u64,
     ) -> JwtOutcome {
-        let verify = |token| async move {
-            let verified = self.verify(token, now).await;
-            verified.map_err(|(error, alg)| description(&error, alg))
-        };
-        decide(authorization, required, verify).await
+        decide(authorization, required, |token| self.verify(token, now)).await
     }
 
     /// The token's payload as issued when every check passes; otherwise why not, with the
     /// header's algorithm once known.
-    async fn verify(
-        &self,
-        token: &str,
-        now: u64,
-    ) -> Result<Map<String, Value>, (TokenError, Option<Alg>)> {
+    pub async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
         let jws =
             Jws::<Box<RawValue>>::parse(token, self.max_token_bytes).map_err(|e| (e, None))?;
         let alg = jws.header.alg;

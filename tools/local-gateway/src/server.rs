@@ -31,7 +31,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use jwt_scopes_api::authorizer::jwks::KeyFetcher;
+use jwt_scopes_api::authorizer::ConfigError;
 use jwt_scopes_api::product_api;
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::routes::{Route, RouteTable};
@@ -287,7 +287,7 @@ impl Gateway {
     pub fn new(config: GatewayConfig, addr: SocketAddr) -> Result<Arc<Gateway>, GatewayError> {
         let base_url = format!("http://{addr}");
         let env = &config.env;
-        let dev_active = !env.contains_key("AUTH_ISSUER") && !env.contains_key("AUTH_CONFIG");
+        let dev_active = !issuer_configured(env);
         let dev = if dev_active {
             if !addr.ip().is_loopback() {
                 return Err(GatewayError(format!(
@@ -298,18 +298,8 @@ impl Gateway {
         } else {
             None
         };
-        let auth = AuthConfig::from_lookup(|name| {
-            if dev_active {
-                match name {
-                    "AUTH_ISSUER" => return Some(base_url.clone()),
-                    "AUTH_AUDIENCE" => return Some(DEV_AUDIENCE.to_owned()),
-                    "AUTH_JWKS_URI" | "AUTH_HMAC_SECRET" | "AUTH_CONFIG" => return None,
-                    _ => {}
-                }
-            }
-            env.get(name).cloned()
-        })
-        .map_err(|e| GatewayError(e.to_string()))?;
+        let dev_issuer = dev_active.then_some(base_url.as_str());
+        let auth = auth_config(env, dev_issuer).map_err(|e| GatewayError(e.to_string()))?;
         let first = auth
             .issuers
             .first()
@@ -318,7 +308,9 @@ impl Gateway {
         let audiences = first.rules.audiences.clone();
         let scope_names = auth.scope_names.clone();
         let guard = match config.authorizer {
-            AuthorizerMode::Jwt => Guard::Jwt(jwt_authorizer(auth)?),
+            AuthorizerMode::Jwt => {
+                Guard::Jwt(JwtAuthorizer::from_config(auth).map_err(GatewayError)?)
+            }
             AuthorizerMode::Lambda => Guard::Lambda(LambdaAuthorizer::new(auth)),
             AuthorizerMode::RestJwt => Guard::RestJwt(
                 RestJwtAuthorizer::new(auth, env.contains_key("AUTH_ALGORITHMS"))
@@ -612,7 +604,7 @@ impl Gateway {
                     subject.unwrap_or("-"),
                     grant.scopes.join(" ")
                 );
-                let authorizer = Some(json!({ "claims": grant.claims }));
+                let authorizer = Some(event::rest_jwt_authorizer_context(grant.claims));
                 Ok(Passed {
                     authorizer,
                     decision,
@@ -797,22 +789,16 @@ fn preflight(cors: &Cors, headers: &hyper::HeaderMap, request_id: &str) -> Answe
     Answer { response, decision }
 }
 
-/// What the JWT authorizer passes on for an accepted token: every claim stringified, and the
-/// token's scopes when the route has scopes (`null` otherwise, as API Gateway does).
+/// What the JWT authorizer passes on for an accepted token ([`event::jwt_authorizer_context`]).
 fn jwt_passed(grant: &JwtGrant, route_has_scopes: bool) -> Passed {
     let subject = grant
         .claims
         .get("sub")
         .and_then(Value::as_str)
         .unwrap_or("-");
-    let scopes = if route_has_scopes {
-        grant.scopes.clone().into()
-    } else {
-        Value::Null
-    };
-    let claims = event::stringify_claims(&grant.claims);
+    let scopes = route_has_scopes.then_some(grant.scopes.as_slice());
     Passed {
-        authorizer: Some(json!({"jwt": {"claims": claims, "scopes": scopes}})),
+        authorizer: Some(event::jwt_authorizer_context(&grant.claims, scopes)),
         decision: format!(
             "jwt allow sub={subject} scopes=[{}]",
             grant.scopes.join(" ")
@@ -820,35 +806,30 @@ fn jwt_passed(grant: &JwtGrant, route_has_scopes: bool) -> Passed {
     }
 }
 
-/// The built-in JWT authorizer of a configuration: one issuer, keys from a JWKS.
-fn jwt_authorizer(auth: AuthConfig) -> Result<JwtAuthorizer, GatewayError> {
-    let count = auth.issuers.len();
-    let Some(issuer) = auth.issuers.into_iter().next().filter(|_| count == 1) else {
-        return Err(GatewayError(format!(
-            "AUTH_CONFIG: an HTTP API JWT authorizer trusts one issuer, not {count}; run with --authorizer lambda"
-        )));
-    };
-    let Some(source) = issuer.keys else {
-        return Err(GatewayError(
-            "AUTH_HMAC_SECRET: an HTTP API JWT authorizer cannot verify HMAC tokens; set AUTH_JWKS_URI or run with --authorizer lambda".into(),
-        ));
-    };
-    if issuer.hmac_secret.is_some()
-        || issuer.rules.token_use.is_some()
-        || issuer.rules.typ.is_some()
-    {
-        tracing::warn!(
-            "AUTH_HMAC_SECRET, AUTH_TOKEN_USE and AUTH_REQUIRED_TYP are ignored: the HTTP API JWT authorizer has no such checks (use --authorizer lambda)"
-        );
-    }
-    Ok(JwtAuthorizer::new(
-        issuer.rules.issuer,
-        issuer.rules.audiences,
-        issuer.rules.leeway,
-        source,
-        Arc::new(KeyFetcher::new(auth.limits)),
-        auth.max_token_bytes,
-    ))
+/// Whether `env` names an issuer (`AUTH_ISSUER` or `AUTH_CONFIG`); without one the gateway runs
+/// its development issuer.
+pub fn issuer_configured(env: &BTreeMap<String, String>) -> bool {
+    env.contains_key("AUTH_ISSUER") || env.contains_key("AUTH_CONFIG")
+}
+
+/// The authorizer configuration of the `AUTH_*` variables in `env`, or, with `dev_issuer` (the
+/// gateway's base URL), of the development issuer there: its URL, its audience, keys by
+/// discovery; the other variables (scope names, routes, leeway, ...) still apply.
+pub fn auth_config(
+    env: &BTreeMap<String, String>,
+    dev_issuer: Option<&str>,
+) -> Result<AuthConfig, ConfigError> {
+    AuthConfig::from_lookup(|name| {
+        if let Some(issuer) = dev_issuer {
+            match name {
+                "AUTH_ISSUER" => return Some(issuer.to_owned()),
+                "AUTH_AUDIENCE" => return Some(DEV_AUDIENCE.to_owned()),
+                "AUTH_JWKS_URI" | "AUTH_HMAC_SECRET" | "AUTH_CONFIG" => return None,
+                _ => {}
+            }
+        }
+        env.get(name).cloned()
+    })
 }
 
 /// Serves `gateway` on `listener` until the process ends, one task per connection (HTTP/1.1,
