@@ -20,6 +20,7 @@ use jwt_scopes_api::authorizer::error::TokenError;
 use jwt_scopes_api::authorizer::jwks::{JwksCache, KeyFetcher, KeySource};
 use jwt_scopes_api::authorizer::jws::Jws;
 use jwt_scopes_api::authorizer::verify::{self, Rules, TokenClaims};
+use jwt_scopes_api::reason::Reason;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -48,8 +49,8 @@ pub struct JwtGrant {
 pub enum JwtOutcome {
     /// Valid token with one of the route's scopes (or a route without scopes).
     Authorized(JwtGrant),
-    /// No token (`None`), or an invalid one with the reason API Gateway gives.
-    Unauthorized(Option<String>),
+    /// No token (`None`), or an invalid one and why.
+    Unauthorized(Option<Refused>),
     /// A valid token without any of the route's scopes.
     Forbidden {
         /// The token's subject, for the log.
@@ -60,13 +61,28 @@ pub enum JwtOutcome {
 }
 
 impl JwtOutcome {
+    /// How the gateway logs a refusal of the token: its reason code and API Gateway's
+    /// description (`expired (the token has expired)`); `None` when the token was accepted.
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            JwtOutcome::Unauthorized(None) => Some(format!("{} (no token)", Reason::MissingToken)),
+            JwtOutcome::Unauthorized(Some((error, alg))) => Some(format!(
+                "{} ({})",
+                Reason::from(error),
+                description(error, *alg)
+            )),
+            _ => None,
+        }
+    }
+
     /// The `www-authenticate` challenge API Gateway sends with this outcome, if any.
     pub fn challenge(&self) -> Option<String> {
         match self {
             JwtOutcome::Authorized(_) => None,
             JwtOutcome::Unauthorized(None) => Some("Bearer".into()),
-            JwtOutcome::Unauthorized(Some(description)) => Some(format!(
-                "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{description}\""
+            JwtOutcome::Unauthorized(Some((error, alg))) => Some(format!(
+                "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{}\"",
+                description(error, *alg)
             )),
             JwtOutcome::Forbidden { required, .. } => Some(format!(
                 "Bearer scope=\"{}\" error=\"insufficient_scope\" error_description=\"the token does not have any of the route's authorization scopes\"",
@@ -112,7 +128,7 @@ pub type Refused = (TokenError, Option<Alg>);
 
 /// The decision both built-in JWT authorizers (HTTP and REST API) take on an `Authorization`
 /// header for a route with `required` scopes (empty: any valid token): no token, 401 without a
-/// reason; a token `verify` refuses, 401 with its [`description`]; a valid one without any of the
+/// reason; a token `verify` refuses, 401 with why; a valid one without any of the
 /// scopes in [`token_scopes`], 403.
 pub async fn decide<'t, F>(
     authorization: Option<&'t str>,
@@ -127,7 +143,7 @@ where
     };
     let claims = match verify(token).await {
         Ok(claims) => claims,
-        Err((error, alg)) => return JwtOutcome::Unauthorized(Some(description(&error, alg))),
+        Err(refused) => return JwtOutcome::Unauthorized(Some(refused)),
     };
     let scopes = token_scopes(&claims);
     if !any_granted(required, &scopes) {

@@ -29,6 +29,7 @@ use crate::dev_issuer::TOKEN_PATH;
 use crate::jwt_authorizer::JwtOutcome;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_scopes_api::authorizer::error::TokenError;
 use jwt_scopes_api::product_api::products::{
     EmbeddedCatalog, MAX_NAME_LEN, MAX_PRICE_CENTS, MAX_SPECIFICATIONS, MAX_STOCK, NameError,
 };
@@ -698,7 +699,7 @@ fn refusal_response(
         let (gateway_text, jwt_challenge, description) = if status == 401 {
             (
                 "Unauthorized",
-                JwtOutcome::Unauthorized(Some("the token has expired".into())).challenge(),
+                JwtOutcome::Unauthorized(Some((TokenError::Expired, None))).challenge(),
                 "A bearer challenge (RFC 6750). product-api sends `Bearer realm=\"products\"`; \
                  the HTTP API JWT authorizer `Bearer` or `Bearer scope=\"\" \
                  error=\"invalid_token\" error_description=\"...\"`; the REST API `Bearer`.",

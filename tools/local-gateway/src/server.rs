@@ -568,16 +568,14 @@ impl Gateway {
     fn jwt_answer(outcome: JwtOutcome, route_has_scopes: bool) -> Result<Passed, Refusal> {
         let challenge = outcome.challenge();
         let challenge = challenge.and_then(|c| HeaderValue::from_str(&c).ok());
+        let refusal = outcome.refusal();
         match outcome {
             JwtOutcome::Authorized(grant) => Ok(jwt_passed(&grant, route_has_scopes)),
-            JwtOutcome::Unauthorized(reason) => Err(Refusal {
+            JwtOutcome::Unauthorized(_) => Err(Refusal {
                 status: StatusCode::UNAUTHORIZED,
                 text: "Unauthorized",
                 challenge,
-                decision: format!(
-                    "jwt unauthorized ({})",
-                    reason.as_deref().unwrap_or("no token")
-                ),
+                decision: format!("jwt unauthorized reason={}", refusal.unwrap_or_default()),
             }),
             JwtOutcome::Forbidden { subject, required } => Err(Refusal {
                 status: StatusCode::FORBIDDEN,
@@ -596,6 +594,7 @@ impl Gateway {
     /// payload as `claims`, JSON types kept, and nothing else; refusals are the REST API's
     /// gateway responses (401 with the template's `WWW-Authenticate: Bearer`, 403 without).
     fn rest_jwt_answer(outcome: JwtOutcome) -> Result<Passed, Refusal> {
+        let refusal = outcome.refusal();
         match outcome {
             JwtOutcome::Authorized(grant) => {
                 let subject = grant.claims.get("sub").and_then(Value::as_str);
@@ -610,13 +609,13 @@ impl Gateway {
                     decision,
                 })
             }
-            JwtOutcome::Unauthorized(reason) => Err(Refusal {
+            JwtOutcome::Unauthorized(_) => Err(Refusal {
                 status: StatusCode::UNAUTHORIZED,
                 text: "Unauthorized",
                 challenge: Some(HeaderValue::from_static("Bearer")),
                 decision: format!(
-                    "rest-jwt unauthorized ({})",
-                    reason.as_deref().unwrap_or("no token")
+                    "rest-jwt unauthorized reason={}",
+                    refusal.unwrap_or_default()
                 ),
             }),
             JwtOutcome::Forbidden { subject, required } => Err(Refusal {
