@@ -22,6 +22,7 @@ use local_gateway::{
     AuthorizerMode, Cors, DEFAULT_PORT, Gateway, GatewayConfig, GatewayStore, Minted, serve,
 };
 use serde_json::json;
+use std::io::Write as _;
 use std::process::ExitCode;
 use tokio::net::TcpListener;
 
@@ -342,6 +343,9 @@ async fn explain(port: u16, args: ExplainArgs) -> Result<(), String> {
         }
         (None, None, None) => return Err("give a token, --scope or --claims".into()),
     };
-    print!("{report}");
-    Ok(())
+    // A reader that stops early (`| head`) is no error.
+    match write!(std::io::stdout().lock(), "{report}") {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.to_string()),
+        _ => Ok(()),
+    }
 }
