@@ -187,6 +187,102 @@ async fn a_third_party_document_decides_as_its_security_blocks_say() {
     );
 }
 
+/// A document whose schemes and global requirement frame `paths` (JSON).
+fn with_paths(paths: Value) -> String {
+    json!({
+        "openapi": "3.0.3",
+        "security": [{"oauth": ["orders:read"]}],
+        "components": {"securitySchemes": {"oauth": {"type": "oauth2", "flows": {}}}},
+        "paths": paths,
+    })
+    .to_string()
+}
+
+/// API Gateway's catch-all `ANY` (`x-amazon-apigateway-any-method`) serves the methods its path
+/// does not declare; a declared `GET` beside it keeps its own requirement, and the cached policy
+/// never lets the catch-all's scopes reach the declared method.
+#[tokio::test]
+async fn any_method_serves_what_its_path_does_not_declare() {
+    let document = with_paths(json!({
+        "/orders/{orderId}": {
+            "x-amazon-apigateway-any-method": {"security": [{"oauth": ["orders:write"]}]},
+            "get": {},
+        },
+    }));
+    let guarded = authorizer(&hmac_vars(&[("AUTH_ROUTES", document)]));
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    let cases: [(&[&str], [bool; 7]); 4] = [
+        (&[], [false; 7]),
+        (
+            &["orders:read"],
+            [true, false, false, false, false, false, false],
+        ),
+        (
+            &["orders:write"],
+            [false, true, true, true, true, true, true],
+        ),
+        (&["orders:read", "orders:write"], [true; 7]),
+    ];
+    for (scopes, expected) in cases {
+        let token = scoped(scopes);
+        for (method, expected) in methods.iter().zip(expected) {
+            let policy = decide(&guarded, &token, method, "/orders/o-1")
+                .await
+                .unwrap();
+            assert_eq!(allowed(&policy), expected, "{method} with {scopes:?}");
+        }
+        let policy = decide(&guarded, &token, "TRACE", "/orders/o-1")
+            .await
+            .unwrap();
+        assert!(!allowed(&policy), "ANY is not TRACE, with {scopes:?}");
+    }
+    let policy = decide(&guarded, &scoped(&["orders:write"]), "POST", "/orders/o-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed_resources(&policy),
+        [
+            "/POST/orders/*",
+            "/PUT/orders/*",
+            "/PATCH/orders/*",
+            "/DELETE/orders/*",
+            "/HEAD/orders/*",
+            "/OPTIONS/orders/*"
+        ],
+        "every method ANY serves, never `*` (which would cover the declared GET)"
+    );
+}
+
+/// A document of one catch-all, as an API behind a `{proxy+}` resource with `ANY` is written:
+/// every method on every path, with the catch-all's requirement.
+#[tokio::test]
+async fn a_document_of_only_any_guards_every_method_and_path() {
+    let document = with_paths(json!({"/{proxy+}": {"x-amazon-apigateway-any-method": {}}}));
+    let guarded = authorizer(&hmac_vars(&[("AUTH_ROUTES", document)]));
+    let (reader, other) = (scoped(&["orders:read"]), scoped(&["orders:write"]));
+    for method in ["GET", "POST", "DELETE", "OPTIONS"] {
+        for path in ["/orders", "/orders/o-1/items/7"] {
+            let policy = decide(&guarded, &reader, method, path).await.unwrap();
+            assert!(allowed(&policy), "{method} {path}");
+            let policy = decide(&guarded, &other, method, path).await.unwrap();
+            assert!(!allowed(&policy), "{method} {path} without orders:read");
+        }
+    }
+    let policy = decide(&guarded, &reader, "GET", "/orders").await.unwrap();
+    assert_eq!(
+        allowed_resources(&policy),
+        [
+            "/GET/*",
+            "/POST/*",
+            "/PUT/*",
+            "/PATCH/*",
+            "/DELETE/*",
+            "/HEAD/*",
+            "/OPTIONS/*"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn required_claims_refuse_with_401_and_compare_exactly() {
     let rule = r#"[{"name": "tenant", "values": ["acme", "globex"], "required": true}]"#;
