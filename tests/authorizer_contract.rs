@@ -6,8 +6,8 @@
 mod support;
 
 use jsonwebtoken::Algorithm;
-use jwt_scopes_api::AuthorizerError;
 use jwt_scopes_api::ROUTES;
+use jwt_scopes_api::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
 use support::{TestKey, authorizer, claims, decide};
 
@@ -38,7 +38,17 @@ fn allowed(policy: &Value) -> bool {
     !statements.iter().any(|s| s["Effect"] == "Deny")
 }
 
-fn allowed_resources(policy: &Value) -> Vec<String> {
+/// The resources the policy for a token with `scopes`, asking for `method path`, allows, the
+/// API's ARN cut off.
+async fn allowed_resources(
+    authorizer: &Authorizer,
+    scopes: &[&str],
+    method: &str,
+    path: &str,
+) -> Vec<String> {
+    let policy = decide(authorizer, &scoped(scopes), method, path)
+        .await
+        .unwrap();
     policy["policyDocument"]["Statement"]
         .as_array()
         .unwrap()
@@ -172,11 +182,8 @@ async fn a_third_party_document_decides_as_its_security_blocks_say() {
             }
         }
     }
-    let policy = decide(&inline, &scoped(&["orders:read"]), "GET", "/orders")
-        .await
-        .unwrap();
     assert_eq!(
-        allowed_resources(&policy),
+        allowed_resources(&inline, &["orders:read"], "GET", "/orders").await,
         [
             "/GET/health",
             "/GET/orders",
@@ -236,19 +243,9 @@ async fn any_method_serves_what_its_path_does_not_declare() {
             .unwrap();
         assert!(!allowed(&policy), "ANY is not TRACE, with {scopes:?}");
     }
-    let policy = decide(&guarded, &scoped(&["orders:write"]), "POST", "/orders/o-1")
-        .await
-        .unwrap();
     assert_eq!(
-        allowed_resources(&policy),
-        [
-            "/POST/orders/*",
-            "/PUT/orders/*",
-            "/PATCH/orders/*",
-            "/DELETE/orders/*",
-            "/HEAD/orders/*",
-            "/OPTIONS/orders/*"
-        ],
+        allowed_resources(&guarded, &["orders:write"], "POST", "/orders/o-1").await,
+        ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map(|m| format!("/{m}/orders/*")),
         "every method ANY serves, never `*` (which would cover the declared GET)"
     );
 }
@@ -268,18 +265,10 @@ async fn a_document_of_only_any_guards_every_method_and_path() {
             assert!(!allowed(&policy), "{method} {path} without orders:read");
         }
     }
-    let policy = decide(&guarded, &reader, "GET", "/orders").await.unwrap();
     assert_eq!(
-        allowed_resources(&policy),
-        [
-            "/GET/*",
-            "/POST/*",
-            "/PUT/*",
-            "/PATCH/*",
-            "/DELETE/*",
-            "/HEAD/*",
-            "/OPTIONS/*"
-        ]
+        allowed_resources(&guarded, &["orders:read"], "GET", "/orders").await,
+        ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map(|m| format!("/{m}/*")),
+        "every method API Gateway routes, on every path"
     );
 }
 
