@@ -88,11 +88,21 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// API Gateway's catch-all method (`ANY` in a REST API method or an HTTP API route key,
+/// `x-amazon-apigateway-any-method` in OpenAPI): a row with it serves every method of
+/// [`METHODS`] that no other row on its path declares, since API Gateway routes a request to
+/// the method its path declares before the catch-all.
+pub const ANY: &str = "ANY";
+
+/// The methods API Gateway routes, and so those an [`ANY`] row can serve. Any other method
+/// (`TRACE`, a WebSocket route) never matches `ANY`: the table then refuses it.
+pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
 /// What a table needs of a row: its method and path template. The product's [`Route`] is one;
 /// the authorizer's rules read from an OpenAPI document (`AUTH_ROUTES`) are another, so neither
 /// carries the other's concerns.
 pub trait RouteKey {
-    /// HTTP method, upper case.
+    /// HTTP method, upper case, or [`ANY`].
     fn method(&self) -> &str;
     /// Path template in API Gateway syntax.
     fn path(&self) -> &str;
@@ -225,7 +235,24 @@ impl<R: RouteKey> RouteTable<R> {
         &self.rows
     }
 
-    /// Finds the route for a method and a concrete path such as `/product/widget`.
+    /// The methods `row` (one of [`Self::routes`]) serves: its own, or for an [`ANY`] row each
+    /// of [`METHODS`] no other row on its path declares. A policy lists these, not `*`: an
+    /// `execute-api` ARN's `*` method would also cover the declared methods, which may need
+    /// other scopes.
+    pub fn methods_of<'t>(&'t self, row: &'t R) -> Vec<&'t str> {
+        if row.method() != ANY {
+            return vec![row.method()];
+        }
+        let declared = |m: &&str| {
+            self.rows
+                .iter()
+                .any(|r| r.path() == row.path() && r.method().eq_ignore_ascii_case(m))
+        };
+        METHODS.iter().copied().filter(|m| !declared(m)).collect()
+    }
+
+    /// Finds the route for a method and a concrete path such as `/product/widget`: the row
+    /// declaring the method, else the path's [`ANY`] row when the method is one it serves.
     pub fn find<'t, 'p>(
         &'t self,
         method: &str,
@@ -234,10 +261,17 @@ impl<R: RouteKey> RouteTable<R> {
         let found = self.router.at(path).map_err(|_| RouteError::NotFound)?;
         let name = found.params.get("name");
         let mut on_path = found.value.iter().map(|&i| &self.rows[i]);
-        match on_path
+        let declared = on_path
             .clone()
-            .find(|r| r.method().eq_ignore_ascii_case(method))
-        {
+            .find(|r| r.method().eq_ignore_ascii_case(method));
+        let catch_all = || {
+            let served = METHODS.iter().any(|m| m.eq_ignore_ascii_case(method));
+            on_path
+                .clone()
+                .find(|r| r.method() == ANY)
+                .filter(|_| served)
+        };
+        match declared.or_else(catch_all) {
             Some(route) => Ok(Matched { route, name }),
             None => Err(RouteError::MethodNotAllowed {
                 allow: on_path
@@ -386,6 +420,43 @@ mod tests {
             "/files/{proxy+}"
         );
         assert_eq!(table.find("GET", "/files").unwrap().route.1, "/files");
+    }
+
+    #[test]
+    fn any_serves_the_methods_its_path_does_not_declare() {
+        let table = RouteTable::new(vec![
+            Row("ANY", "/orders/{id}"),
+            Row("GET", "/orders/{id}"),
+            Row("ANY", "/health"),
+        ])
+        .unwrap();
+        let method_of = |method, path| table.find(method, path).map(|m| m.route.0);
+        assert_eq!(method_of("GET", "/orders/7"), Ok("GET"));
+        assert_eq!(method_of("get", "/orders/7"), Ok("GET"));
+        for method in ["POST", "delete", "HEAD", "OPTIONS"] {
+            assert_eq!(method_of(method, "/orders/7"), Ok("ANY"), "{method}");
+        }
+        assert_eq!(method_of("GET", "/health"), Ok("ANY"));
+        for method in ["TRACE", "$connect"] {
+            assert!(matches!(
+                table.find(method, "/health"),
+                Err(RouteError::MethodNotAllowed { .. })
+            ));
+        }
+        let rows = table.routes();
+        assert_eq!(
+            table.methods_of(&rows[0]),
+            ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        );
+        assert_eq!(table.methods_of(&rows[1]), ["GET"]);
+        assert_eq!(table.methods_of(&rows[2]), METHODS);
+        assert!(
+            RouteTable::new(vec![Row("ANY", "/a/{id}"), Row("ANY", "/a/{name}")])
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+                .contains("duplicate route")
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 mod support;
 
 use jsonwebtoken::Algorithm;
-use jwt_scopes_api::AuthorizerError;
 use jwt_scopes_api::ROUTES;
+use jwt_scopes_api::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
 use support::{TestKey, authorizer, claims, decide};
 
@@ -38,7 +38,17 @@ fn allowed(policy: &Value) -> bool {
     !statements.iter().any(|s| s["Effect"] == "Deny")
 }
 
-fn allowed_resources(policy: &Value) -> Vec<String> {
+/// The resources the policy for a token with `scopes`, asking for `method path`, allows, the
+/// API's ARN cut off.
+async fn allowed_resources(
+    authorizer: &Authorizer,
+    scopes: &[&str],
+    method: &str,
+    path: &str,
+) -> Vec<String> {
+    let policy = decide(authorizer, &scoped(scopes), method, path)
+        .await
+        .unwrap();
     policy["policyDocument"]["Statement"]
         .as_array()
         .unwrap()
@@ -172,11 +182,8 @@ async fn a_third_party_document_decides_as_its_security_blocks_say() {
             }
         }
     }
-    let policy = decide(&inline, &scoped(&["orders:read"]), "GET", "/orders")
-        .await
-        .unwrap();
     assert_eq!(
-        allowed_resources(&policy),
+        allowed_resources(&inline, &["orders:read"], "GET", "/orders").await,
         [
             "/GET/health",
             "/GET/orders",
@@ -184,6 +191,84 @@ async fn a_third_party_document_decides_as_its_security_blocks_say() {
             "/GET/orders/*/items/*"
         ],
         "the cached policy lists every route of the document the token may call"
+    );
+}
+
+/// A document whose schemes and global requirement frame `paths` (JSON).
+fn with_paths(paths: Value) -> String {
+    json!({
+        "openapi": "3.0.3",
+        "security": [{"oauth": ["orders:read"]}],
+        "components": {"securitySchemes": {"oauth": {"type": "oauth2", "flows": {}}}},
+        "paths": paths,
+    })
+    .to_string()
+}
+
+/// API Gateway's catch-all `ANY` (`x-amazon-apigateway-any-method`) serves the methods its path
+/// does not declare; a declared `GET` beside it keeps its own requirement, and the cached policy
+/// never lets the catch-all's scopes reach the declared method.
+#[tokio::test]
+async fn any_method_serves_what_its_path_does_not_declare() {
+    let document = with_paths(json!({
+        "/orders/{orderId}": {
+            "x-amazon-apigateway-any-method": {"security": [{"oauth": ["orders:write"]}]},
+            "get": {},
+        },
+    }));
+    let guarded = authorizer(&hmac_vars(&[("AUTH_ROUTES", document)]));
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    let cases: [(&[&str], [bool; 7]); 4] = [
+        (&[], [false; 7]),
+        (
+            &["orders:read"],
+            [true, false, false, false, false, false, false],
+        ),
+        (
+            &["orders:write"],
+            [false, true, true, true, true, true, true],
+        ),
+        (&["orders:read", "orders:write"], [true; 7]),
+    ];
+    for (scopes, expected) in cases {
+        let token = scoped(scopes);
+        for (method, expected) in methods.iter().zip(expected) {
+            let policy = decide(&guarded, &token, method, "/orders/o-1")
+                .await
+                .unwrap();
+            assert_eq!(allowed(&policy), expected, "{method} with {scopes:?}");
+        }
+        let policy = decide(&guarded, &token, "TRACE", "/orders/o-1")
+            .await
+            .unwrap();
+        assert!(!allowed(&policy), "ANY is not TRACE, with {scopes:?}");
+    }
+    assert_eq!(
+        allowed_resources(&guarded, &["orders:write"], "POST", "/orders/o-1").await,
+        ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map(|m| format!("/{m}/orders/*")),
+        "every method ANY serves, never `*` (which would cover the declared GET)"
+    );
+}
+
+/// A document of one catch-all, as an API behind a `{proxy+}` resource with `ANY` is written:
+/// every method on every path, with the catch-all's requirement.
+#[tokio::test]
+async fn a_document_of_only_any_guards_every_method_and_path() {
+    let document = with_paths(json!({"/{proxy+}": {"x-amazon-apigateway-any-method": {}}}));
+    let guarded = authorizer(&hmac_vars(&[("AUTH_ROUTES", document)]));
+    let (reader, other) = (scoped(&["orders:read"]), scoped(&["orders:write"]));
+    for method in ["GET", "POST", "DELETE", "OPTIONS"] {
+        for path in ["/orders", "/orders/o-1/items/7"] {
+            let policy = decide(&guarded, &reader, method, path).await.unwrap();
+            assert!(allowed(&policy), "{method} {path}");
+            let policy = decide(&guarded, &other, method, path).await.unwrap();
+            assert!(!allowed(&policy), "{method} {path} without orders:read");
+        }
+    }
+    assert_eq!(
+        allowed_resources(&guarded, &["orders:read"], "GET", "/orders").await,
+        ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map(|m| format!("/{m}/*")),
+        "every method API Gateway routes, on every path"
     );
 }
 

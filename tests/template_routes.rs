@@ -12,6 +12,8 @@
 //! - Each API's authorizer exists and is the kind we deploy: JWT on the HTTP API, the
 //!   `authorizer` function on the REST API, a `JWT` authorizer from the `Issuer`, `Audience` and
 //!   `RestJwtAlgorithms` parameters on the REST JWT API, whose deployment waits for every method.
+//! - The `AuthorizerRoutes` parameter reaches the authorizer's `AUTH_ROUTES` (unset by default),
+//!   with the layer that may hold the document.
 //!
 //! Both JWT authorizers read `AuthorizationScopes` as any-of. For `AnyOf` and for a one-scope
 //! `AllOf` that is the table's rule exactly; for an `AllOf` of several scopes the gateway check is
@@ -634,4 +636,129 @@ fn both_functions_read_the_scope_names_the_routes_are_deployed_with() {
             ScopeNames::VARIABLE
         );
     }
+}
+
+/// `value` as CloudFormation deploys it with the parameters `given` (the others at their
+/// defaults): `!Ref` of a parameter, `!If` and the conditions (`!Not`, `!Equals`, `!And`,
+/// `!Condition`); `None` for `AWS::NoValue`, which drops the property or list item.
+fn resolve(template: &Value, given: &[(&str, &str)], value: &Value) -> Option<Value> {
+    let Value::Tagged(tagged) = value else {
+        return Some(match value {
+            Value::Sequence(items) => Value::Sequence(
+                items
+                    .iter()
+                    .filter_map(|item| resolve(template, given, item))
+                    .collect(),
+            ),
+            other => other.clone(),
+        });
+    };
+    let args = tagged.value.as_sequence().map(Vec::as_slice).unwrap_or(&[]);
+    let truth = |value: &Value| resolve(template, given, value).and_then(|v| v.as_bool());
+    let condition = |name: &Value| {
+        let name = name.as_str().expect("a condition name");
+        let body = get(template, "Conditions").and_then(|c| get(c, name));
+        truth(body.unwrap_or_else(|| panic!("no condition {name}"))).expect("a boolean")
+    };
+    let tag = tagged.tag.to_string();
+    match (tag.trim_start_matches('!'), args) {
+        ("Ref", _) => match tagged.value.as_str()? {
+            "AWS::NoValue" => None,
+            name => Some(match given.iter().find(|(n, _)| *n == name) {
+                Some((_, text)) => Value::String((*text).to_owned()),
+                None => get(template, "Parameters")
+                    .and_then(|p| get(p, name))
+                    .and_then(|p| get(p, "Default"))
+                    .unwrap_or_else(|| panic!("parameter {name} has no default"))
+                    .clone(),
+            }),
+        },
+        ("If", [name, then, otherwise]) => resolve(
+            template,
+            given,
+            if condition(name) { then } else { otherwise },
+        ),
+        ("Condition", _) => Some(Value::Bool(condition(&tagged.value))),
+        ("Not", [inner]) => Some(Value::Bool(!truth(inner)?)),
+        ("And", all) => Some(Value::Bool(all.iter().all(|c| truth(c) == Some(true)))),
+        ("Equals", [a, b]) => Some(Value::Bool(
+            resolve(template, given, a) == resolve(template, given, b),
+        )),
+        (other, _) => panic!("resolve does not read !{other}"),
+    }
+}
+
+/// `AuthorizerRoutes` reaches the authorizer's `AUTH_ROUTES` as given, and leaves it unset by
+/// default (the compiled-in table); `AuthorizerRoutesLayerArn` attaches the layer the document
+/// is read from, beside the secrets extension when that is there too; a rule stops a deployment
+/// that also sets `ScopePrefix`, which the authorizer would refuse at cold start.
+#[test]
+fn the_authorizer_routes_parameter_reaches_auth_routes() {
+    let template = template();
+    let properties = get(resource(&template, AUTHORIZER_FUNCTION), "Properties").unwrap();
+    let routes = |given: &[(&str, &str)]| {
+        let variables = get(properties, "Environment").and_then(|e| get(e, "Variables"));
+        let value = variables.and_then(|v| get(v, "AUTH_ROUTES"));
+        resolve(
+            &template,
+            given,
+            value.expect("AUTH_ROUTES is set from a parameter"),
+        )
+    };
+    assert_eq!(routes(&[]), None, "unset by default");
+    for document in ["/opt/openapi.json", r#"{"openapi": "3.1.0", "paths": {}}"#] {
+        assert_eq!(
+            routes(&[("AuthorizerRoutes", document)]),
+            Some(Value::String(document.to_owned()))
+        );
+    }
+    let layers = |given: &[(&str, &str)]| {
+        let layers = resolve(&template, given, get(properties, "Layers").unwrap());
+        layers.map(|l| serde_yaml::from_value::<Vec<String>>(l).unwrap())
+    };
+    let routes_layer = (
+        "AuthorizerRoutesLayerArn",
+        "arn:aws:lambda:eu-west-1:123456789012:layer:routes:3",
+    );
+    let secret = [
+        (
+            "HmacSecretArn",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hmac-AbCdEf",
+        ),
+        (
+            "SecretsExtensionLayerArn",
+            "arn:aws:lambda:eu-west-1:123456789012:layer:ext:12",
+        ),
+    ];
+    assert_eq!(layers(&[]), None);
+    assert_eq!(
+        layers(&[routes_layer]),
+        Some(vec![routes_layer.1.to_owned()])
+    );
+    assert_eq!(layers(&secret), Some(vec![secret[1].1.to_owned()]));
+    assert_eq!(
+        layers(&[secret[0], secret[1], routes_layer]),
+        Some(vec![secret[1].1.to_owned(), routes_layer.1.to_owned()])
+    );
+    let rules = get(&template, "Rules").and_then(Value::as_mapping).unwrap();
+    let holds = |given: &[(&str, &str)]| {
+        rules.values().all(|rule| {
+            let applies = get(rule, "RuleCondition")
+                .is_none_or(|c| resolve(&template, given, c) == Some(Value::Bool(true)));
+            let assertions = get(rule, "Assertions")
+                .and_then(Value::as_sequence)
+                .unwrap();
+            !applies
+                || assertions.iter().all(|a| {
+                    resolve(&template, given, get(a, "Assert").unwrap()) == Some(Value::Bool(true))
+                })
+        })
+    };
+    let document = ("AuthorizerRoutes", "/opt/openapi.json");
+    assert!(holds(&[document]));
+    assert!(holds(&[(SCOPE_PREFIX, "products/")]));
+    assert!(
+        !holds(&[document, (SCOPE_PREFIX, "products/")]),
+        "a rule refuses AuthorizerRoutes with a ScopePrefix"
+    );
 }

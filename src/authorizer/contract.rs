@@ -11,11 +11,17 @@
 //! valid token only. Nothing is allowed by omission: an operation with no requirement at all, a
 //! scheme not declared, a path the router cannot hold, or a duplicate route fails the cold start.
 //!
+//! API Gateway's `x-amazon-apigateway-any-method` (its catch-all `ANY`, which "catches any HTTP
+//! method that wasn't explicitly declared" on the path item: AWS API Gateway developer guide,
+//! OpenAPI extensions) is read as an operation like the others, with its own or the document's
+//! `security`; it becomes an [`ANY`] route, which the path's declared methods take precedence
+//! over.
+//!
 //! Paths are matched as API Gateway reports them in the method ARN: the resource path, without
 //! the stage or a server's base path. A document whose `servers` carry a base path must list its
 //! paths as deployed.
 
-use crate::routes::{ROUTES, RouteKey, RouteTable};
+use crate::routes::{ANY, ROUTES, RouteKey, RouteTable};
 use crate::scopes::{Access, ScopeNames};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -25,7 +31,7 @@ use std::marker::PhantomData;
 /// One route as the authorizer needs it: method, path template, and who may call it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessRule {
-    /// HTTP method, upper case.
+    /// HTTP method, upper case, or [`ANY`].
     pub method: String,
     /// Path template in API Gateway syntax.
     pub path: String,
@@ -59,7 +65,7 @@ pub fn compiled(names: &ScopeNames) -> AccessTable {
 }
 
 /// Reads `AUTH_ROUTES`: inline JSON (starting with `{`), inline YAML (several lines), or the
-/// path of a JSON or YAML file bundled with the function.
+/// path of a JSON or YAML file bundled with the function or from a layer (`/opt/...`).
 pub fn load(value: &str) -> Result<AccessTable, String> {
     let inline = value.trim_start().starts_with('{') || value.trim().contains('\n');
     let text = if inline {
@@ -221,6 +227,8 @@ struct PathItem {
     head: Option<Operation>,
     patch: Option<Operation>,
     trace: Option<Operation>,
+    #[serde(rename = "x-amazon-apigateway-any-method")]
+    any: Option<Operation>,
 }
 
 impl PathItem {
@@ -234,6 +242,7 @@ impl PathItem {
             ("HEAD", &self.head),
             ("PATCH", &self.patch),
             ("TRACE", &self.trace),
+            (ANY, &self.any),
         ]
         .into_iter()
         .filter_map(|(method, operation)| operation.as_ref().map(|o| (method, o)))
@@ -403,6 +412,10 @@ mod tests {
             r#"{"openapi": "3.1.0", "security": [], "paths": {"/o": {"get": {}}, "/o": {"get": {}}}}"#,
         );
         assert!(repeated_key.unwrap_err().contains("duplicate route"));
+        let any = from_document(
+            r#"{"openapi": "3.1.0", "paths": {"/a": {"x-amazon-apigateway-any-method": {}}}}"#,
+        );
+        assert_eq!(any.unwrap_err(), "ANY /a: no security requirement");
         let empty = from_document(r#"{"openapi": "3.1.0", "paths": {}}"#);
         assert_eq!(empty.unwrap_err(), "the document lists no operation");
         let swagger = from_document(r#"{"openapi": "2.0", "paths": {}}"#);

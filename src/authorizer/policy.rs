@@ -29,7 +29,8 @@ pub enum AuthorizerResponse {
     HttpApiPolicy(ApiGatewayV2CustomAuthorizerIamPolicyResponse<ContextClaims>),
 }
 
-/// Resources of every route of `routes` the scopes permit, on the API and stage of `target`.
+/// Resources of every route of `routes` the scopes permit, on the API and stage of `target`;
+/// an `ANY` route as each method it serves ([`crate::routes::RouteTable::methods_of`]).
 pub fn permitted_resources(
     target: &ExecuteApiArn,
     scopes: &ScopeSet,
@@ -39,7 +40,12 @@ pub fn permitted_resources(
         .routes()
         .iter()
         .filter(|route| route.access.is_met_by(scopes))
-        .map(|route| target.for_route(&route.method, &route.path))
+        .flat_map(|route| {
+            routes
+                .methods_of(route)
+                .into_iter()
+                .map(|method| target.for_route(method, &route.path))
+        })
         .collect()
 }
 

@@ -9,9 +9,17 @@
 //!   refetched on an unknown `kid`) with a key of the algorithm's type; `iss` exactly a
 //!   configured issuer (a trailing slash is part of it); `aud` (a string or an array) naming one
 //!   of that issuer's audiences; `exp` present, a number, in the future; a future `nbf` refused;
-//! - additional claims: `token_use` when `AUTH_TOKEN_USE` is set (as `template.yaml` configures
-//!   it: required, that one value). `AUTH_CONFIG` has no other required claims yet, so none are
-//!   read;
+//! - additional claims (`JwtAdditionalClaim`: `claimName`, `expectedValues`, `required`, format
+//!   `SINGLE_STRING`), checked after the registered claims: `token_use` when `AUTH_TOKEN_USE` is
+//!   set (as `template.yaml` configures it: required, that one value), and each issuer's
+//!   required claims (`AUTH_REQUIRED_CLAIMS`, or `requiredClaims` in `AUTH_CONFIG`), read as
+//!   the Lambda authorizer reads them ([`verify::check_required`]): a value compared exactly,
+//!   several values any-of, a present claim that is not a string refused when values are given,
+//!   an absent claim refused only when `required`. AWS does not say how several values or an
+//!   absent optional claim are judged (any-of is the only reading a single string can meet), nor
+//!   whether `SINGLE_STRING` refuses a presence-only claim of another JSON type (here it
+//!   passes, as in the Lambda authorizer). The configuration refuses the claim names AWS
+//!   refuses (`iss`, `aud`, `exp`, `nbf`, `iat`, `scope`, `scp`) and `scopes`, `permissions`;
 //! - the method's scopes, any of them in `scope` or `scp` (a space separated string or an array
 //!   of strings); `permissions` and `scopes` count for nothing;
 //! - a missing or invalid token answers 401 `{"message":"Unauthorized"}` with
@@ -35,7 +43,7 @@ use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::authorizer::error::TokenError;
 use jwt_scopes_api::authorizer::jwks::{JwksCache, KeyFetcher};
 use jwt_scopes_api::authorizer::jws::Jws;
-use jwt_scopes_api::authorizer::verify::{self, Rules, TokenClaims};
+use jwt_scopes_api::authorizer::verify::{self, RequiredClaim, Rules, TokenClaims};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -50,9 +58,11 @@ pub const REST_API_ALGORITHMS: [Alg; 6] = [
     Alg::ES512,
 ];
 
-/// One configured issuer: its claim rules (no leeway, no `typ`) and its keys.
+/// One configured issuer: its claim rules (no leeway, no `typ`), its additional claims and its
+/// keys.
 struct Issuer {
     rules: Rules,
+    required: Vec<RequiredClaim>,
     keys: JwksCache,
 }
 
@@ -98,7 +108,11 @@ impl RestJwtAuthorizer {
                 ..issuer.rules
             };
             let keys = JwksCache::new(rules.issuer.clone(), source, fetcher.clone());
-            issuers.push(Issuer { rules, keys });
+            issuers.push(Issuer {
+                rules,
+                required: issuer.claims.required,
+                keys,
+            });
         }
         if ignored {
             tracing::warn!(
@@ -153,6 +167,9 @@ impl RestJwtAuthorizer {
             return Err(refuse(TokenError::WrongAudience));
         }
         verify::check_claims(&claims, &issuer.rules, None, now).map_err(refuse)?;
-        serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))
+        let payload =
+            serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))?;
+        verify::check_required(&issuer.required, &payload).map_err(refuse)?;
+        Ok(payload)
     }
 }

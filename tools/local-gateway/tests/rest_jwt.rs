@@ -433,6 +433,59 @@ async fn a_configured_token_use_is_a_required_claim() {
     }
 }
 
+/// `AUTH_REQUIRED_CLAIMS` as the REST JWT authorizer's `AdditionalClaims`: exact values,
+/// several any-of, `required` refusing an absent claim, an optional claim still checked when
+/// present; a refusal is 401 and comes before the scope check (403).
+#[tokio::test]
+async fn required_claims_are_the_rest_jwt_authorizers_additional_claims() {
+    let rules = json!([
+        {"name": "tenant", "values": ["acme", "globex"], "required": true},
+        {"name": "plan", "values": ["pro"]},
+        {"name": "email_verified", "required": true},
+    ]);
+    let api = start(
+        &[("AUTH_REQUIRED_CLAIMS", rules.to_string())],
+        GatewayStore::default(),
+    )
+    .await;
+    let path = "/products";
+    let with = |patch: Value| {
+        let mut claims = json!({"tenant": "acme", "email_verified": true});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(patch.as_object().unwrap().clone());
+        api.dev_token(Alg::RS256, claims)
+    };
+    for patch in [
+        json!({}),
+        json!({"tenant": "globex", "plan": "pro"}),
+        json!({"email_verified": "yes"}),
+    ] {
+        let answer = api.get(path, &with(patch.clone())).await;
+        assert_eq!(answer.status, 200, "{patch}: {}", answer.body);
+    }
+    for patch in [
+        json!({"tenant": null}),
+        json!({"tenant": "ACME"}),
+        json!({"tenant": ["acme"]}),
+        json!({"plan": "free"}),
+        json!({"plan": 1}),
+        json!({"email_verified": null}),
+        json!({"tenant": "initech", "scope": "write:products"}),
+    ] {
+        assert_unauthorized(
+            &api.get(path, &with(patch.clone())).await,
+            &patch.to_string(),
+        );
+    }
+    assert_forbidden(
+        &api.get(path, &with(json!({"scope": "write:products"})))
+            .await,
+        "claims accepted, scope missing",
+    );
+}
+
 #[test]
 fn configurations_the_rest_jwt_mode_refuses() {
     let local = "127.0.0.1:3000".parse().unwrap();
