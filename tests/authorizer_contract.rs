@@ -250,6 +250,34 @@ async fn any_method_serves_what_its_path_does_not_declare() {
     );
 }
 
+/// IAM's `*` matches `/` too: `GET/orders/*` covers `/orders/o-1/items/7`. A token that may
+/// read orders but not their items must never get a policy that API Gateway, having cached it
+/// for the token, would apply to the items: it gets the order it asked for, by its exact ARN.
+#[tokio::test]
+async fn a_cached_policy_never_opens_a_deeper_route_the_token_may_not_call() {
+    let document = with_paths(json!({
+        "/orders/{id}": {"get": {"security": [{"oauth": ["orders:read"]}]}},
+        "/orders/{id}/items/{item}": {"get": {"security": [{"oauth": ["orders:admin"]}]}}
+    }));
+    let guarded = authorizer(&hmac_vars(&[("AUTH_ROUTES", document)]));
+    let reader = ["orders:read"];
+    assert_eq!(
+        allowed_resources(&guarded, &reader, "GET", "/orders/o-1").await,
+        ["/GET/orders/o-1"]
+    );
+    let token = scoped(&reader);
+    let policy = decide(&guarded, &token, "GET", "/orders/o-1/items/7").await;
+    assert!(!allowed(&policy.unwrap()));
+    let items = allowed_resources(&guarded, &reader, "GET", "/orders/o-1/items/7").await;
+    assert!(items.is_empty(), "{items:?}");
+    // With both scopes nothing is hidden: both resources, as wide as before.
+    let both = ["orders:read", "orders:admin"];
+    assert_eq!(
+        allowed_resources(&guarded, &both, "GET", "/orders/o-1").await,
+        ["/GET/orders/*", "/GET/orders/*/items/*"]
+    );
+}
+
 /// A document of one catch-all, as an API behind a `{proxy+}` resource with `ANY` is written:
 /// every method on every path, with the catch-all's requirement.
 #[tokio::test]

@@ -21,7 +21,7 @@
 //! the stage or a server's base path. A document whose `servers` carry a base path must list its
 //! paths as deployed.
 
-use crate::routes::{ANY, ROUTES, RouteKey, RouteTable};
+use crate::routes::{ANY, ROUTES, RouteKey, RouteTable, TableError};
 use crate::scopes::{Access, ScopeNames};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -37,6 +37,13 @@ pub struct AccessRule {
     pub path: String,
     /// What the caller's scopes must satisfy, in the issuer's spelling.
     pub access: Access,
+    /// What the other routes ask of requests that this route's policy resource also matches,
+    /// where they ask something else. IAM's `*` crosses `/`: the resource of
+    /// `GET /orders/{id}` (`.../GET/orders/*`) also matches `/orders/7/items/1`. A policy lists
+    /// this route's resource only for a token that meets every one of these, so a cached policy
+    /// never opens a route its token may not call ([`crate::authorizer::policy`]). Empty for
+    /// every route of the compiled table. Filled in when the table is built.
+    pub covers: Vec<Access>,
 }
 
 impl RouteKey for AccessRule {
@@ -59,9 +66,80 @@ pub fn compiled(names: &ScopeNames) -> AccessTable {
             method: route.method.to_owned(),
             path: route.path.to_owned(),
             access: route.requirement.access(names),
+            covers: Vec::new(),
         })
         .collect();
-    RouteTable::new(rules).expect("the compiled route table is valid")
+    table(rules).expect("the compiled route table is valid")
+}
+
+/// The table of `rules`, each rule's [`AccessRule::covers`] filled in: the requirements of the
+/// other rows that serve one of its methods ([`RouteTable::methods_of`]: an `ANY` row only
+/// those its path does not declare) on a path its resource matches.
+fn table(rules: Vec<AccessRule>) -> Result<AccessTable, TableError> {
+    let draft = RouteTable::new(rules)?;
+    let rows = draft.routes();
+    let methods: Vec<Vec<&str>> = rows.iter().map(|row| draft.methods_of(row)).collect();
+    let mut marked = rows.to_vec();
+    for (i, rule) in marked.iter_mut().enumerate() {
+        for (j, other) in rows.iter().enumerate() {
+            if other.access != rule.access
+                && !rule.covers.contains(&other.access)
+                && methods[j].iter().any(|m| methods[i].contains(m))
+                && resource_matches(&rule.path, &other.path)
+            {
+                rule.covers.push(other.access.clone());
+            }
+        }
+    }
+    RouteTable::new(marked)
+}
+
+/// One segment of a path, for [`resource_matches`]: one segment (`None`: any), or any number.
+#[derive(Clone, Copy, PartialEq)]
+enum Segment<'a> {
+    One(Option<&'a str>),
+    Many,
+}
+
+/// Whether the policy resource of `template` (each `{param}` a `*`, which IAM lets match any
+/// text, `/` included) matches some request path routed by `other`: its literal segments, one
+/// segment per `{param}`, one or more per greedy `{proxy+}`. A parameter is taken to be able to
+/// equal any literal, so the answer errs towards a match.
+pub fn resource_matches(template: &str, other: &str) -> bool {
+    meet(&segments(template, true), &segments(other, false))
+}
+
+/// A template's segments; `star_spans`: a parameter stands for the `*` of a policy resource,
+/// one segment or more, rather than exactly one.
+fn segments(path: &str, star_spans: bool) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    for segment in path.split('/').skip(1) {
+        if !segment.starts_with('{') {
+            out.push(Segment::One(Some(segment)));
+            continue;
+        }
+        out.push(Segment::One(None));
+        if star_spans || segment.ends_with("+}") {
+            out.push(Segment::Many);
+        }
+    }
+    out
+}
+
+/// Whether two segment patterns match a common path. Paths have a handful of segments: the
+/// recursion stays small.
+fn meet(a: &[Segment<'_>], b: &[Segment<'_>]) -> bool {
+    match (a.first(), b.first()) {
+        (None, None) => true,
+        (Some(Segment::Many), _) if meet(&a[1..], b) => true,
+        (_, Some(Segment::Many)) if meet(a, &b[1..]) => true,
+        (Some(Segment::Many), Some(Segment::One(_))) => meet(a, &b[1..]),
+        (Some(Segment::One(_)), Some(Segment::Many)) => meet(&a[1..], b),
+        (Some(Segment::One(x)), Some(Segment::One(y))) => {
+            (x.is_none() || y.is_none() || x == y) && meet(&a[1..], &b[1..])
+        }
+        _ => false,
+    }
 }
 
 /// Reads `AUTH_ROUTES`: inline JSON (starting with `{`), inline YAML (several lines), or the
@@ -115,13 +193,14 @@ pub fn from_document(text: &str) -> Result<AccessTable, String> {
                 method: method.to_owned(),
                 path: path.clone(),
                 access,
+                covers: Vec::new(),
             });
         }
     }
     if rules.is_empty() {
         return Err("the document lists no operation".into());
     }
-    RouteTable::new(rules).map_err(|e| e.to_string())
+    table(rules).map_err(|e| e.to_string())
 }
 
 #[cfg(feature = "yaml")]
@@ -319,6 +398,58 @@ mod tests {
                 .map(|s| s.iter().map(|x| x.to_string()).collect())
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_policy_resource_matches_the_paths_its_stars_can_cover() {
+        // `*` matches across `/`: a shallower route's resource covers deeper paths.
+        assert!(resource_matches(
+            "/orders/{id}",
+            "/orders/{id}/items/{item}"
+        ));
+        assert!(resource_matches("/orders/{id}", "/orders/{id}/items"));
+        assert!(resource_matches("/orders/{id}", "/orders/latest"));
+        assert!(resource_matches("/a/{x}/c", "/a/{y}/b/c"));
+        assert!(resource_matches("/files/{proxy+}", "/files/{id}/meta"));
+        assert!(resource_matches("/orders/{id}", "/orders/{proxy+}"));
+        // A deeper resource never matches a shallower path, nor other literals.
+        assert!(!resource_matches(
+            "/orders/{id}/items/{item}",
+            "/orders/{id}"
+        ));
+        assert!(!resource_matches("/orders/{id}", "/orders"));
+        assert!(!resource_matches("/orders/{id}", "/users/{id}/orders"));
+        assert!(!resource_matches("/product/{name}", "/products"));
+        assert!(!resource_matches("/orders", "/orders/{id}"));
+    }
+
+    #[test]
+    fn only_routes_whose_resource_reaches_another_access_carry_it() {
+        let compiled = compiled(&ScopeNames::AsWritten);
+        assert!(compiled.routes().iter().all(|r| r.covers.is_empty()));
+        let table = from_document(
+            r#"{"openapi": "3.1.0", "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
+                "paths": {
+                  "/orders/{id}": {"get": {"security": [{"o": ["a"]}]},
+                                   "delete": {"security": [{"o": ["b"]}]}},
+                  "/orders/{id}/items": {"get": {"security": [{"o": ["b"]}]},
+                                         "post": {"security": [{"o": ["a"]}]}},
+                  "/orders/{id}/notes": {"get": {"security": [{"o": ["a"]}]}}}}"#,
+        )
+        .unwrap();
+        let covers = |method: &str, path: &str| {
+            let rule = table.find(method, path).unwrap().route;
+            rule.covers.clone()
+        };
+        let b = Access::AnyOf(vec![vec!["b".to_owned()]]);
+        assert_eq!(
+            covers("GET", "/orders/1"),
+            [b],
+            "GET /orders/1/items needs b"
+        );
+        assert!(covers("DELETE", "/orders/1").is_empty(), "no other DELETE");
+        assert!(covers("GET", "/orders/1/items").is_empty());
+        assert!(covers("GET", "/orders/1/notes").is_empty());
     }
 
     #[test]

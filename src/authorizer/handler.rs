@@ -186,11 +186,11 @@ impl Authorizer {
                 shape.unauthorized().ok_or(AuthorizerError::Unauthorized),
             ),
             Ok(verified) => tracing::debug_span!("decide").in_scope(|| {
-                let allowed = route.is_some_and(|r| r.access.is_met_by(&verified.scopes));
-                let (outcome, reason) = match route {
-                    None => (Outcome::Deny, Reason::RouteNotFound),
-                    Some(_) if allowed => (Outcome::Allow, Reason::Granted),
-                    Some(_) => (Outcome::Deny, Reason::InsufficientScope),
+                let permitted = route.filter(|r| r.access.is_met_by(&verified.scopes));
+                let (outcome, reason) = match (route, permitted) {
+                    (None, _) => (Outcome::Deny, Reason::RouteNotFound),
+                    (Some(_), Some(_)) => (Outcome::Allow, Reason::Granted),
+                    (Some(_), None) => (Outcome::Deny, Reason::InsufficientScope),
                 };
                 let Verified {
                     claims,
@@ -199,7 +199,7 @@ impl Authorizer {
                 } = verified;
                 let context = ContextClaims::new(claims, &scopes);
                 let answer = shape.answer(
-                    allowed,
+                    permitted,
                     &target,
                     &scopes,
                     &self.routes,

@@ -3,10 +3,13 @@
 //! Policies are the same for a token whatever route it asked for: `Allow` on every route its
 //! scopes permit (from the route table), plus an explicit `Deny` on the requested route when that
 //! one is not permitted. API Gateway caches a REST policy by token and reuses it on other routes,
-//! so a policy that only mentioned the requested route would wrongly refuse the next one.
+//! so a policy that only mentioned the requested route would wrongly refuse the next one. The
+//! one exception keeps the cache safe rather than complete: a route whose resource pattern also
+//! matches a route the token may not call is allowed by the requested ARN only
+//! ([`permitted_resources`]).
 
 use crate::authorizer::config::ResponseMode;
-use crate::authorizer::contract::AccessTable;
+use crate::authorizer::contract::{AccessRule, AccessTable};
 use crate::authorizer::event::{EventFormat, ExecuteApiArn};
 use crate::authorizer::verify::ContextClaims;
 use crate::scopes::ScopeSet;
@@ -30,23 +33,31 @@ pub enum AuthorizerResponse {
 }
 
 /// Resources of every route of `routes` the scopes permit, on the API and stage of `target`;
-/// an `ANY` route as each method it serves ([`crate::routes::RouteTable::methods_of`]).
+/// an `ANY` route as each method it serves ([`crate::routes::RouteTable::methods_of`]). A
+/// permitted route whose resource also matches requests to a route the scopes do not permit
+/// ([`AccessRule::covers`]) is not listed by its resource: only the requested ARN itself is,
+/// when `permitted` (the requested route, when the scopes permit it) is that route. A policy
+/// cached for the token then answers 403 on that route's other paths, never 200 on another
+/// route's.
 pub fn permitted_resources(
     target: &ExecuteApiArn,
     scopes: &ScopeSet,
     routes: &AccessTable,
+    permitted: Option<&AccessRule>,
 ) -> Vec<String> {
-    routes
-        .routes()
-        .iter()
-        .filter(|route| route.access.is_met_by(scopes))
-        .flat_map(|route| {
-            routes
-                .methods_of(route)
-                .into_iter()
-                .map(|method| target.for_route(method, &route.path))
-        })
-        .collect()
+    let mut resources = Vec::new();
+    for route in routes.routes() {
+        if !route.access.is_met_by(scopes) {
+            continue;
+        }
+        if route.covers.iter().all(|other| other.is_met_by(scopes)) {
+            let methods = routes.methods_of(route).into_iter();
+            resources.extend(methods.map(|method| target.for_route(method, &route.path)));
+        } else if permitted.is_some_and(|p| std::ptr::eq(p, route)) {
+            resources.push(target.as_str().to_owned());
+        }
+    }
+    resources
 }
 
 /// The policy document: `Allow` on `allowed`, and `Deny` on `denied` if given.
@@ -104,13 +115,14 @@ impl Shape {
         (self == Shape::Simple).then(|| simple(false, ContextClaims::default()))
     }
 
-    /// The answer to a verified caller: `allowed` decides a simple response; a policy for
-    /// `principal` allows every route of `routes` that `scopes` permit on the API and stage of
-    /// `target` and denies `target` itself when it is not `allowed`. Simple answers build no
-    /// policy (no ARNs to format).
+    /// The answer to a verified caller, `permitted` the requested route when `scopes` permit
+    /// it: that decides a simple response; a policy for `principal` allows every route of
+    /// `routes` that `scopes` permit on the API and stage of `target` ([`permitted_resources`])
+    /// and denies `target` itself when it is not permitted. Simple answers build no policy (no
+    /// ARNs to format).
     pub fn answer(
         self,
-        allowed: bool,
+        permitted: Option<&AccessRule>,
         target: &ExecuteApiArn,
         scopes: &ScopeSet,
         routes: &AccessTable,
@@ -118,11 +130,11 @@ impl Shape {
         context: ContextClaims,
     ) -> AuthorizerResponse {
         if self == Shape::Simple {
-            return simple(allowed, context);
+            return simple(permitted.is_some(), context);
         }
         let document = policy_document(
-            permitted_resources(target, scopes, routes),
-            (!allowed).then(|| target.as_str().to_owned()),
+            permitted_resources(target, scopes, routes, permitted),
+            permitted.is_none().then(|| target.as_str().to_owned()),
         );
         let principal = Some(principal);
         if self == Shape::HttpApiPolicy {
@@ -168,15 +180,55 @@ mod tests {
         let table = contract::compiled(&ScopeNames::AsWritten);
         let read: ScopeSet = ["read:products"].into_iter().collect();
         assert_eq!(
-            permitted_resources(&arn(), &read, &table),
+            permitted_resources(&arn(), &read, &table, None),
             [
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/products",
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/product/*"
             ]
         );
         let both: ScopeSet = ["read:products", "write:products"].into_iter().collect();
-        assert_eq!(permitted_resources(&arn(), &both, &table).len(), 4);
-        assert!(permitted_resources(&arn(), &ScopeSet::empty(), &table).is_empty());
+        assert_eq!(permitted_resources(&arn(), &both, &table, None).len(), 4);
+        assert!(permitted_resources(&arn(), &ScopeSet::empty(), &table, None).is_empty());
+    }
+
+    /// IAM's `*` crosses `/`: `GET/orders/*` also matches `/orders/7/items/1`. A cached policy
+    /// must never let a token that may read orders but not items reach the items.
+    #[test]
+    fn a_resource_that_also_matches_a_route_the_token_may_not_call_is_never_listed() {
+        let table = contract::from_document(
+            r#"{"openapi": "3.1.0", "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
+                "paths": {
+                  "/orders/{id}": {"get": {"security": [{"o": ["orders:read"]}]}},
+                  "/orders/{id}/items/{item}": {"get": {"security": [{"o": ["items:read"]}]}}}}"#,
+        )
+        .unwrap();
+        let base = "arn:aws:execute-api:eu-west-1:123:api/prod/GET";
+        let order = ExecuteApiArn::parse(&format!("{base}/orders/7")).unwrap();
+        let orders: ScopeSet = ["orders:read"].into_iter().collect();
+        let route = table.find("GET", "/orders/7").unwrap().route;
+        // Asked for an order: that order alone, not `GET/orders/*`.
+        assert_eq!(
+            permitted_resources(&order, &orders, &table, Some(route)),
+            [format!("{base}/orders/7")]
+        );
+        let item = ExecuteApiArn::parse(&format!("{base}/orders/7/items/1")).unwrap();
+        assert!(permitted_resources(&item, &orders, &table, None).is_empty());
+        // A token that may call both gets both resources, cacheable as before.
+        let both: ScopeSet = ["orders:read", "items:read"].into_iter().collect();
+        let item_route = table.find("GET", "/orders/7/items/1").unwrap().route;
+        assert_eq!(
+            permitted_resources(&item, &both, &table, Some(item_route)),
+            [
+                format!("{base}/orders/*"),
+                format!("{base}/orders/*/items/*")
+            ]
+        );
+        // The deeper route's resource matches no order, so it stays listed on its own.
+        let items: ScopeSet = ["items:read"].into_iter().collect();
+        assert_eq!(
+            permitted_resources(&order, &items, &table, None),
+            [format!("{base}/orders/*/items/*")]
+        );
     }
 
     #[test]
@@ -191,7 +243,7 @@ mod tests {
         let answer = |shape: Shape| {
             let principal = "u".to_owned();
             serde_json::to_value(shape.answer(
-                false,
+                None,
                 &arn(),
                 &read,
                 &table,
@@ -217,7 +269,8 @@ mod tests {
             value["context"],
             json!({"sub": "u", "scope": "read:products"})
         );
-        let simple = Shape::Simple.answer(true, &arn(), &read, &table, "u".into(), context);
+        let route = table.find("GET", "/products").unwrap().route;
+        let simple = Shape::Simple.answer(Some(route), &arn(), &read, &table, "u".into(), context);
         let value = serde_json::to_value(simple).unwrap();
         assert_eq!(
             value,
