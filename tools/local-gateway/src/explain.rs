@@ -29,7 +29,9 @@
 //! reports of a missing scope all show 401. The Cognito verdicts follow that.
 
 use crate::event::{self, ApiContext, IncomingRequest};
-use crate::jwt_authorizer::{self, JwtAuthorizer, any_granted, token_from_header, token_scopes};
+use crate::jwt_authorizer::{
+    self, BuiltIn, JwtAuthorizer, any_granted, token_from_header, token_scopes,
+};
 use crate::rest_jwt_authorizer::RestJwtAuthorizer;
 use crate::server::{auth_config, issuer_configured};
 use hyper::HeaderMap;
@@ -241,23 +243,16 @@ impl Explainer {
             return self.judge(verified, claims, unchecked());
         }
         let v = &self.verifiers;
-        let checked = |result: Result<(), TokenError>| match result {
-            Ok(()) => Check::Passed,
-            Err(error) => Check::Failed(error),
-        };
-        let jwt = match &v.jwt {
-            Ok(jwt) => checked(jwt.verify(token, now).await.map(drop).map_err(|e| e.0)),
-            Err(why) => Check::Unavailable(why.clone()),
-        };
-        let rest = match &v.rest {
-            Ok(rest) => checked(rest.verify(token, now).await.map(drop).map_err(|e| e.0)),
-            Err(why) => Check::Unavailable(why.clone()),
-        };
+        let jwt = built_in_check(&v.jwt, token, now).await;
+        let rest = built_in_check(&v.rest, token, now).await;
         let cognito = match cognito_issuer(&claims) {
             true => cognito_check(&rest, &claims, now),
             false => Check::Unavailable(COGNITO_ONLY.into()),
         };
-        let lambda = checked(v.lambda.verify(Some(token), now).await.map(drop));
+        let lambda = match v.lambda.verify(Some(token), now).await {
+            Ok(_) => Check::Passed,
+            Err(error) => Check::Failed(error),
+        };
         let issuers: Vec<&str> = self
             .auth
             .issuers
@@ -329,6 +324,17 @@ impl Explainer {
             checks,
             routes,
         }
+    }
+}
+
+/// A built-in authorizer's verification, or why it cannot be configured.
+async fn built_in_check(gate: &Result<impl BuiltIn, String>, token: &str, now: u64) -> Check {
+    match gate {
+        Ok(gate) => match gate.verify(token, now).await {
+            Ok(_) => Check::Passed,
+            Err((error, _)) => Check::Failed(error),
+        },
+        Err(why) => Check::Unavailable(why.clone()),
     }
 }
 

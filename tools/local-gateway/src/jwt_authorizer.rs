@@ -155,6 +155,45 @@ where
     JwtOutcome::Authorized(JwtGrant { claims, scopes })
 }
 
+/// A built-in JWT authorizer (HTTP or REST API): how it verifies a token. Reading the header
+/// and the scope rule are the same for both ([`decide`]).
+pub trait BuiltIn {
+    /// Signature and claims at `now`: the token's every claim, or why it is refused.
+    fn verify(
+        &self,
+        token: &str,
+        now: u64,
+    ) -> impl Future<Output = Result<Map<String, Value>, Refused>>;
+
+    /// Decides on the `Authorization` header of a request to a route with `required` scopes
+    /// (empty: any valid token), at `now` (seconds since the epoch).
+    fn authorize(
+        &self,
+        authorization: Option<&str>,
+        required: &[&str],
+        now: u64,
+    ) -> impl Future<Output = JwtOutcome> {
+        decide(authorization, required, move |token| {
+            self.verify(token, now)
+        })
+    }
+}
+
+/// A token's JWS, when its header's `alg` is one of `algorithms` (what a built-in authorizer
+/// checks first).
+pub fn parse_for<'t>(
+    token: &'t str,
+    max_bytes: usize,
+    algorithms: &[Alg],
+) -> Result<Jws<'t, Box<RawValue>>, Refused> {
+    let jws = Jws::<Box<RawValue>>::parse(token, max_bytes).map_err(|e| (e, None))?;
+    let alg = jws.header.alg;
+    if !algorithms.contains(&alg) {
+        return Err((TokenError::AlgorithmNotAllowed, Some(alg)));
+    }
+    Ok(jws)
+}
+
 /// The built-in authorizers' scope rule: a route without scopes takes any valid token, one with
 /// scopes needs at least one of them among the token's.
 pub fn any_granted(required: &[&str], scopes: &[String]) -> bool {
@@ -222,36 +261,6 @@ impl JwtAuthorizer {
         &self.rules.audiences
     }
 
-    /// Decides on the `Authorization` header of a request to a route with `required` scopes
-    /// (empty: any valid token), at `now` (seconds since the epoch).
-    pub async fn authorize(
-        &self,
-        authorization: Option<&str>,
-        required: &[&str],
-        now: u64,
-    ) -> JwtOutcome {
-        decide(authorization, required, |token| self.verify(token, now)).await
-    }
-
-    /// Signature and claims at `now`: the token's every claim, or why it is refused.
-    pub async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
-        let jws =
-            Jws::<Box<RawValue>>::parse(token, self.max_token_bytes).map_err(|e| (e, None))?;
-        let alg = jws.header.alg;
-        let refuse = |error| (error, Some(alg));
-        if !HTTP_API_ALGORITHMS.contains(&alg) {
-            return Err(refuse(TokenError::AlgorithmNotAllowed));
-        }
-        self.keys.check_signature(&jws, now).await.map_err(refuse)?;
-        // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
-        // the scopes are read by `token_scopes` instead.
-        let claim_type = |_| refuse(TokenError::ClaimType);
-        let strict: TokenClaims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
-        verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
-            .map_err(refuse)?;
-        serde_json::from_str(jws.claims.get()).map_err(claim_type)
-    }
-
     /// The built-in JWT authorizer of a configuration: one issuer, keys from a JWKS. What an
     /// HTTP API cannot be configured with is refused, or ignored with a warning when the
     /// authorizer simply has no such check.
@@ -283,6 +292,21 @@ impl JwtAuthorizer {
             Arc::new(KeyFetcher::new(auth.limits)),
             auth.max_token_bytes,
         ))
+    }
+}
+
+impl BuiltIn for JwtAuthorizer {
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
+        let jws = parse_for(token, self.max_token_bytes, HTTP_API_ALGORITHMS)?;
+        let refuse = |error| (error, Some(jws.header.alg));
+        self.keys.check_signature(&jws, now).await.map_err(refuse)?;
+        // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
+        // the scopes are read by `token_scopes` instead.
+        let claim_type = |_| refuse(TokenError::ClaimType);
+        let strict: TokenClaims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
+        verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
+            .map_err(refuse)?;
+        serde_json::from_str(jws.claims.get()).map_err(claim_type)
     }
 }
 

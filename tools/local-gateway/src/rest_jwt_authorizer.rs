@@ -37,14 +37,12 @@
 //! Verification is the library's ([`Jws::parse`], [`JwksCache::check_signature`],
 //! [`verify::check_claims`]); the rules above choose what it is given.
 
-use crate::jwt_authorizer::{JwtOutcome, Refused, decide};
+use crate::jwt_authorizer::{BuiltIn, Refused, parse_for};
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::authorizer::error::TokenError;
 use jwt_scopes_api::authorizer::jwks::{JwksCache, KeyFetcher};
-use jwt_scopes_api::authorizer::jws::Jws;
 use jwt_scopes_api::authorizer::verify::{self, RequiredClaim, Rules, TokenClaims};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -125,29 +123,15 @@ impl RestJwtAuthorizer {
             max_token_bytes: auth.max_token_bytes,
         })
     }
+}
 
-    /// Decides on the `Authorization` header of a request to a method with `required` scopes
-    /// (empty: any valid token), at `now` (seconds since the epoch). A refusal's reason is for
-    /// the log only: the REST API's answers do not carry it.
-    pub async fn authorize(
-        &self,
-        authorization: Option<&str>,
-        required: &[&str],
-        now: u64,
-    ) -> JwtOutcome {
-        decide(authorization, required, |token| self.verify(token, now)).await
-    }
-
+/// A refusal's reason is for the log only: the REST API's answers do not carry it.
+impl BuiltIn for RestJwtAuthorizer {
     /// The token's payload as issued when every check passes; otherwise why not, with the
     /// header's algorithm once known.
-    pub async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
-        let jws =
-            Jws::<Box<RawValue>>::parse(token, self.max_token_bytes).map_err(|e| (e, None))?;
-        let alg = jws.header.alg;
-        let refuse = |error| (error, Some(alg));
-        if !self.algorithms.contains(&alg) {
-            return Err(refuse(TokenError::AlgorithmNotAllowed));
-        }
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
+        let jws = parse_for(token, self.max_token_bytes, &self.algorithms)?;
+        let refuse = |error| (error, Some(jws.header.alg));
         let claims: TokenClaims =
             serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))?;
         // The issuer is chosen by the unverified `iss`; its keys then decide whether to trust it.

@@ -16,7 +16,7 @@ use crate::dev_issuer::{
     DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
 };
 use crate::event::{self, ApiContext, IncomingRequest};
-use crate::jwt_authorizer::{JwtAuthorizer, JwtGrant, JwtOutcome};
+use crate::jwt_authorizer::{BuiltIn, JwtAuthorizer, JwtGrant, JwtOutcome};
 use crate::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};
 use crate::rest_jwt_authorizer::RestJwtAuthorizer;
 use crate::store::GatewayStore;
