@@ -364,12 +364,16 @@ fn cognito_issuer(claims: &Map<String, Value>) -> bool {
 }
 
 /// The Cognito authorizer's verification, from the REST JWT authorizer's: the same keys,
-/// algorithms and times, but no audience check (a Cognito access token has no `aud`) and no
-/// required claims; where the REST check failed on one of those, the claims are checked again
-/// without them.
+/// algorithms and times, but no audience check (a Cognito access token has no `aud`), no
+/// required claims, and `token_use` judged per method ([`cognito`]); where the REST check
+/// failed on one of those, the claims are checked again without them.
 fn cognito_check(rest: &Check, claims: &Map<String, Value>, now: u64) -> Check {
     match rest {
-        Check::Failed(TokenError::WrongAudience | TokenError::ClaimNotAccepted(_)) => {
+        Check::Failed(
+            TokenError::WrongAudience
+            | TokenError::WrongTokenType
+            | TokenError::ClaimNotAccepted(_),
+        ) => {
             let Ok(strict) = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()))
             else {
                 return Check::Failed(TokenError::ClaimType);

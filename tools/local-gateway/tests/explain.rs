@@ -262,6 +262,60 @@ async fn each_gate_names_the_check_a_verified_token_fails() {
     );
 }
 
+/// A Cognito user pool as `template.yaml` configures it (`AUTH_TOKEN_USE=access`, scopes of
+/// the resource server `products`); its keys served from 127.0.0.1.
+#[tokio::test]
+async fn cognito_tokens_verified_as_each_gate_would() {
+    let idp = TestServer::start().await;
+    let key = TestKey::generate(Algorithm::RS256, "pool-key");
+    idp.set("/jwks", Reply::Json(jwks(&[&key])));
+    let pool = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12Cd34E";
+    let vars = [
+        ("AUTH_ISSUER", pool.to_owned()),
+        ("AUTH_AUDIENCE", "app-client".to_owned()),
+        ("AUTH_JWKS_URI", idp.url("/jwks")),
+        ("AUTH_TOKEN_USE", "access".to_owned()),
+        ("SCOPE_NAMES", "products/{scope}".to_owned()),
+    ];
+    let explainer = Explainer::new(&env(&vars), NO_GATEWAY).unwrap();
+    let access = key.sign(&claims(
+        pool,
+        json!({"aud": null, "client_id": "app-client", "token_use": "access",
+               "scope": "products/read:products"}),
+    ));
+    let report = explainer.token(&access, now()).await;
+    let [http, rest, cognito, ours] = checks(&report).try_into().unwrap();
+    assert_eq!(
+        [http, cognito, ours],
+        [Check::Passed, Check::Passed, Check::Passed]
+    );
+    assert!(
+        failed(Reason::WrongAudience)(&rest),
+        "REST documents aud only: {rest:?}"
+    );
+    for gate in [Gate::HttpApiJwt, Gate::Cognito, Gate::Lambda] {
+        assert!(
+            verdict(&report, "GET /products", gate).lets_through(),
+            "{gate:?}"
+        );
+        let behind = recheck(&report, "GET /products", gate).unwrap();
+        assert!(behind.lets_through(), "{gate:?}: {behind}");
+    }
+    // An ID token: the HTTP API has no token_use check, ours and the REST API's do, and a
+    // Cognito authorizer takes it only on a method without scopes.
+    let id = key.sign(&claims(
+        pool,
+        json!({"aud": "app-client", "token_use": "id", "email": "a@example.com"}),
+    ));
+    let report = explainer.token(&id, now()).await;
+    let [http, rest, cognito, ours] = checks(&report).try_into().unwrap();
+    assert_eq!([http, cognito], [Check::Passed, Check::Passed]);
+    assert!(failed(Reason::WrongTokenType)(&rest), "{rest:?}");
+    assert!(failed(Reason::WrongTokenType)(&ours), "{ours:?}");
+    let refused = verdict(&report, "GET /products", Gate::Cognito);
+    assert!(matches!(refused, Verdict::Unauthorized(..)), "{refused}");
+}
+
 #[tokio::test]
 async fn a_token_of_the_running_development_issuer_is_verified_by_it() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
