@@ -41,7 +41,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use jwt_scopes_api::authorizer::config::TokenSources;
-use jwt_scopes_api::authorizer::event as authorizer_event;
+use jwt_scopes_api::authorizer::event::{self as authorizer_event, AuthorizerEvent};
 use jwt_scopes_api::metrics::Invocation;
 use jwt_scopes_api::product_api::event as product_api_event;
 use jwt_scopes_api::{AuthConfig, Authorizer, EmbeddedCatalog, ProductApi};
@@ -50,7 +50,6 @@ use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -218,8 +217,8 @@ fn bench_handlers(c: &mut Criterion) {
         });
         group.bench_function(format!("read/{}", event.name), |b| {
             b.iter(|| {
-                let payload: Box<RawValue> = runtime_payload(black_box(event.json.as_bytes()));
-                authorizer_event::parse(payload.get(), &sources).unwrap()
+                let payload: AuthorizerEvent = runtime_payload(black_box(event.json.as_bytes()));
+                payload.input(&sources).unwrap()
             })
         });
         let response = rt
@@ -401,9 +400,9 @@ fn with_browser_headers(event: &str) -> String {
 /// One whole decision as the binary makes it: the invocation body read into the handler's
 /// payload type, the decision, the response JSON.
 async fn decide(authorizer: &Authorizer, event: &Event) -> String {
-    let payload: Box<RawValue> = runtime_payload(black_box(event.json.as_bytes()));
+    let payload: AuthorizerEvent = runtime_payload(black_box(event.json.as_bytes()));
     let response = authorizer
-        .decide(payload.get(), NOW, Invocation::default())
+        .decide_event(payload, NOW, Invocation::default())
         .await
         .answer
         .unwrap();
