@@ -226,6 +226,8 @@ fn unknown_shape(error: &impl fmt::Display) -> EventError {
 }
 
 impl Fields {
+    /// Reads the fields under the `read_event` span, wherever the reading happens (for the
+    /// binary, inside `lambda_runtime`).
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Fields, EventError> {
         tracing::debug_span!("read_event")
             .in_scope(|| Fields::deserialize(deserializer))
