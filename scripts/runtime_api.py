@@ -41,9 +41,18 @@ class RuntimeApi:
             # Answers go out in two writes (headers, body): with Nagle on, a keep-alive client waits
             # ~40 ms for a delayed ACK before the second arrives.
             disable_nagle_algorithm = True
+            # Keep-alive, as Lambda's Runtime API: with HTTP/1.0 every `next` and every answer
+            # opened a new connection, whose connect and close were counted as the function's CPU.
+            protocol_version = "HTTP/1.1"
 
             def log_message(self, *args):
                 pass
+
+            def handle(self):
+                try:
+                    super().handle()
+                except ConnectionResetError:  # the process was stopped with its connection open
+                    pass
 
             def do_GET(self):
                 if not self.path.endswith("/runtime/invocation/next"):

@@ -4,7 +4,7 @@
 //! [`json_error`], which keeps what went wrong and where, not the value.
 
 /// `error`'s message with every quoted value replaced by `"…"`.
-pub fn json_error(error: &serde_json::Error) -> String {
+pub fn json_error(error: &impl std::fmt::Display) -> String {
     let message = error.to_string();
     let mut out = String::with_capacity(message.len());
     let mut parts = message.split('"');

@@ -8,11 +8,11 @@
 //! | HTTP API payload 1.0           | `version: "1.0"`              | headers, cookie, query          |
 //! | HTTP API payload 2.0           | `version: "2.0"`              | headers, `cookies`, query       |
 //!
-//! The event text is read once, into `Event`: the eight fields the decision needs from any of
-//! these formats, borrowed where the JSON has no escapes, everything else skipped by the parser.
-//! The full `aws_lambda_events` types cost 5 to 8 µs for an HTTP API 2.0 event (a `HeaderMap`,
-//! maps and strings for every field), this one pass about 1 µs (BENCHMARKS.md); a test reads
-//! every sample event both ways and compares the fields.
+//! The event is read once, into [`AuthorizerEvent`]: the fields the decision needs from any of
+//! these formats, everything else skipped by the parser, and only the headers that can carry a
+//! token kept. The full `aws_lambda_events` types cost 5 to 8 µs for an HTTP API 2.0 event (a
+//! `HeaderMap`, maps and strings for every field), this one pass about 1 µs (BENCHMARKS.md); a
+//! test reads every sample event both ways and compares the fields.
 
 use crate::authorizer::config::TokenSources;
 use crate::redact::json_error;
@@ -20,6 +20,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// The event format, which decides the answer's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,54 +142,171 @@ impl std::fmt::Display for EventError {
     }
 }
 
+/// An authorizer event, read: what the decision needs from any of the formats, owned, and
+/// nothing else. It is the `authorizer` binary's payload type, so `lambda_runtime` reads the
+/// invocation body straight into it in one pass (a `Box<RawValue>` payload read the body once to
+/// copy it, then [`parse`] a second time: BENCHMARKS.md). Reading it never fails: an event we
+/// cannot read is kept as its error, for the decision to log and count with its reason.
+#[derive(Debug)]
+pub struct AuthorizerEvent(Result<Fields, EventError>);
+
+impl<'de> Deserialize<'de> for AuthorizerEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(AuthorizerEvent(Fields::read(deserializer)))
+    }
+}
+
+impl AuthorizerEvent {
+    /// Reads an event from its JSON text, which must hold nothing after the event.
+    pub fn from_json(event: &str) -> Self {
+        let mut reader = serde_json::Deserializer::from_str(event);
+        let fields = Fields::read(&mut reader)
+            .and_then(|fields| reader.end().map(|()| fields).map_err(|e| unknown_shape(&e)));
+        AuthorizerEvent(fields)
+    }
+
+    /// The format, the token (from where `sources` say it may be) and the target.
+    pub fn input(self, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
+        let event = self.0?;
+        let format = match (event.kind.as_deref(), event.version.as_deref()) {
+            (_, Some("2.0")) => EventFormat::HttpV2,
+            (Some("TOKEN"), _) => EventFormat::Token,
+            (Some("REQUEST"), None) => EventFormat::Request,
+            (Some("REQUEST"), Some("1.0")) => EventFormat::HttpV1,
+            (kind, version) => {
+                return Err(EventError::UnknownShape(format!(
+                    "type {kind:?}, version {version:?}"
+                )));
+            }
+        };
+        let token = match format {
+            EventFormat::Token => event.authorization_token.as_deref().and_then(bearer),
+            _ => {
+                // As API Gateway's own maps do, a repeated name (in another case) keeps the last.
+                let header = event.headers.any_case("authorization").last();
+                let cookie = sources.cookie.as_deref().and_then(|name| match format {
+                    EventFormat::HttpV2 => event.cookies.iter().find_map(|c| cookie_value(c, name)),
+                    _ => event
+                        .headers
+                        .any_case("cookie")
+                        .find_map(|h| cookie_value(h, name)),
+                });
+                let query = sources
+                    .query
+                    .as_deref()
+                    .and_then(|name| event.query_string_parameters.exact(name))
+                    .filter(|v| !v.is_empty());
+                header.and_then(bearer).or(cookie).or(query)
+            }
+        };
+        let arn = match format {
+            EventFormat::HttpV2 => event.route_arn,
+            _ => event.method_arn,
+        };
+        let target = arn
+            .as_deref()
+            .and_then(ExecuteApiArn::parse)
+            .ok_or(EventError::NoTarget)?;
+        Ok(AuthorizerInput {
+            format,
+            token: token.map(str::to_owned),
+            target,
+        })
+    }
+}
+
+/// Reads an authorizer event from its JSON text.
+pub fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
+    AuthorizerEvent::from_json(event).input(sources)
+}
+
+/// Why an event could not be read, without the value it choked on (a header may hold a token).
+fn unknown_shape(error: &impl fmt::Display) -> EventError {
+    EventError::UnknownShape(json_error(error))
+}
+
+impl Fields {
+    /// Reads the fields under the `read_event` span, wherever the reading happens (for the
+    /// binary, inside `lambda_runtime`).
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Fields, EventError> {
+        tracing::debug_span!("read_event")
+            .in_scope(|| Fields::deserialize(deserializer))
+            .map_err(|e| unknown_shape(&e))
+    }
+}
+
 /// What the decision reads from an authorizer event, whatever its format.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Event<'a> {
-    #[serde(borrow, default, rename = "type")]
-    kind: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    version: Option<Text<'a>>,
+struct Fields {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
     /// REST `TOKEN`.
-    #[serde(borrow, default)]
-    authorization_token: Option<Text<'a>>,
+    #[serde(default)]
+    authorization_token: Option<String>,
     /// REST `TOKEN` and `REQUEST`, HTTP API 1.0.
-    #[serde(borrow, default)]
-    method_arn: Option<Text<'a>>,
+    #[serde(default)]
+    method_arn: Option<String>,
     /// HTTP API 2.0.
-    #[serde(borrow, default)]
-    route_arn: Option<Text<'a>>,
-    /// Request formats; names as sent (REST) or lower case (HTTP API).
-    #[serde(borrow, default)]
-    headers: Pairs<'a>,
-    #[serde(borrow, default)]
-    query_string_parameters: Pairs<'a>,
+    #[serde(default)]
+    route_arn: Option<String>,
+    /// Request formats.
+    #[serde(default)]
+    headers: Pairs<TokenHeaders>,
+    #[serde(default)]
+    query_string_parameters: Pairs<All>,
     /// HTTP API 2.0, which sends cookies here and not in a `Cookie` header.
-    #[serde(borrow, default)]
-    cookies: Vec<Text<'a>>,
+    #[serde(default)]
+    cookies: Vec<String>,
 }
 
-/// A JSON string, borrowed from the event unless it has escapes. serde borrows a `Cow` only
-/// when it is the field itself, not inside an `Option`, a `Vec` or a map: hence this newtype.
-#[derive(Debug, Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+/// Which names of a JSON object of strings [`Pairs`] keeps.
+trait Keep {
+    fn keep(name: &str) -> bool;
+}
 
-fn text<'s>(value: &'s Option<Text<'_>>) -> Option<&'s str> {
-    value.as_ref().map(|t| t.0.as_ref())
+/// Every name.
+#[derive(Debug)]
+struct All;
+
+impl Keep for All {
+    fn keep(_: &str) -> bool {
+        true
+    }
+}
+
+/// The headers that can carry a token, in any case: REST sends names as the client did, HTTP API
+/// in lower case. Events carry a dozen headers or more; the others are checked and dropped.
+#[derive(Debug)]
+struct TokenHeaders;
+
+impl Keep for TokenHeaders {
+    fn keep(name: &str) -> bool {
+        name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+    }
 }
 
 /// A JSON object of strings (a `null` value, or the object itself `null`, reads as absent), in
-/// order, without hashing: events carry a dozen headers and we look up two.
-#[derive(Debug, Default)]
-struct Pairs<'a>(Vec<(Text<'a>, Text<'a>)>);
+/// order, without hashing: the entries `K` keeps, owned; every other value is checked to be a
+/// string and dropped, its name and value borrowed from the event unless escaped.
+#[derive(Debug)]
+struct Pairs<K>(Vec<(String, String)>, PhantomData<K>);
 
-impl Pairs<'_> {
+impl<K> Default for Pairs<K> {
+    fn default() -> Self {
+        Pairs(Vec::new(), PhantomData)
+    }
+}
+
+impl<K> Pairs<K> {
     /// Every value whose name equals `name` ignoring ASCII case (header names), in order.
     fn any_case<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> {
         self.0
             .iter()
-            .filter(move |(k, _)| k.0.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.0.as_ref())
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value of `name`, compared exactly (query parameter names).
@@ -196,16 +314,16 @@ impl Pairs<'_> {
         self.0
             .iter()
             .rev()
-            .find(|(k, _)| k.0 == name)
-            .map(|(_, v)| v.0.as_ref())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+impl<'de, K: Keep> Deserialize<'de> for Pairs<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor;
-        impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs<'de>;
+        struct PairsVisitor<K>(PhantomData<K>);
+        impl<'de, K: Keep> Visitor<'de> for PairsVisitor<K> {
+            type Value = Pairs<K>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of strings, or null")
             }
@@ -213,67 +331,25 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
                 Ok(Pairs::default())
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some((key, value)) = map.next_entry::<Text<'de>, Option<Text<'de>>>()? {
-                    if let Some(value) = value {
-                        pairs.push((key, value));
+                let mut pairs = Pairs::default();
+                while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
+                    if !K::keep(&name) {
+                        map.next_value::<Option<Text<'de>>>()?;
+                    } else if let Some(value) = map.next_value::<Option<String>>()? {
+                        pairs.0.push((name.into_owned(), value));
                     }
                 }
-                Ok(Pairs(pairs))
+                Ok(pairs)
             }
         }
-        deserializer.deserialize_any(PairsVisitor)
+        deserializer.deserialize_any(PairsVisitor(PhantomData))
     }
 }
 
-/// Reads an authorizer event.
-pub fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
-    let event: Event<'_> =
-        serde_json::from_str(event).map_err(|e| EventError::UnknownShape(json_error(&e)))?;
-    let format = match (text(&event.kind), text(&event.version)) {
-        (_, Some("2.0")) => EventFormat::HttpV2,
-        (Some("TOKEN"), _) => EventFormat::Token,
-        (Some("REQUEST"), None) => EventFormat::Request,
-        (Some("REQUEST"), Some("1.0")) => EventFormat::HttpV1,
-        (kind, version) => {
-            return Err(EventError::UnknownShape(format!(
-                "type {kind:?}, version {version:?}"
-            )));
-        }
-    };
-    let token = match format {
-        EventFormat::Token => text(&event.authorization_token).and_then(bearer),
-        _ => {
-            // As API Gateway's own maps do, a repeated name (in another case) keeps the last.
-            let header = event.headers.any_case("authorization").last();
-            let cookie = sources.cookie.as_deref().and_then(|name| match format {
-                EventFormat::HttpV2 => event.cookies.iter().find_map(|c| cookie_value(&c.0, name)),
-                _ => event
-                    .headers
-                    .any_case("cookie")
-                    .find_map(|h| cookie_value(h, name)),
-            });
-            let query = sources
-                .query
-                .as_deref()
-                .and_then(|name| event.query_string_parameters.exact(name))
-                .filter(|v| !v.is_empty());
-            header.and_then(bearer).or(cookie).or(query)
-        }
-    };
-    let arn = match format {
-        EventFormat::HttpV2 => text(&event.route_arn),
-        _ => text(&event.method_arn),
-    };
-    let target = arn
-        .and_then(ExecuteApiArn::parse)
-        .ok_or(EventError::NoTarget)?;
-    Ok(AuthorizerInput {
-        format,
-        token: token.map(str::to_owned),
-        target,
-    })
-}
+/// A JSON string, borrowed from the event unless it has escapes. serde borrows a `Cow` only
+/// when it is the field itself, not inside an `Option`, a `Vec` or a map: hence this newtype.
+#[derive(Debug, Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// `Bearer <token>` (scheme case-insensitive) or a bare token; any other scheme is no token.
 fn bearer(value: &str) -> Option<&str> {
@@ -371,11 +447,10 @@ mod tests {
                 continue;
             }
             let json = std::fs::read_to_string(&path).unwrap();
-            let ours: Event<'_> = serde_json::from_str(&json).unwrap();
+            let ours = AuthorizerEvent::from_json(&json).0.unwrap();
             let query = |get: &dyn Fn(&str) -> Option<String>| {
                 for (key, value) in &ours.query_string_parameters.0 {
-                    let (key, value) = (key.0.as_ref(), value.0.as_ref());
-                    assert_eq!(get(key).as_deref(), Some(value), "{name}: ?{key}");
+                    assert_eq!(get(key).as_ref(), Some(value), "{name}: ?{key}");
                 }
             };
             let header = |headers: &lambda_http::http::HeaderMap, key: &str| {
@@ -387,29 +462,25 @@ mod tests {
                 let mine: Vec<_> = ours.headers.any_case(key).map(str::to_owned).collect();
                 assert_eq!(mine, theirs, "{name}: {key}");
             };
-            match (text(&ours.kind), text(&ours.version)) {
+            match (ours.kind.as_deref(), ours.version.as_deref()) {
                 (_, Some("2.0")) => {
                     let theirs: ApiGatewayV2CustomAuthorizerV2Request =
                         serde_json::from_str(&json).unwrap();
-                    assert_eq!(text(&ours.route_arn), theirs.route_arn.as_deref());
+                    assert_eq!(ours.route_arn, theirs.route_arn);
                     header(&theirs.headers, "authorization");
-                    let cookies: Vec<_> = ours.cookies.iter().map(|c| c.0.as_ref()).collect();
-                    assert_eq!(cookies, theirs.cookies, "{name}");
+                    assert_eq!(ours.cookies, theirs.cookies, "{name}");
                     query(&|k| theirs.query_string_parameters.get(k).cloned());
                 }
                 (Some("TOKEN"), _) => {
                     let theirs: ApiGatewayCustomAuthorizerRequest =
                         serde_json::from_str(&json).unwrap();
-                    assert_eq!(text(&ours.method_arn), theirs.method_arn.as_deref());
-                    assert_eq!(
-                        text(&ours.authorization_token),
-                        theirs.authorization_token.as_deref()
-                    );
+                    assert_eq!(ours.method_arn, theirs.method_arn);
+                    assert_eq!(ours.authorization_token, theirs.authorization_token);
                 }
                 _ => {
                     let theirs: ApiGatewayCustomAuthorizerRequestTypeRequest =
                         serde_json::from_str(&json).unwrap();
-                    assert_eq!(text(&ours.method_arn), theirs.method_arn.as_deref());
+                    assert_eq!(ours.method_arn, theirs.method_arn);
                     header(&theirs.headers, "authorization");
                     header(&theirs.headers, "cookie");
                     query(&|k| theirs.query_string_parameters.first(k).map(str::to_owned));
@@ -458,21 +529,29 @@ mod tests {
     }
 
     #[test]
-    fn strings_are_borrowed_unless_escaped() {
-        let event: Event<'_> = serde_json::from_str(
-            r#"{"type":"REQUEST","headers":{"authorization":"Bearer a","x":"\"q\""},"cookies":["c=1"]}"#,
-        )
-        .unwrap();
-        assert!(matches!(event.kind, Some(Text(Cow::Borrowed("REQUEST")))));
-        let [(name, auth), (_, quoted)] = &event.headers.0[..] else {
-            panic!("{:?}", event.headers)
-        };
-        assert!(matches!(
-            (&name.0, &auth.0),
-            (Cow::Borrowed(_), Cow::Borrowed(_))
-        ));
-        assert!(matches!(&quoted.0, Cow::Owned(q) if q == "\"q\""));
-        assert!(matches!(event.cookies[0].0, Cow::Borrowed("c=1")));
+    fn only_the_headers_that_can_carry_a_token_are_kept() {
+        let event = AuthorizerEvent::from_json(
+            r#"{"type":"REQUEST","headers":{"AUTHORIZATION":"Bearer a","x":"\"q\"","Cookie":"c=1","y":null}}"#,
+        );
+        let kept = event.0.unwrap().headers.0;
+        assert_eq!(
+            kept,
+            [
+                ("AUTHORIZATION".to_owned(), "Bearer a".to_owned()),
+                ("Cookie".to_owned(), "c=1".to_owned())
+            ]
+        );
+    }
+
+    /// Read as the runtime reads a payload (no check for trailing text), an unreadable event
+    /// still arrives, as its error, for the decision to answer and count.
+    #[test]
+    fn an_unreadable_event_arrives_as_its_error() {
+        let mut reader = serde_json::Deserializer::from_str(r#"{"headers":{"x":5}}"#);
+        let event = AuthorizerEvent::deserialize(&mut reader).unwrap();
+        assert!(matches!(event.0, Err(EventError::UnknownShape(_))));
+        let trailing = AuthorizerEvent::from_json(r#"{"type":"TOKEN"} {}"#);
+        assert!(matches!(trailing.0, Err(EventError::UnknownShape(_))));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::authorizer::alg::{Alg, SYMMETRIC};
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::contract::AccessTable;
 use crate::authorizer::error::TokenError;
-use crate::authorizer::event::{self, AuthorizerInput, EventError};
+use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError};
 use crate::authorizer::jwks::{JwksCache, KeyFetcher};
 use crate::authorizer::jws::{Jws, SignatureKey};
 use crate::authorizer::keyset::KeySet;
@@ -145,17 +145,26 @@ impl Authorizer {
         self.decide(event, now, Invocation::default()).await.answer
     }
 
+    /// Decides on one event (its JSON text) at `now` for `invocation`: [`Self::decide_event`].
+    pub async fn decide(&self, event: &str, now: u64, invocation: Invocation<'_>) -> Decision {
+        let event = AuthorizerEvent::from_json(event);
+        self.decide_event(event, now, invocation).await
+    }
+
     /// Decides on one event at `now` for `invocation`: logs the decision with its reason, records
     /// it in the metrics, and returns the answer with its outcome and reason (which the local
     /// gateway prints). The token, its signature and its claims are never logged; the subject is.
-    pub async fn decide(&self, event: &str, now: u64, invocation: Invocation<'_>) -> Decision {
-        let parsed =
-            tracing::debug_span!("read_event").in_scope(|| event::parse(event, &self.sources));
+    pub async fn decide_event(
+        &self,
+        event: AuthorizerEvent,
+        now: u64,
+        invocation: Invocation<'_>,
+    ) -> Decision {
         let AuthorizerInput {
             format,
             token,
             target,
-        } = match parsed {
+        } = match event.input(&self.sources) {
             Ok(input) => input,
             Err(error) => {
                 let reason = Reason::InvalidEvent;

@@ -12,6 +12,7 @@
 //! subscriber prints on every line. Metrics go to stdout as EMF (`METRICS_NAMESPACE`).
 
 use jwt_scopes_api::authorizer::config::preloaded_keys;
+use jwt_scopes_api::authorizer::event::AuthorizerEvent;
 use jwt_scopes_api::authorizer::keyset::KeySet;
 use jwt_scopes_api::authorizer::{ConfigError, secret_from_extension};
 use jwt_scopes_api::authorizer::{Outcome, metrics};
@@ -20,7 +21,6 @@ use jwt_scopes_api::metrics::{Invocation, Metrics};
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::value::RawValue;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -90,7 +90,7 @@ async fn serve() -> Result<(), Error> {
     if secret_arn.is_none() {
         let _ = authorizer.set(build(checked));
     }
-    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<AuthorizerEvent>| {
         let (authorizer, secret_arn, build, metrics) = (
             authorizer.clone(),
             secret_arn.clone(),
@@ -112,7 +112,7 @@ async fn serve() -> Result<(), Error> {
                     metrics::decision(&metrics, invocation, Outcome::Error, reason, None);
                     AuthorizerError::NotReady
                 })?;
-            let decision = authorizer.decide(event.payload.get(), env::now(), invocation);
+            let decision = authorizer.decide_event(event.payload, env::now(), invocation);
             decision.await.answer
         }
     }))
