@@ -126,6 +126,21 @@ struct RequiredClaimEntry {
     required: bool,
 }
 
+/// The whole number in `value`, the setting of variable `name` (spaces around it allowed), or
+/// `None` when unset.
+pub fn whole_number<N: std::str::FromStr>(
+    name: &'static str,
+    value: Option<String>,
+) -> Result<Option<N>, ConfigError> {
+    value
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| error(name, format!("{v:?} is not a whole number")))
+        })
+        .transpose()
+}
+
 impl AuthConfig {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -135,11 +150,7 @@ impl AuthConfig {
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            lookup(name).map_or(Ok(default), |v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| error(name, format!("{v:?} is not a whole number")))
-            })
+            Ok(whole_number(name, lookup(name))?.unwrap_or(default))
         };
         let leeway = number("AUTH_LEEWAY_SECONDS", 60)?;
         let entries = match lookup("AUTH_CONFIG") {

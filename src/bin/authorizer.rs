@@ -11,7 +11,7 @@
 //! wraps each invocation in the runtime's `Lambda runtime invoke` span, which the default
 //! subscriber prints on every line. Metrics go to stdout as EMF (`METRICS_NAMESPACE`).
 
-use jwt_scopes_api::authorizer::config::preloaded_keys;
+use jwt_scopes_api::authorizer::config::{preloaded_keys, whole_number};
 use jwt_scopes_api::authorizer::event::AuthorizerEvent;
 use jwt_scopes_api::authorizer::keyset::KeySet;
 use jwt_scopes_api::authorizer::{ConfigError, secret_from_extension};
@@ -38,16 +38,7 @@ fn main() -> Result<(), Error> {
 /// (`AWS_LAMBDA_MAX_CONCURRENCY` > 1) get tokio's default, a worker per CPU.
 /// `AUTH_WORKER_THREADS` sets the number of workers instead (1: the single-thread runtime).
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    let number = |name: &'static str| -> Result<Option<usize>, ConfigError> {
-        var(name)
-            .map(|v| {
-                v.trim().parse().map_err(|_| ConfigError {
-                    variable: name,
-                    problem: format!("{v:?} is not a whole number"),
-                })
-            })
-            .transpose()
-    };
+    let number = |name: &'static str| whole_number(name, var(name));
     let concurrent = number("AWS_LAMBDA_MAX_CONCURRENCY")?.is_some_and(|n| n > 1);
     let workers = match number("AUTH_WORKER_THREADS")? {
         Some(0) => {
