@@ -22,14 +22,24 @@ use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
+use tokio::runtime::RuntimeFlavor;
 use tokio::sync::OnceCell;
 
 /// Stands in for a secret still to be fetched, so the rest of the configuration is checked at
 /// cold start; never used to verify anything.
 const PENDING_SECRET: &str = "secret-fetched-on-first-invocation";
 
+/// With several workers the runtime loop runs as a task on one of them, not on the main thread
+/// that blocks on it: left there, every Runtime API answer is handed from the worker driving the
+/// socket to the main thread and every request back, which cost more CPU per warm invocation
+/// than the signature check (BENCHMARKS.md). With one thread, polled directly, as a task it
+/// only costs more.
 fn main() -> Result<(), Error> {
-    runtime()?.block_on(serve())
+    let runtime = runtime()?;
+    match runtime.handle().runtime_flavor() {
+        RuntimeFlavor::CurrentThread => runtime.block_on(serve()),
+        _ => runtime.block_on(async { tokio::spawn(serve()).await? }),
+    }
 }
 
 /// One thread unless several invocations may run at once. A function that handles one invocation
