@@ -3,6 +3,8 @@
 //! authorizer path, a "real" issuer found by discovery, hostile input, and the events the
 //! handler receives compared field for field with the captured HTTP API events in `events/`.
 
+mod http;
+
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwt_scopes_api::EmbeddedCatalog;
 use jwt_scopes_api::authorizer::Alg;
@@ -123,21 +125,9 @@ impl Running {
         authorization: Option<&str>,
         body: Option<(&str, &str)>,
     ) -> Reply {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("user-agent", "curl/8.5.0")
-            .header("accept", "application/json");
-        if let Some(value) = authorization {
-            request = request.header("authorization", value);
-        }
-        if let Some((content_type, body)) = body {
-            request = request
-                .header("content-type", content_type)
-                .body(body.to_owned());
-        }
-        self.send(request).await
+        let request = http::request(&self.client, &self.base, method, path, authorization, body);
+        self.send(request.header("accept", "application/json"))
+            .await
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Reply {

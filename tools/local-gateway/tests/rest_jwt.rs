@@ -3,6 +3,7 @@
 //! and an EC key made here, the algorithms and claims the REST API's JWT authorizer refuses, and
 //! the REST payload 1.0 event the handler receives.
 
+mod http;
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
@@ -86,18 +87,8 @@ impl Rest {
         authorization: Option<&str>,
         body: Option<(&str, &str)>,
     ) -> Answer {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.base))
-            .header("user-agent", "curl/8.5.0");
-        if let Some(value) = authorization {
-            request = request.header("authorization", value);
-        }
-        if let Some((content_type, body)) = body {
-            request = request
-                .header("content-type", content_type)
-                .body(body.to_owned());
-        }
+        let client = reqwest::Client::new();
+        let request = http::request(&client, &self.base, method, path, authorization, body);
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let challenge = response
