@@ -235,20 +235,11 @@ impl<R: RouteKey> RouteTable<R> {
         &self.rows
     }
 
-    /// The methods `row` (one of [`Self::routes`]) serves: its own, or for an [`ANY`] row each
-    /// of [`METHODS`] no other row on its path declares. A policy lists these, not `*`: an
-    /// `execute-api` ARN's `*` method would also cover the declared methods, which may need
-    /// other scopes.
+    /// The methods `row` (one of [`Self::routes`]) serves ([`methods_served`]). A policy lists
+    /// these, not `*`: an `execute-api` ARN's `*` method would also cover the declared methods,
+    /// which may need other scopes.
     pub fn methods_of<'t>(&'t self, row: &'t R) -> Vec<&'t str> {
-        if row.method() != ANY {
-            return vec![row.method()];
-        }
-        let declared = |m: &&str| {
-            self.rows
-                .iter()
-                .any(|r| r.path() == row.path() && r.method().eq_ignore_ascii_case(m))
-        };
-        METHODS.iter().copied().filter(|m| !declared(m)).collect()
+        methods_served(&self.rows, row)
     }
 
     /// Finds the route for a method and a concrete path such as `/product/widget`: the row
@@ -282,6 +273,19 @@ impl<R: RouteKey> RouteTable<R> {
             }),
         }
     }
+}
+
+/// The methods `row`, one of `rows`, serves: its own, or for an [`ANY`] row each of [`METHODS`]
+/// no other row on its path declares.
+pub fn methods_served<'r, R: RouteKey>(rows: &'r [R], row: &'r R) -> Vec<&'r str> {
+    if row.method() != ANY {
+        return vec![row.method()];
+    }
+    let declared = |m: &&str| {
+        rows.iter()
+            .any(|r| r.path() == row.path() && r.method().eq_ignore_ascii_case(m))
+    };
+    METHODS.iter().copied().filter(|m| !declared(m)).collect()
 }
 
 /// A template with its parameter names dropped (`/a/{id}` → `/a/{}`, greedy `{proxy+}` →

@@ -21,7 +21,7 @@
 //! the stage or a server's base path. A document whose `servers` carry a base path must list its
 //! paths as deployed.
 
-use crate::routes::{ANY, ROUTES, RouteKey, RouteTable, TableError};
+use crate::routes::{ANY, ROUTES, RouteKey, RouteTable, TableError, methods_served};
 use crate::scopes::{Access, ScopeNames};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -73,25 +73,30 @@ pub fn compiled(names: &ScopeNames) -> AccessTable {
 }
 
 /// The table of `rules`, each rule's [`AccessRule::covers`] filled in: the requirements of the
-/// other rows that serve one of its methods ([`RouteTable::methods_of`]: an `ANY` row only
-/// those its path does not declare) on a path its resource matches.
+/// other rows that serve one of its methods ([`methods_served`]: an `ANY` row only those its
+/// path does not declare) on a path its resource matches.
 fn table(rules: Vec<AccessRule>) -> Result<AccessTable, TableError> {
-    let draft = RouteTable::new(rules)?;
-    let rows = draft.routes();
-    let methods: Vec<Vec<&str>> = rows.iter().map(|row| draft.methods_of(row)).collect();
-    let mut marked = rows.to_vec();
-    for (i, rule) in marked.iter_mut().enumerate() {
-        for (j, other) in rows.iter().enumerate() {
+    let methods: Vec<Vec<&str>> = rules
+        .iter()
+        .map(|row| methods_served(&rules, row))
+        .collect();
+    let mut covers: Vec<Vec<Access>> = vec![Vec::new(); rules.len()];
+    for (i, rule) in rules.iter().enumerate() {
+        for (j, other) in rules.iter().enumerate() {
             if other.access != rule.access
-                && !rule.covers.contains(&other.access)
+                && !covers[i].contains(&other.access)
                 && methods[j].iter().any(|m| methods[i].contains(m))
                 && resource_matches(&rule.path, &other.path)
             {
-                rule.covers.push(other.access.clone());
+                covers[i].push(other.access.clone());
             }
         }
     }
-    RouteTable::new(marked)
+    let marked = rules
+        .into_iter()
+        .zip(covers)
+        .map(|(rule, covers)| AccessRule { covers, ..rule });
+    RouteTable::new(marked.collect())
 }
 
 /// One segment of a path, for [`resource_matches`]: one segment (`None`: any), or any number.

@@ -286,6 +286,7 @@ impl Explainer {
         checks: Vec<(Gate, Check)>,
     ) -> Report {
         let names = &self.auth.scope_names;
+        let subject = Subject::read(claims);
         let routes = self
             .auth
             .routes
@@ -299,7 +300,7 @@ impl Explainer {
                 let gates = checks
                     .iter()
                     .map(|(gate, check)| {
-                        let (verdict, context) = judge(*gate, check, &claims, rule);
+                        let (verdict, context) = judge(*gate, check, &subject, rule);
                         let recheck = product_route
                             .zip(context)
                             .map(|(route, context)| recheck(*gate, route, names, context));
@@ -320,7 +321,7 @@ impl Explainer {
             .collect();
         Report {
             verified,
-            claims,
+            claims: subject.claims,
             checks,
             routes,
         }
@@ -419,9 +420,10 @@ fn gate_scopes(access: &Access) -> Vec<&str> {
 fn judge(
     gate: Gate,
     check: &Check,
-    claims: &Map<String, Value>,
+    subject: &Subject,
     rule: &AccessRule,
 ) -> (Verdict, Option<Value>) {
+    let claims = &subject.claims;
     if rule.access == Access::Public {
         return (Verdict::Public, None);
     }
@@ -440,20 +442,16 @@ fn judge(
         Check::NotChecked | Check::Passed => {}
     }
     match gate {
-        Gate::HttpApiJwt | Gate::RestApiJwt => built_in(gate, claims, &gate_scopes(&rule.access)),
+        Gate::HttpApiJwt | Gate::RestApiJwt => built_in(gate, subject, &gate_scopes(&rule.access)),
         Gate::Cognito => cognito(claims, &gate_scopes(&rule.access)),
-        Gate::Lambda => lambda(claims, &rule.access),
+        Gate::Lambda => lambda(&subject.ours, &rule.access),
     }
 }
 
 /// The built-in JWT authorizers' scope rule: any of the route's scopes in `scope` or `scp`.
-fn built_in(
-    gate: Gate,
-    claims: &Map<String, Value>,
-    required: &[&str],
-) -> (Verdict, Option<Value>) {
-    let scopes = token_scopes(claims);
-    if !any_granted(required, &scopes) {
+fn built_in(gate: Gate, subject: &Subject, required: &[&str]) -> (Verdict, Option<Value>) {
+    let (claims, scopes) = (&subject.claims, &subject.built_in);
+    if !any_granted(required, scopes) {
         let mut why = format!(
             "needs any of [{}] in scope or scp; they hold [{}]",
             required.join(" "),
@@ -468,7 +466,7 @@ fn built_in(
     };
     let context = match gate {
         Gate::HttpApiJwt => {
-            event::jwt_authorizer_context(claims, (!required.is_empty()).then_some(&scopes))
+            event::jwt_authorizer_context(claims, (!required.is_empty()).then_some(scopes))
         }
         _ => event::rest_jwt_authorizer_context(claims.clone()),
     };
@@ -537,38 +535,70 @@ fn cognito(claims: &Map<String, Value>, required: &[&str]) -> (Verdict, Option<V
     }
 }
 
+/// What the gates read from the claims, read once per report, not once per route and gate.
+struct Subject {
+    claims: Map<String, Value>,
+    /// `scope` and `scp`, as the built-in authorizers read them ([`token_scopes`]).
+    built_in: Vec<String>,
+    /// Our authorizer's reading, or its refusal of the claims.
+    ours: Result<Ours, Verdict>,
+}
+
+/// The claims as this project's Lambda authorizer reads them.
+struct Ours {
+    /// Every scope claim, merged ([`verify::scopes_of`]).
+    scopes: ScopeSet,
+    /// Which scope claims the token has, for the report.
+    read_from: Vec<&'static str>,
+    /// The `requestContext.authorizer` of the event it lets through.
+    context: Value,
+}
+
+impl Subject {
+    fn read(claims: Map<String, Value>) -> Subject {
+        let ours = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()))
+            .map_err(|_| {
+                let why = TokenError::ClaimType.to_string();
+                Verdict::Unauthorized(Reason::MalformedClaims, why)
+            })
+            .and_then(|strict| {
+                let scopes = verify::scopes_of(&strict).map_err(|error| {
+                    Verdict::Unauthorized(Reason::from(&error), error.to_string())
+                })?;
+                let read_from = SCOPE_CLAIMS
+                    .into_iter()
+                    .filter(|name| claims.contains_key(*name))
+                    .collect();
+                let context = serde_json::to_value(ContextClaims::new(strict, &scopes))
+                    .map_err(|e| Verdict::Unavailable(e.to_string()))?;
+                Ok(Ours {
+                    scopes,
+                    read_from,
+                    context: json!({ "lambda": context }),
+                })
+            });
+        Subject {
+            built_in: token_scopes(&claims),
+            claims,
+            ours,
+        }
+    }
+}
+
 /// This project's Lambda authorizer's rule: every scope claim merged, the route's requirement
 /// met (all of one set, any set).
-fn lambda(claims: &Map<String, Value>, access: &Access) -> (Verdict, Option<Value>) {
-    let strict = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()));
-    let Ok(strict) = strict else {
-        let why = TokenError::ClaimType.to_string();
-        return (Verdict::Unauthorized(Reason::MalformedClaims, why), None);
+fn lambda(ours: &Result<Ours, Verdict>, access: &Access) -> (Verdict, Option<Value>) {
+    let ours = match ours {
+        Ok(ours) => ours,
+        Err(refused) => return (refused.clone(), None),
     };
-    let scopes = match verify::scopes_of(&strict) {
-        Ok(scopes) => scopes,
-        Err(error) => {
-            return (
-                Verdict::Unauthorized(Reason::from(&error), error.to_string()),
-                None,
-            );
-        }
-    };
-    let claims_read: Vec<&str> = SCOPE_CLAIMS
-        .iter()
-        .copied()
-        .filter(|name| claims.contains_key(*name))
-        .collect();
-    if !access.is_met_by(&scopes) {
-        let why = format!(
-            "needs {}; {} hold [{scopes}]",
-            describe(access),
-            if claims_read.is_empty() {
-                "no scope claim, so the token's scopes".into()
-            } else {
-                claims_read.join(", ")
-            }
-        );
+    let scopes = &ours.scopes;
+    if !access.is_met_by(scopes) {
+        let read_from = match ours.read_from.as_slice() {
+            [] => "no scope claim, so the token's scopes".into(),
+            names => names.join(", "),
+        };
+        let why = format!("needs {}; {read_from} hold [{scopes}]", describe(access));
         return (Verdict::Forbidden(Reason::InsufficientScope, why), None);
     }
     let met = match access {
@@ -582,11 +612,7 @@ fn lambda(claims: &Map<String, Value>, access: &Access) -> (Verdict, Option<Valu
         Some(set) => format!("{} granted", set.join(" + ")),
         None => "public".into(),
     };
-    let context = serde_json::to_value(ContextClaims::new(strict, &scopes)).ok();
-    (
-        Verdict::Allowed(why),
-        context.map(|c| json!({ "lambda": c })),
-    )
+    (Verdict::Allowed(why), Some(ours.context.clone()))
 }
 
 /// A requirement in words: `a + b` needs both, `|` separates alternatives.
