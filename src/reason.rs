@@ -32,6 +32,7 @@ pub const ALL: &[Reason] = &[
     Reason::ClaimNotAccepted,
     Reason::InsufficientScope,
     Reason::RouteNotFound,
+    Reason::WildcardPath,
     Reason::MethodNotAllowed,
     Reason::InvalidEvent,
     Reason::NotReady,
@@ -91,6 +92,9 @@ pub enum Reason {
     InsufficientScope,
     /// Both: no route has this path (authorizer Deny, product-api 404).
     RouteNotFound,
+    /// Authorizer Deny: a permitted route whose policy could name the request only by its own
+    /// path, which holds `*` or `?` (IAM wildcards); SECURITY.md, "Cached policies".
+    WildcardPath,
     /// Product-api: the path exists but not with this method (405).
     MethodNotAllowed,
     /// Authorizer: an event it cannot read (invocation error, 500).
@@ -163,6 +167,7 @@ impl Reason {
             MalformedScope => code!("malformed-scope"),
             InsufficientScope => code!("insufficient-scope"),
             RouteNotFound => code!("route-not-found"),
+            WildcardPath => code!("wildcard-path"),
             MethodNotAllowed => code!("method-not-allowed"),
             InvalidEvent => code!("invalid-event"),
             NotReady => code!("not-ready"),

@@ -122,6 +122,8 @@ impl RouteKey for Route {
 pub struct Matched<'t, 'p, R = Route> {
     /// The route that matched.
     pub route: &'t R,
+    /// Its index in [`RouteTable::routes`].
+    pub index: usize,
     /// The raw `{name}` segment, if the route has one.
     pub name: Option<&'p str>,
 }
@@ -251,23 +253,23 @@ impl<R: RouteKey> RouteTable<R> {
     ) -> Result<Matched<'t, 'p, R>, RouteError> {
         let found = self.router.at(path).map_err(|_| RouteError::NotFound)?;
         let name = found.params.get("name");
-        let mut on_path = found.value.iter().map(|&i| &self.rows[i]);
+        let mut on_path = found.value.iter().map(|&i| (i, &self.rows[i]));
         let declared = on_path
             .clone()
-            .find(|r| r.method().eq_ignore_ascii_case(method));
+            .find(|(_, r)| r.method().eq_ignore_ascii_case(method));
         let catch_all = || {
             let served = METHODS.iter().any(|m| m.eq_ignore_ascii_case(method));
             on_path
                 .clone()
-                .find(|r| r.method() == ANY)
+                .find(|(_, r)| r.method() == ANY)
                 .filter(|_| served)
         };
         match declared.or_else(catch_all) {
-            Some(route) => Ok(Matched { route, name }),
+            Some((index, route)) => Ok(Matched { route, index, name }),
             None => Err(RouteError::MethodNotAllowed {
                 allow: on_path
                     .by_ref()
-                    .map(R::method)
+                    .map(|(_, r)| r.method())
                     .collect::<Vec<_>>()
                     .join(", "),
             }),

@@ -32,10 +32,9 @@ fn scoped(scopes: &[&str]) -> String {
     token(json!({"scope": scopes.join(" ")}))
 }
 
-/// Whether the policy allows the requested route: it carries no explicit `Deny`.
-fn allowed(policy: &Value) -> bool {
-    let statements = policy["policyDocument"]["Statement"].as_array().unwrap();
-    !statements.iter().any(|s| s["Effect"] == "Deny")
+/// Whether the policy lets the caller invoke `method path`, as IAM evaluates it.
+fn allowed(policy: &Value, method: &str, path: &str) -> bool {
+    support::iam::allows(policy, &format!("{ARN}/{method}{path}"))
 }
 
 /// The resources the policy for a token with `scopes`, asking for `method path`, allows, the
@@ -87,7 +86,7 @@ async fn our_own_document_decides_exactly_as_the_compiled_table() {
             let expected = decide(&compiled, &token, method, path).await.unwrap();
             let actual = decide(&from_document, &token, method, path).await.unwrap();
             assert_eq!(actual, expected, "{method} {path} with {scopes:?}");
-            allows += usize::from(allowed(&actual));
+            allows += usize::from(allowed(&actual, method, path));
         }
     }
     assert_eq!(allows, 2 + 2 + 4, "read: 2 routes, write: 2, both: 4");
@@ -175,7 +174,7 @@ async fn a_third_party_document_decides_as_its_security_blocks_say() {
             for ((method, path), expected) in requests.iter().zip(expected) {
                 let policy = decide(authorizer, &token, method, path).await.unwrap();
                 assert_eq!(
-                    allowed(&policy),
+                    allowed(&policy, method, path),
                     *expected,
                     "{method} {path} with {scopes:?}"
                 );
@@ -236,12 +235,19 @@ async fn any_method_serves_what_its_path_does_not_declare() {
             let policy = decide(&guarded, &token, method, "/orders/o-1")
                 .await
                 .unwrap();
-            assert_eq!(allowed(&policy), expected, "{method} with {scopes:?}");
+            assert_eq!(
+                allowed(&policy, method, "/orders/o-1"),
+                expected,
+                "{method} with {scopes:?}"
+            );
         }
         let policy = decide(&guarded, &token, "TRACE", "/orders/o-1")
             .await
             .unwrap();
-        assert!(!allowed(&policy), "ANY is not TRACE, with {scopes:?}");
+        assert!(
+            !allowed(&policy, "TRACE", "/orders/o-1"),
+            "ANY is not TRACE, with {scopes:?}"
+        );
     }
     assert_eq!(
         allowed_resources(&guarded, &["orders:write"], "POST", "/orders/o-1").await,
@@ -252,7 +258,8 @@ async fn any_method_serves_what_its_path_does_not_declare() {
 
 /// IAM's `*` matches `/` too: `GET/orders/*` covers `/orders/o-1/items/7`. A token that may
 /// read orders but not their items must never get a policy that API Gateway, having cached it
-/// for the token, would apply to the items: it gets the order it asked for, by its exact ARN.
+/// for the token, would apply to the items; and the same cached policy keeps serving the
+/// token's other orders: the order route's resource, the items route's resource denied.
 #[tokio::test]
 async fn a_cached_policy_never_opens_a_deeper_route_the_token_may_not_call() {
     let document = with_paths(json!({
@@ -261,15 +268,29 @@ async fn a_cached_policy_never_opens_a_deeper_route_the_token_may_not_call() {
     }));
     let guarded = authorizer(&hmac_vars(&[("AUTH_ROUTES", document)]));
     let reader = ["orders:read"];
+    let token = scoped(&reader);
+    for asked in [
+        "/orders/o-1",
+        "/orders/o-1/items/7",
+        "/orders/*",
+        "/orders/%2A",
+    ] {
+        let cached = decide(&guarded, &token, "GET", asked).await.unwrap();
+        for next in ["/orders/o-1", "/orders/o-2", "/orders/*"] {
+            assert!(allowed(&cached, "GET", next), "{asked} then {next}");
+        }
+        for next in [
+            "/orders/o-1/items/7",
+            "/orders/*/items/*",
+            "/orders/a/b/items/c",
+        ] {
+            assert!(!allowed(&cached, "GET", next), "{asked} then {next}");
+        }
+    }
     assert_eq!(
         allowed_resources(&guarded, &reader, "GET", "/orders/o-1").await,
-        ["/GET/orders/o-1"]
+        ["/GET/orders/*"]
     );
-    let token = scoped(&reader);
-    let policy = decide(&guarded, &token, "GET", "/orders/o-1/items/7").await;
-    assert!(!allowed(&policy.unwrap()));
-    let items = allowed_resources(&guarded, &reader, "GET", "/orders/o-1/items/7").await;
-    assert!(items.is_empty(), "{items:?}");
     // With both scopes nothing is hidden: both resources, as wide as before.
     let both = ["orders:read", "orders:admin"];
     assert_eq!(
@@ -288,9 +309,12 @@ async fn a_document_of_only_any_guards_every_method_and_path() {
     for method in ["GET", "POST", "DELETE", "OPTIONS"] {
         for path in ["/orders", "/orders/o-1/items/7"] {
             let policy = decide(&guarded, &reader, method, path).await.unwrap();
-            assert!(allowed(&policy), "{method} {path}");
+            assert!(allowed(&policy, method, path), "{method} {path}");
             let policy = decide(&guarded, &other, method, path).await.unwrap();
-            assert!(!allowed(&policy), "{method} {path} without orders:read");
+            assert!(
+                !allowed(&policy, method, path),
+                "{method} {path} without orders:read"
+            );
         }
     }
     assert_eq!(
@@ -309,7 +333,7 @@ async fn required_claims_refuse_with_401_and_compare_exactly() {
         let policy = decide(&guarded, &with(accepted.clone()), "GET", "/products")
             .await
             .unwrap();
-        assert!(allowed(&policy), "{accepted}");
+        assert!(allowed(&policy, "GET", "/products"), "{accepted}");
     }
     for refused in [json!("ACME"), json!(["acme"]), json!(1), Value::Null] {
         let outcome = decide(&guarded, &with(refused.clone()), "GET", "/products").await;

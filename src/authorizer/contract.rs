@@ -37,13 +37,15 @@ pub struct AccessRule {
     pub path: String,
     /// What the caller's scopes must satisfy, in the issuer's spelling.
     pub access: Access,
-    /// What the other routes ask of requests that this route's policy resource also matches,
-    /// where they ask something else. IAM's `*` crosses `/`: the resource of
-    /// `GET /orders/{id}` (`.../GET/orders/*`) also matches `/orders/7/items/1`. A policy lists
-    /// this route's resource only for a token that meets every one of these, so a cached policy
-    /// never opens a route its token may not call ([`crate::authorizer::policy`]). Empty for
-    /// every route of the compiled table. Filled in when the table is built.
-    pub covers: Vec<Access>,
+    /// The other routes (indexes into the table) with another requirement whose requests this
+    /// route's policy resource also matches. IAM's `*` crosses `/`: the resource of
+    /// `GET /orders/{id}` (`.../GET/orders/*`) also matches `/orders/7/items/1`. A policy that
+    /// allows this route denies those its token may not call ([`crate::authorizer::policy`]).
+    /// Empty for every route of the compiled table. Filled in when the table is built.
+    pub covers: Vec<usize>,
+    /// The routes whose resource matches this route's requests: the reverse of
+    /// [`Self::covers`].
+    pub covered_by: Vec<usize>,
 }
 
 impl RouteKey for AccessRule {
@@ -67,36 +69,37 @@ pub fn compiled(names: &ScopeNames) -> AccessTable {
             path: route.path.to_owned(),
             access: route.requirement.access(names),
             covers: Vec::new(),
+            covered_by: Vec::new(),
         })
         .collect();
     table(rules).expect("the compiled route table is valid")
 }
 
-/// The table of `rules`, each rule's [`AccessRule::covers`] filled in: the requirements of the
-/// other rows that serve one of its methods ([`methods_served`]: an `ANY` row only those its
-/// path does not declare) on a path its resource matches.
-fn table(rules: Vec<AccessRule>) -> Result<AccessTable, TableError> {
+/// The table of `rules`, each rule's [`AccessRule::covers`] and [`AccessRule::covered_by`]
+/// filled in from the other rows with another requirement that serve one of its methods
+/// ([`methods_served`]: an `ANY` row only those its path does not declare) on a path its
+/// resource matches.
+fn table(mut rules: Vec<AccessRule>) -> Result<AccessTable, TableError> {
     let methods: Vec<Vec<&str>> = rules
         .iter()
         .map(|row| methods_served(&rules, row))
         .collect();
-    let mut covers: Vec<Vec<Access>> = vec![Vec::new(); rules.len()];
+    let mut pairs = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         for (j, other) in rules.iter().enumerate() {
             if other.access != rule.access
-                && !covers[i].contains(&other.access)
                 && methods[j].iter().any(|m| methods[i].contains(m))
                 && resource_matches(&rule.path, &other.path)
             {
-                covers[i].push(other.access.clone());
+                pairs.push((i, j));
             }
         }
     }
-    let marked = rules
-        .into_iter()
-        .zip(covers)
-        .map(|(rule, covers)| AccessRule { covers, ..rule });
-    RouteTable::new(marked.collect())
+    for (i, j) in pairs {
+        rules[i].covers.push(j);
+        rules[j].covered_by.push(i);
+    }
+    RouteTable::new(rules)
 }
 
 /// One segment of a path, for [`resource_matches`]: one segment (`None`: any), or any number.
@@ -183,6 +186,11 @@ pub fn from_document(text: &str) -> Result<AccessTable, String> {
         if !path.starts_with('/') {
             return Err(format!("{path:?}: a path must start with /"));
         }
+        if path.contains(['*', '?']) {
+            return Err(format!(
+                "{path}: `*` and `?` in a path would be wildcards in the policy's resources"
+            ));
+        }
         if item.reference.is_some() {
             return Err(format!("{path}: a path item $ref is not followed"));
         }
@@ -199,6 +207,7 @@ pub fn from_document(text: &str) -> Result<AccessTable, String> {
                 path: path.clone(),
                 access,
                 covers: Vec::new(),
+                covered_by: Vec::new(),
             });
         }
     }
@@ -444,16 +453,19 @@ mod tests {
         .unwrap();
         let covers = |method: &str, path: &str| {
             let rule = table.find(method, path).unwrap().route;
-            rule.covers.clone()
+            let rows = rule.covers.iter().map(|&j| &table.routes()[j]);
+            rows.map(|r| format!("{} {}", r.method, r.path))
+                .collect::<Vec<_>>()
         };
-        let b = Access::AnyOf(vec![vec!["b".to_owned()]]);
         assert_eq!(
             covers("GET", "/orders/1"),
-            [b],
+            ["GET /orders/{id}/items"],
             "GET /orders/1/items needs b"
         );
         assert!(covers("DELETE", "/orders/1").is_empty(), "no other DELETE");
         assert!(covers("GET", "/orders/1/items").is_empty());
+        let items = table.find("GET", "/orders/1/items").unwrap().route;
+        assert_eq!(items.covered_by.len(), 1, "reached by GET /orders/{{id}}");
         assert!(covers("GET", "/orders/1/notes").is_empty());
     }
 

@@ -12,7 +12,7 @@ use crate::authorizer::jwks::{JwksCache, KeyFetcher};
 use crate::authorizer::jws::{Jws, SignatureKey};
 use crate::authorizer::keyset::KeySet;
 use crate::authorizer::metrics::{self, Outcome};
-use crate::authorizer::policy::{AuthorizerResponse, Shape};
+use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
 use crate::authorizer::verify::{self, ClaimPolicy, ContextClaims, Rules, TokenClaims, Verified};
 use crate::metrics::{Invocation, Metrics};
 use crate::reason::Reason;
@@ -177,11 +177,8 @@ impl Authorizer {
                 };
             }
         };
-        let route = self
-            .routes
-            .find(&target.method, &target.path)
-            .ok()
-            .map(|m| m.route);
+        let matched = self.routes.find(&target.method, &target.path).ok();
+        let route = matched.as_ref().map(|m| m.route);
         let shape = Shape::of(format, self.response);
         let verified = self
             .verify(token.as_deref(), now)
@@ -195,12 +192,10 @@ impl Authorizer {
                 shape.unauthorized().ok_or(AuthorizerError::Unauthorized),
             ),
             Ok(verified) => tracing::debug_span!("decide").in_scope(|| {
-                let permitted = route.filter(|r| r.access.is_met_by(&verified.scopes));
-                let (outcome, reason) = match (route, permitted) {
-                    (None, _) => (Outcome::Deny, Reason::RouteNotFound),
-                    (Some(_), Some(_)) => (Outcome::Allow, Reason::Granted),
-                    (Some(_), None) => (Outcome::Deny, Reason::InsufficientScope),
-                };
+                let requested = matched.map(|m| Requested {
+                    index: m.index,
+                    permitted: m.route.access.is_met_by(&verified.scopes),
+                });
                 let Verified {
                     claims,
                     scopes,
@@ -208,14 +203,20 @@ impl Authorizer {
                 } = verified;
                 let context = ContextClaims::new(claims, &scopes);
                 let answer = shape.answer(
-                    permitted,
+                    requested,
                     &target,
                     &scopes,
                     &self.routes,
                     principal.clone(),
                     context,
                 );
-                (outcome, reason, Some(principal), Ok(answer))
+                let (outcome, reason) = match requested {
+                    None => (Outcome::Deny, Reason::RouteNotFound),
+                    Some(_) if answer.allows_request => (Outcome::Allow, Reason::Granted),
+                    Some(r) if r.permitted => (Outcome::Deny, Reason::WildcardPath),
+                    Some(_) => (Outcome::Deny, Reason::InsufficientScope),
+                };
+                (outcome, reason, Some(principal), Ok(answer.response))
             }),
         };
         tracing::info!(

@@ -1,15 +1,15 @@
 //! The authorizer's answers, in the shape each event format expects.
 //!
 //! Policies are the same for a token whatever route it asked for: `Allow` on every route its
-//! scopes permit (from the route table), plus an explicit `Deny` on the requested route when that
-//! one is not permitted. API Gateway caches a REST policy by token and reuses it on other routes,
-//! so a policy that only mentioned the requested route would wrongly refuse the next one. The
-//! one exception keeps the cache safe rather than complete: a route whose resource pattern also
-//! matches a route the token may not call is allowed by the requested ARN only
-//! ([`permitted_resources`]).
+//! scopes permit (from the route table), an explicit `Deny` on each route it may not call that
+//! one of those resources also reaches (IAM's `*` crosses `/`), and a `Deny` on the requested
+//! route when that one is not permitted. API Gateway caches a REST policy by token and reuses it
+//! on other routes, so a policy that only mentioned the requested route would wrongly refuse the
+//! next one, and one that named the request's own path could carry the client's `*` or `?`
+//! into a resource ([`policy_resources`]; SECURITY.md, "Cached policies").
 
 use crate::authorizer::config::ResponseMode;
-use crate::authorizer::contract::{AccessRule, AccessTable};
+use crate::authorizer::contract::AccessTable;
 use crate::authorizer::event::{EventFormat, ExecuteApiArn};
 use crate::authorizer::verify::ContextClaims;
 use crate::scopes::ScopeSet;
@@ -32,39 +32,115 @@ pub enum AuthorizerResponse {
     HttpApiPolicy(ApiGatewayV2CustomAuthorizerIamPolicyResponse<ContextClaims>),
 }
 
-/// Resources of every route of `routes` the scopes permit, on the API and stage of `target`;
-/// an `ANY` route as each method it serves ([`crate::routes::RouteTable::methods_of`]). A
-/// permitted route whose resource also matches requests to a route the scopes do not permit
-/// ([`AccessRule::covers`]) is not listed by its resource: only the requested ARN itself is,
-/// when `permitted` (the requested route, when the scopes permit it) is that route. A policy
-/// cached for the token then answers 403 on that route's other paths, never 200 on another
-/// route's.
-pub fn permitted_resources(
+/// The route the table found for a request, and whether the token's scopes meet it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requested {
+    /// Index of the route in the table.
+    pub index: usize,
+    /// Whether the scopes meet its requirement.
+    pub permitted: bool,
+}
+
+/// An answer, and whether it lets the request itself through.
+#[derive(Debug)]
+pub struct Answer {
+    /// What API Gateway receives.
+    pub response: AuthorizerResponse,
+    /// Whether `response` allows the request it answers. A permitted route is not allowed when
+    /// its policy cannot name it without a wildcard of the client's ([`policy_resources`]).
+    pub allows_request: bool,
+}
+
+/// The resources of a policy: what it allows and what it explicitly denies.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// `Allow` statement resources.
+    pub allowed: Vec<String>,
+    /// `Deny` statement resources; IAM's explicit deny wins over any allow.
+    pub denied: Vec<String>,
+    /// Whether the statements allow the requested ARN itself.
+    pub allows_request: bool,
+}
+
+/// Whether an ARN holds a character IAM reads as a wildcard. API Gateway puts the request path
+/// into the method or route ARN, and `*` and `?` are legal path characters (RFC 3986
+/// sub-delims, or decoded from `%2A`/`%3F`): such an ARN is never written into a policy, where
+/// it would match other requests ("IAM JSON policy elements: Resource", wildcards).
+pub fn has_wildcard(arn: &str) -> bool {
+    arn.contains(['*', '?'])
+}
+
+/// The resources of the policy for a token holding `scopes`, asking for `target`, which the
+/// table routes to `requested` (if any). The policy is cached for the token and reused on every
+/// route, so it must be right for every request, not only this one:
+///
+/// - every route the scopes permit is allowed by its resource (`{param}` as `*`), on each
+///   method it serves;
+/// - IAM's `*` crosses `/`, so a permitted route's resource can also match requests to a route
+///   the scopes do not permit ([`AccessRule::covers`]): each such route is denied by its own
+///   resource, and the explicit deny wins;
+/// - where that deny would also match a permitted route (the two routes' resources reach each
+///   other), the permitted route that reaches it is not listed by its resource: only the
+///   requested ARN itself is, when it is that route and holds no wildcard;
+/// - a request the scopes do not permit is denied by its own ARN when that holds no wildcard.
+///
+/// Resources come from the route table or, literally, from an ARN without wildcards: never does
+/// text of the client's making widen a statement. A request that would need one (a permitted
+/// route that cannot be listed, asked with `*` or `?` in its path) gets no `Allow` (403).
+pub fn policy_resources(
     target: &ExecuteApiArn,
     scopes: &ScopeSet,
     routes: &AccessTable,
-    permitted: Option<&AccessRule>,
-) -> Vec<String> {
-    let mut resources = Vec::new();
-    for route in routes.routes() {
-        if !route.access.is_met_by(scopes) {
-            continue;
+    requested: Option<Requested>,
+) -> Resources {
+    let requested = requested.map(|r| r.index);
+    let rows = routes.routes();
+    let permitted: Vec<bool> = rows.iter().map(|r| r.access.is_met_by(scopes)).collect();
+    // A route the scopes do not permit whose own resource reaches a permitted route: denying it
+    // would shut the permitted one too.
+    let entangled = |v: usize| !permitted[v] && rows[v].covers.iter().any(|&w| permitted[w]);
+    let listed = |u: usize| permitted[u] && !rows[u].covers.iter().any(|&v| entangled(v));
+    let denied_by_route = |i: usize| rows[i].covered_by.iter().any(|&u| listed(u));
+    let mut resources = Resources::default();
+    let literal = (!has_wildcard(target.as_str())).then(|| target.as_str().to_owned());
+    for (i, row) in rows.iter().enumerate() {
+        let of_row = || {
+            let methods = routes.methods_of(row).into_iter();
+            methods.map(|method| target.for_route(method, &row.path))
+        };
+        if listed(i) {
+            resources.allowed.extend(of_row());
+            resources.allows_request |= requested == Some(i);
+        } else if permitted[i] {
+            if requested == Some(i) {
+                resources.allowed.extend(literal.clone());
+                resources.allows_request = literal.is_some();
+            }
+        } else if denied_by_route(i) {
+            resources.denied.extend(of_row());
         }
-        if route.covers.iter().all(|other| other.is_met_by(scopes)) {
-            let methods = routes.methods_of(route).into_iter();
-            resources.extend(methods.map(|method| target.for_route(method, &route.path)));
-        } else if permitted.is_some_and(|p| std::ptr::eq(p, route)) {
-            resources.push(target.as_str().to_owned());
+    }
+    if requested.is_none_or(|i| !permitted[i] && !denied_by_route(i)) {
+        let own = match requested {
+            _ if literal.is_some() => literal,
+            Some(i) if !entangled(i) => Some(target.for_route(&target.method, &rows[i].path)),
+            _ => None,
+        };
+        if let Some(own) = own.filter(|own| !resources.denied.contains(own)) {
+            resources.denied.push(own);
         }
+    }
+    // Nothing to name without a wildcard of the client's, and nothing to allow: the whole
+    // stage is refused, so a policy is never empty.
+    if resources.allowed.is_empty() && resources.denied.is_empty() {
+        resources.denied.push(target.for_route("*", ""));
     }
     resources
 }
 
-/// The policy document: `Allow` on `allowed`, and `Deny` on `denied` if given.
-pub fn policy_document(
-    allowed: Vec<String>,
-    denied: Option<String>,
-) -> ApiGatewayCustomAuthorizerPolicy {
+/// The policy document: `Allow` on the allowed resources, `Deny` on the denied ones, each
+/// statement only when it has resources.
+pub fn policy_document(resources: Resources) -> ApiGatewayCustomAuthorizerPolicy {
     let statement = |effect, resource| {
         let mut statement = IamPolicyStatement::default();
         statement.action = vec!["execute-api:Invoke".to_owned()];
@@ -74,15 +150,13 @@ pub fn policy_document(
     };
     let mut document = ApiGatewayCustomAuthorizerPolicy::default();
     document.version = Some("2012-10-17".to_owned());
-    if !allowed.is_empty() {
-        document
-            .statement
-            .push(statement(IamPolicyEffect::Allow, allowed));
-    }
-    if let Some(denied) = denied {
-        document
-            .statement
-            .push(statement(IamPolicyEffect::Deny, vec![denied]));
+    for (effect, resource) in [
+        (IamPolicyEffect::Allow, resources.allowed),
+        (IamPolicyEffect::Deny, resources.denied),
+    ] {
+        if !resource.is_empty() {
+            document.statement.push(statement(effect, resource));
+        }
     }
     document
 }
@@ -115,27 +189,30 @@ impl Shape {
         (self == Shape::Simple).then(|| simple(false, ContextClaims::default()))
     }
 
-    /// The answer to a verified caller, `permitted` the requested route when `scopes` permit
-    /// it: that decides a simple response; a policy for `principal` allows every route of
-    /// `routes` that `scopes` permit on the API and stage of `target` ([`permitted_resources`])
-    /// and denies `target` itself when it is not permitted. Simple answers build no policy (no
-    /// ARNs to format).
+    /// The answer to a verified caller whose request the table routes to `requested` (an index
+    /// into `routes`), `permitted` when `scopes` meet that route: that decides a simple
+    /// response; a policy for `principal` holds [`policy_resources`] on the API and stage of
+    /// `target`. Simple answers build no policy (no ARNs to format).
     pub fn answer(
         self,
-        permitted: Option<&AccessRule>,
+        requested: Option<Requested>,
         target: &ExecuteApiArn,
         scopes: &ScopeSet,
         routes: &AccessTable,
         principal: String,
         context: ContextClaims,
-    ) -> AuthorizerResponse {
+    ) -> Answer {
         if self == Shape::Simple {
-            return simple(permitted.is_some(), context);
+            let permitted = requested.is_some_and(|r| r.permitted);
+            let response = simple(permitted, context);
+            return Answer {
+                response,
+                allows_request: permitted,
+            };
         }
-        let document = policy_document(
-            permitted_resources(target, scopes, routes, permitted),
-            permitted.is_none().then(|| target.as_str().to_owned()),
-        );
+        let resources = policy_resources(target, scopes, routes, requested);
+        let allows_request = resources.allows_request;
+        let document = policy_document(resources);
         let principal = Some(principal);
         if self == Shape::HttpApiPolicy {
             let mut response = ApiGatewayV2CustomAuthorizerIamPolicyResponse::default();
@@ -144,7 +221,11 @@ impl Shape {
                 response.policy_document,
                 response.context,
             ) = (principal, document, context);
-            return AuthorizerResponse::HttpApiPolicy(response);
+            let response = AuthorizerResponse::HttpApiPolicy(response);
+            return Answer {
+                response,
+                allows_request,
+            };
         }
         let mut response = ApiGatewayCustomAuthorizerResponse::default();
         (
@@ -152,7 +233,11 @@ impl Shape {
             response.policy_document,
             response.context,
         ) = (principal, document, context);
-        AuthorizerResponse::Policy(response)
+        let response = AuthorizerResponse::Policy(response);
+        Answer {
+            response,
+            allows_request,
+        }
     }
 }
 
@@ -175,59 +260,136 @@ mod tests {
         ExecuteApiArn::parse("arn:aws:execute-api:eu-west-1:123:api/prod/GET/products").unwrap()
     }
 
+    fn allowed(scopes: &[&str], table: &AccessTable, target: &ExecuteApiArn) -> Resources {
+        let scopes: ScopeSet = scopes.iter().copied().collect();
+        let requested = table.find(&target.method, &target.path).ok();
+        let requested = requested.map(|m| Requested {
+            index: m.index,
+            permitted: m.route.access.is_met_by(&scopes),
+        });
+        policy_resources(target, &scopes, table, requested)
+    }
+
     #[test]
     fn lists_every_permitted_route() {
         let table = contract::compiled(&ScopeNames::AsWritten);
-        let read: ScopeSet = ["read:products"].into_iter().collect();
         assert_eq!(
-            permitted_resources(&arn(), &read, &table, None),
+            allowed(&["read:products"], &table, &arn()).allowed,
             [
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/products",
                 "arn:aws:execute-api:eu-west-1:123:api/prod/GET/product/*"
             ]
         );
-        let both: ScopeSet = ["read:products", "write:products"].into_iter().collect();
-        assert_eq!(permitted_resources(&arn(), &both, &table, None).len(), 4);
-        assert!(permitted_resources(&arn(), &ScopeSet::empty(), &table, None).is_empty());
+        let both = allowed(&["read:products", "write:products"], &table, &arn());
+        assert_eq!((both.allowed.len(), both.denied.len()), (4, 0));
+        let none = allowed(&[], &table, &arn());
+        assert!(none.allowed.is_empty());
+        assert_eq!(none.denied, [arn().as_str()]);
     }
 
-    /// IAM's `*` crosses `/`: `GET/orders/*` also matches `/orders/7/items/1`. A cached policy
-    /// must never let a token that may read orders but not items reach the items.
-    #[test]
-    fn a_resource_that_also_matches_a_route_the_token_may_not_call_is_never_listed() {
-        let table = contract::from_document(
+    fn orders() -> AccessTable {
+        contract::from_document(
             r#"{"openapi": "3.1.0", "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
                 "paths": {
                   "/orders/{id}": {"get": {"security": [{"o": ["orders:read"]}]}},
                   "/orders/{id}/items/{item}": {"get": {"security": [{"o": ["items:read"]}]}}}}"#,
         )
-        .unwrap();
-        let base = "arn:aws:execute-api:eu-west-1:123:api/prod/GET";
-        let order = ExecuteApiArn::parse(&format!("{base}/orders/7")).unwrap();
-        let orders: ScopeSet = ["orders:read"].into_iter().collect();
-        let route = table.find("GET", "/orders/7").unwrap().route;
-        // Asked for an order: that order alone, not `GET/orders/*`.
+        .unwrap()
+    }
+
+    const BASE: &str = "arn:aws:execute-api:eu-west-1:123:api/prod/GET";
+
+    fn get(path: &str) -> ExecuteApiArn {
+        ExecuteApiArn::parse(&format!("{BASE}{path}")).unwrap()
+    }
+
+    /// IAM's `*` crosses `/`: `GET/orders/*` also matches `/orders/7/items/1`. A cached policy
+    /// must never let a token that may read orders but not items reach the items, and must keep
+    /// serving the token's next order from the cache: the order route's resource, with the item
+    /// route's resource denied (an explicit deny wins).
+    #[test]
+    fn a_route_reached_by_a_permitted_resource_is_denied_by_its_own() {
+        let table = orders();
+        let reader = allowed(&["orders:read"], &table, &get("/orders/7"));
+        assert_eq!(reader.allowed, [format!("{BASE}/orders/*")]);
+        assert_eq!(reader.denied, [format!("{BASE}/orders/*/items/*")]);
+        // Asked for an item: the same statements, the item denied by its route's resource.
+        let item = allowed(&["orders:read"], &table, &get("/orders/7/items/1"));
         assert_eq!(
-            permitted_resources(&order, &orders, &table, Some(route)),
-            [format!("{base}/orders/7")]
+            (&item.allowed, &item.denied),
+            (&reader.allowed, &reader.denied)
         );
-        let item = ExecuteApiArn::parse(&format!("{base}/orders/7/items/1")).unwrap();
-        assert!(permitted_resources(&item, &orders, &table, None).is_empty());
-        // A token that may call both gets both resources, cacheable as before.
-        let both: ScopeSet = ["orders:read", "items:read"].into_iter().collect();
-        let item_route = table.find("GET", "/orders/7/items/1").unwrap().route;
+        assert!(reader.allows_request && !item.allows_request);
+        // A token that may call both gets both resources and no deny.
+        let both = allowed(&["orders:read", "items:read"], &table, &get("/orders/7"));
         assert_eq!(
-            permitted_resources(&item, &both, &table, Some(item_route)),
+            both.allowed,
             [
-                format!("{base}/orders/*"),
-                format!("{base}/orders/*/items/*")
+                format!("{BASE}/orders/*"),
+                format!("{BASE}/orders/*/items/*")
             ]
         );
-        // The deeper route's resource matches no order, so it stays listed on its own.
-        let items: ScopeSet = ["items:read"].into_iter().collect();
+        assert!(both.denied.is_empty());
+        // The deeper route's resource matches no order: listed on its own, the order denied.
+        let items = allowed(&["items:read"], &table, &get("/orders/7"));
+        assert_eq!(items.allowed, [format!("{BASE}/orders/*/items/*")]);
+        assert_eq!(items.denied, [format!("{BASE}/orders/7")]);
+    }
+
+    /// `*` and `?` are path characters a client may send (RFC 3986 sub-delims); in a resource
+    /// IAM reads them as wildcards. They reach no statement, allowed or denied.
+    #[test]
+    fn a_wildcard_in_the_request_path_never_reaches_a_resource() {
+        let table = orders();
+        for path in [
+            "/orders/*",
+            "/orders/?",
+            "/orders/*/items/*",
+            "/orders/a?/items/*",
+        ] {
+            for scopes in [&["orders:read"][..], &["items:read"], &[]] {
+                let resources = allowed(scopes, &table, &get(path));
+                let all = resources.allowed.iter().chain(&resources.denied);
+                for resource in all {
+                    let from_table = resource
+                        .strip_prefix(BASE)
+                        .is_some_and(|p| ["/orders/*", "/orders/*/items/*"].contains(&p));
+                    assert!(from_table, "{path} {scopes:?}: {resource}");
+                }
+            }
+        }
+        // A forbidden route asked with a wildcard is denied by its route's resource, unless
+        // that resource reaches a permitted route: then by nothing (no `Allow` matches it).
+        let denied = allowed(&["items:read"], &table, &get("/orders/*"));
+        assert_eq!(denied.allowed, [format!("{BASE}/orders/*/items/*")]);
+        assert!(denied.denied.is_empty() && !denied.allows_request);
+        let compiled = contract::compiled(&ScopeNames::AsWritten);
+        let product = allowed(&[], &compiled, &get("/product/*"));
+        assert!(product.allowed.is_empty());
+        assert_eq!(product.denied, [format!("{BASE}/product/*")]);
+    }
+
+    /// Two routes whose resources reach each other (`/{a}/x` as `/*/x` matches `/x/x`, and
+    /// `/x/{b}` as `/x/*` matches `/y/x`... and `/x/x`): denying the forbidden one would shut the
+    /// permitted one, so the permitted one is allowed by the requested ARN only, and never when
+    /// that ARN holds a wildcard.
+    #[test]
+    fn entangled_routes_fall_back_to_the_requested_arn_without_wildcards() {
+        let table = contract::from_document(
+            r#"{"openapi": "3.1.0", "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
+                "paths": {
+                  "/{a}/x": {"get": {"security": [{"o": ["files:read"]}]}},
+                  "/x/{b}": {"get": {"security": [{"o": ["files:admin"]}]}}}}"#,
+        )
+        .unwrap();
+        let reader = allowed(&["files:read"], &table, &get("/y/x"));
+        assert_eq!(reader.allowed, [format!("{BASE}/y/x")]);
+        assert!(reader.denied.is_empty());
+        let wild = allowed(&["files:read"], &table, &get("/*/x"));
+        assert!(wild.allowed.is_empty());
         assert_eq!(
-            permitted_resources(&order, &items, &table, None),
-            [format!("{base}/orders/*/items/*")]
+            wild.denied,
+            ["arn:aws:execute-api:eu-west-1:123:api/prod/*"]
         );
     }
 
@@ -242,14 +404,11 @@ mod tests {
         let table = contract::compiled(&ScopeNames::AsWritten);
         let answer = |shape: Shape| {
             let principal = "u".to_owned();
-            serde_json::to_value(shape.answer(
-                None,
-                &arn(),
-                &read,
-                &table,
-                principal,
-                context.clone(),
-            ))
+            serde_json::to_value(
+                shape
+                    .answer(None, &arn(), &read, &table, principal, context.clone())
+                    .response,
+            )
             .unwrap()
         };
         let value = answer(Shape::Policy);
@@ -269,9 +428,19 @@ mod tests {
             value["context"],
             json!({"sub": "u", "scope": "read:products"})
         );
-        let route = table.find("GET", "/products").unwrap().route;
-        let simple = Shape::Simple.answer(Some(route), &arn(), &read, &table, "u".into(), context);
-        let value = serde_json::to_value(simple).unwrap();
+        let index = table.find("GET", "/products").unwrap().index;
+        let simple = Shape::Simple.answer(
+            Some(Requested {
+                index,
+                permitted: true,
+            }),
+            &arn(),
+            &read,
+            &table,
+            "u".into(),
+            context,
+        );
+        let value = serde_json::to_value(simple.response).unwrap();
         assert_eq!(
             value,
             json!({"isAuthorized": true, "context": {"sub": "u", "scope": "read:products"}})

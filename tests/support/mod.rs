@@ -2,6 +2,8 @@
 //! 127.0.0.1 that serves a JWKS / discovery document and can misbehave on demand.
 #![allow(dead_code)]
 
+pub mod iam;
+
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
