@@ -5,13 +5,19 @@
 #
 #   bash scripts/fuzz.sh                 # all targets, 10 minutes each
 #   FUZZ_SECONDS=60 bash scripts/fuzz.sh token scopes
+#
+# With no targets named it also runs the cached-policy property (tests/cached_policy.rs) for
+# POLICY_CASES random tables (default 20000; `cargo test` runs 96).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
 seconds="${FUZZ_SECONDS:-600}"
 targets=("$@")
-((${#targets[@]})) || targets=(product_api_event authorizer_event token scopes)
+if ((${#targets[@]} == 0)); then
+    targets=(product_api_event authorizer_event token scopes)
+    PROPTEST_CASES="${POLICY_CASES:-20000}" cargo test --release --test cached_policy
+fi
 
 cargo +nightly fuzz build "${targets[@]/#/}" 2>/dev/null || for t in "${targets[@]}"; do cargo +nightly fuzz build "$t"; done
 mkdir -p fuzz/logs

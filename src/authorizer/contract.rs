@@ -159,7 +159,38 @@ pub fn load(value: &str) -> Result<AccessTable, String> {
     } else {
         std::fs::read_to_string(value.trim()).map_err(|e| format!("cannot read {value:?}: {e}"))?
     };
-    from_document(&text)
+    let table = from_document(&text)?;
+    log_cache_rules(&table);
+    Ok(table)
+}
+
+/// Says once, at cold start, what a cached policy from a document relies on (SECURITY.md,
+/// "Cached policies"): a `{param}`'s `*` also reaches paths the document does not list, and
+/// routes whose resources reach each other get policies naming the requested ARN only.
+fn log_cache_rules(table: &AccessTable) {
+    tracing::info!(
+        routes = table.routes().len(),
+        "AUTH_ROUTES: the document must list every route this authorizer guards, or the \
+         authorizer's cache TTL must be 0: a parameter's `*` in a cached policy also reaches \
+         paths the document does not list"
+    );
+    let rows = table.routes();
+    for row in rows
+        .iter()
+        .filter(|r| !r.covers.is_empty() && !r.covered_by.is_empty())
+    {
+        let reached = row
+            .covers
+            .iter()
+            .map(|&j| format!("{} {}", rows[j].method, rows[j].path));
+        tracing::warn!(
+            route = %format!("{} {}", row.method, row.path),
+            reaches = %reached.collect::<Vec<_>>().join(", "),
+            "AUTH_ROUTES: this route's policy resource and others' reach each other; a token \
+             that may call one but not another gets a policy naming the requested ARN only, \
+             which a cache TTL above 0 reuses on that route's other paths as a 403"
+        );
+    }
 }
 
 /// The table of a document's operations (JSON, or YAML with the `yaml` feature).
