@@ -81,8 +81,12 @@ def anchors(path, cache={}):
 
 
 def links(text):
+    # A reference definition cannot interrupt a paragraph (CommonMark 4.7): it follows a blank
+    # line, a heading, a fence or another definition.
+    may_define = True
     for number, line in prose_lines(text):
-        definition = REFERENCE_DEF.match(line)
+        definition = REFERENCE_DEF.match(line) if may_define else None
+        may_define = not line.strip() or bool(definition) or bool(HEADING.match(line))
         if definition:
             yield number, definition.group(1)
             continue

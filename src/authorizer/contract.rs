@@ -41,7 +41,7 @@ pub struct AccessRule {
     /// where they ask something else. IAM's `*` crosses `/`: the resource of
     /// `GET /orders/{id}` (`.../GET/orders/*`) also matches `/orders/7/items/1`. A policy lists
     /// this route's resource only for a token that meets every one of these, so a cached policy
-    /// never opens a route its token may not call ([`crate::authorizer::policy`]). Empty for
+    /// never opens a route its token may not call (the authorizer's `policy` module). Empty for
     /// every route of the compiled table. Filled in when the table is built.
     pub covers: Vec<Access>,
 }
