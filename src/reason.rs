@@ -1,8 +1,8 @@
-//! Why a request was answered as it was: one stable code per outcome, declared here once (with
-//! who answers with it and what it means; [`TokenError`](crate::authorizer::TokenError) names
-//! its codes in its own declaration), and written the same way in log
-//! lines (`reason=`), metrics (the `Reason` dimension), the product-api problem `type`
-//! (`urn:jwt-scopes-api:problem:<code>`) and the local gateway's output.
+//! Why a request was answered as it was: one stable code per outcome, declared here once with who
+//! answers with it and what it means (each authorizer refusal,
+//! [`TokenError`](crate::authorizer::TokenError), bears the name of its code), and written the
+//! same way in log lines (`reason=`), metrics (the `Reason` dimension), the product-api problem
+//! `type` (`urn:jwt-scopes-api:problem:<code>`) and the local gateway's output.
 //!
 //! Codes are kebab-case because product-api's problem types already were (`insufficient-scope`),
 //! and a problem type is part of the public API. They are stable: alarms, dashboards and Logs
