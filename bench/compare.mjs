@@ -3,7 +3,7 @@
 //   node bench/compare.mjs gen DIR         keys, JWKS and tokens (jose), written to DIR
 //   node bench/compare.mjs peers DIR OUT   time aws-jwt-verify, jose and node:crypto alone on DIR's
 //                                          tokens, write OUT
-//   node bench/compare.mjs report DIR      the table: every DIR/ours-N.json (examples/verify_throughput.rs)
+//   node bench/compare.mjs report DIR      the table: every DIR/ours-N.json (bench/verify_throughput.rs)
 //                                          against DIR/node-N.json, N = pass
 //   node bench/compare.mjs criterion DIR   medians and ratios from criterion's DIR (target/criterion)
 //

@@ -43,7 +43,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-echo "== building examples/verify_throughput (release profile)"
+echo "== building bench/verify_throughput.rs (cargo example verify_throughput, release profile)"
 cargo build --release --quiet --example verify_throughput
 
 echo "== keys and tokens (jose), one set for every verifier"

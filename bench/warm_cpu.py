@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """CPU time per warm invocation, measured from outside the process: ours against the Rust runtime's
-own floor (examples/hello.rs, a hello-world lambda_http) and against an authorizer written the way
+own floor (bench/hello.rs, a hello-world lambda_http) and against an authorizer written the way
 Node users write it (bench/node_authorizer.mjs: aws-jwt-verify under a Runtime API loop).
 
 Each process is driven through the local Runtime API (scripts/runtime_api.py) with a TOKEN event

@@ -1,19 +1,15 @@
-//! A product inventory API behind API Gateway, secured by JWT scopes, and the Lambda authorizer
-//! that guards it.
-//!
-//! One module per program, and what both share:
-//!
-//! - [`routes`] and [`scopes`]: the route table (the single source of truth both programs
-//!   enforce) and the scopes a route requires, in every form a claim carries them;
-//! - [`product_api`]: the `product-api` Lambda (event reading, identity, handler, answers, stores);
-//! - [`authorizer`]: the `authorizer` Lambda (event formats, verification, key sets and fetching,
-//!   configuration, answers);
-//! - [`reason`]: one stable code per answer, the same in logs, metrics and problem types;
-//!   [`metrics`]: the EMF writer both programs record with;
-//! - [`env`]: the environment and the wall clock, read in one place.
-//!
-//! The local gateway (`tools/local-gateway`) is a development tool in its own package; nothing
-//! of it is compiled into the Lambdas.
+// The crate documentation is docs/architecture.md, the one module map. Its links point at the
+// source files for readers on GitHub; the definitions below come first, so rustdoc (where the
+// first definition of a label wins) resolves the same labels to the modules instead.
+//! [`routes`]: crate::routes
+//! [`scopes`]: crate::scopes
+//! [`product_api`]: crate::product_api
+//! [`authorizer`]: crate::authorizer
+//! [`reason`]: crate::reason
+//! [`metrics`]: crate::metrics
+//! [`redact`]: crate::redact
+//! [`mod@env`]: mod@crate::env
+#![doc = include_str!("../docs/architecture.md")]
 #![warn(missing_docs)]
 
 pub mod authorizer;

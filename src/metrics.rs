@@ -11,7 +11,7 @@
 //! a hundred lines, no dependency beyond `serde_json`.
 //!
 //! The metric names and dimensions themselves are documented where they are recorded
-//! ([`crate::authorizer`]'s and [`crate::product_api`]'s `metrics` modules) and in the README.
+//! ([`crate::authorizer`]'s and [`crate::product_api`]'s `metrics` modules) and in docs/operating.md.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::io::Write;

@@ -1,218 +1,102 @@
-//! Why a request was answered as it was: one stable code per outcome, derived here and only here
-//! from [`TokenError`], the authorizer's decision and [`ApiError`], and written the same way in log
-//! lines (`reason=`), metrics (the `Reason` dimension), the product-api problem `type`
-//! (`urn:jwt-scopes-api:problem:<code>`) and the local gateway's output.
+//! Why a request was answered as it was: one stable code per outcome, declared here once with who
+//! answers with it and what it means (each authorizer refusal,
+//! [`TokenError`](crate::authorizer::TokenError), bears the name of its code), and written the
+//! same way in log lines (`reason=`), metrics (the `Reason` dimension), the product-api problem
+//! `type` (`urn:jwt-scopes-api:problem:<code>`) and the local gateway's output.
 //!
 //! Codes are kebab-case because product-api's problem types already were (`insufficient-scope`),
 //! and a problem type is part of the public API. They are stable: alarms, dashboards and Logs
 //! Insights queries match on them, so a code is added, never renamed. A code says what was wrong
 //! with a request, never what it carried: no token, no claim values.
 
-use crate::authorizer::TokenError;
 use crate::product_api::ApiError;
 
-/// Every reason code, for documentation and for tests that walk them all.
-pub const ALL: &[Reason] = &[
-    Reason::Granted,
-    Reason::MissingToken,
-    Reason::Malformed,
-    Reason::AlgorithmNotAllowed,
-    Reason::UnknownIssuer,
-    Reason::UnknownKey,
-    Reason::KeysUnavailable,
-    Reason::BadSignature,
-    Reason::MalformedClaims,
-    Reason::MissingExpiry,
-    Reason::Expired,
-    Reason::NotYetValid,
-    Reason::WrongAudience,
-    Reason::WrongIssuer,
-    Reason::WrongTokenType,
-    Reason::MalformedScope,
-    Reason::ClaimNotAccepted,
-    Reason::InsufficientScope,
-    Reason::RouteNotFound,
-    Reason::WildcardPath,
-    Reason::MethodNotAllowed,
-    Reason::InvalidEvent,
-    Reason::NotReady,
-    Reason::Served,
-    Reason::Unauthenticated,
-    Reason::InvalidProductName,
-    Reason::InvalidProduct,
-    Reason::InvalidRequest,
-    Reason::PreconditionFailed,
-    Reason::PayloadTooLarge,
-    Reason::UnsupportedMediaType,
-    Reason::ProductNotFound,
-    Reason::ReadOnlyCatalog,
-    Reason::StoreUnavailable,
-    Reason::StoreFailure,
-];
+/// Declares [`Reason`] from one table: each variant with its code, who answers with it, the
+/// answer, and what it means. The enum, [`ALL`], the codes, the problem types and the variant
+/// docs are generated from it, and a test holds docs/operating.md's table to it, so none can
+/// drift from another.
+macro_rules! reasons {
+    ($($variant:ident = $code:literal, $who:literal, $answer:literal, $meaning:literal;)*) => {
+        /// Why a request was allowed, denied, refused or failed.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Reason {
+            $(
+                #[doc = concat!("`", $code, "` (", $who, ", ", $answer, "): ", $meaning, ".")]
+                $variant,
+            )*
+        }
 
-/// Why a request was allowed, denied, refused or failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// Authorizer: the token is valid and holds the route's scopes.
-    Granted,
-    /// Authorizer 401: [`TokenError::Missing`].
-    MissingToken,
-    /// Authorizer 401: [`TokenError::Malformed`].
-    Malformed,
-    /// Authorizer 401: [`TokenError::AlgorithmNotAllowed`].
-    AlgorithmNotAllowed,
-    /// Authorizer 401: [`TokenError::UnknownIssuer`].
-    UnknownIssuer,
-    /// Authorizer 401: [`TokenError::UnknownKey`].
-    UnknownKey,
-    /// Authorizer 401: [`TokenError::KeysUnavailable`].
-    KeysUnavailable,
-    /// Authorizer 401: [`TokenError::BadSignature`].
-    BadSignature,
-    /// Authorizer 401: [`TokenError::ClaimType`].
-    MalformedClaims,
-    /// Authorizer 401: [`TokenError::MissingExpiry`].
-    MissingExpiry,
-    /// Authorizer 401: [`TokenError::Expired`].
-    Expired,
-    /// Authorizer 401: [`TokenError::NotYetValid`].
-    NotYetValid,
-    /// Authorizer 401: [`TokenError::WrongAudience`].
-    WrongAudience,
-    /// Authorizer 401: [`TokenError::WrongIssuer`].
-    WrongIssuer,
-    /// Authorizer 401: [`TokenError::WrongTokenType`].
-    WrongTokenType,
-    /// Authorizer 401: [`TokenError::ClaimNotAccepted`] (a required claim, `AUTH_CONFIG`'s
-    /// `requiredClaims`).
-    ClaimNotAccepted,
-    /// Authorizer 401: [`TokenError::BadScopeClaim`].
-    MalformedScope,
-    /// Both: a valid identity without the route's scopes (authorizer Deny, product-api 403).
-    InsufficientScope,
-    /// Both: no route has this path (authorizer Deny, product-api 404).
-    RouteNotFound,
-    /// Authorizer Deny: a permitted route whose policy could name the request only by its own
-    /// path, which holds `*` or `?` (IAM wildcards); SECURITY.md, "Cached policies".
-    WildcardPath,
-    /// Product-api: the path exists but not with this method (405).
-    MethodNotAllowed,
-    /// Authorizer: an event it cannot read (invocation error, 500).
-    InvalidEvent,
-    /// Authorizer: its set-up (the HMAC secret) is not available yet (invocation error, 500).
-    NotReady,
-    /// Product-api: a successful answer (2xx).
-    Served,
-    /// Product-api: no identity validated by the authorizer (401).
-    Unauthenticated,
-    /// Product-api: the `{name}` segment is not a valid product name (400).
-    InvalidProductName,
-    /// Product-api: the body is not a valid product (400).
-    InvalidProduct,
-    /// Product-api: a query parameter or header is invalid (400).
-    InvalidRequest,
-    /// Product-api: `If-Match` / `If-None-Match` does not hold (412).
-    PreconditionFailed,
-    /// Product-api: the body is too large (413).
-    PayloadTooLarge,
-    /// Product-api: the body is not JSON (415).
-    UnsupportedMediaType,
-    /// Product-api: no product has this name (404).
-    ProductNotFound,
-    /// Product-api: the embedded catalog cannot be written (501).
-    ReadOnlyCatalog,
-    /// Product-api: the store is throttling or unreachable (503).
-    StoreUnavailable,
-    /// Product-api: the store failed for good (500).
-    StoreFailure,
+        /// Every reason code, in the order of the documentation's table.
+        pub const ALL: &[Reason] = &[$(Reason::$variant),*];
+
+        impl Reason {
+            /// The code, e.g. `bad-signature`.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => $code,)*
+                }
+            }
+
+            /// The product-api problem `type` for this reason: `urn:jwt-scopes-api:problem:<code>`,
+            /// written out at compile time (no formatting per request).
+            pub fn problem_type(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => concat!("urn:jwt-scopes-api:problem:", $code),)*
+                }
+            }
+
+            /// Its row in docs/operating.md's table: code, who, answer, meaning.
+            #[cfg(test)]
+            fn row(self) -> [&'static str; 4] {
+                match self {
+                    $(Reason::$variant => [$code, $who, $answer, $meaning],)*
+                }
+            }
+        }
+    };
 }
 
-impl Reason {
-    /// The code, e.g. `bad-signature`.
-    pub fn code(self) -> &'static str {
-        self.codes().0
-    }
-
-    /// The product-api problem `type` for this reason: `urn:jwt-scopes-api:problem:<code>`.
-    pub fn problem_type(self) -> &'static str {
-        self.codes().1
-    }
-
-    /// The code and its problem type, written out once so both are `&'static str` (no
-    /// formatting per request) and cannot drift apart.
-    fn codes(self) -> (&'static str, &'static str) {
-        macro_rules! code {
-            ($code:literal) => {
-                ($code, concat!("urn:jwt-scopes-api:problem:", $code))
-            };
-        }
-        use Reason::*;
-        match self {
-            Granted => code!("granted"),
-            MissingToken => code!("missing-token"),
-            Malformed => code!("malformed"),
-            AlgorithmNotAllowed => code!("algorithm-not-allowed"),
-            UnknownIssuer => code!("unknown-issuer"),
-            UnknownKey => code!("unknown-key"),
-            KeysUnavailable => code!("keys-unavailable"),
-            BadSignature => code!("bad-signature"),
-            MalformedClaims => code!("malformed-claims"),
-            MissingExpiry => code!("missing-expiry"),
-            Expired => code!("expired"),
-            NotYetValid => code!("not-yet-valid"),
-            WrongAudience => code!("wrong-audience"),
-            WrongIssuer => code!("wrong-issuer"),
-            WrongTokenType => code!("wrong-token-type"),
-            ClaimNotAccepted => code!("claim-not-accepted"),
-            MalformedScope => code!("malformed-scope"),
-            InsufficientScope => code!("insufficient-scope"),
-            RouteNotFound => code!("route-not-found"),
-            WildcardPath => code!("wildcard-path"),
-            MethodNotAllowed => code!("method-not-allowed"),
-            InvalidEvent => code!("invalid-event"),
-            NotReady => code!("not-ready"),
-            Served => code!("served"),
-            Unauthenticated => code!("unauthenticated"),
-            InvalidProductName => code!("invalid-product-name"),
-            InvalidProduct => code!("invalid-product"),
-            InvalidRequest => code!("invalid-request"),
-            PreconditionFailed => code!("precondition-failed"),
-            PayloadTooLarge => code!("payload-too-large"),
-            UnsupportedMediaType => code!("unsupported-media-type"),
-            ProductNotFound => code!("product-not-found"),
-            ReadOnlyCatalog => code!("read-only-catalog"),
-            StoreUnavailable => code!("store-unavailable"),
-            StoreFailure => code!("store-failure"),
-        }
-    }
+reasons! {
+    Granted = "granted", "authorizer", "allow", "valid token with the route's scopes";
+    InsufficientScope = "insufficient-scope", "both", "deny / 403", "valid token without the route's scopes";
+    RouteNotFound = "route-not-found", "both", "deny / 404", "no route has this path";
+    WildcardPath = "wildcard-path", "authorizer", "deny", "a permitted route the policy could name only by the request's own path, which holds `*` or `?` (SECURITY.md, \"Cached policies\")";
+    MissingToken = "missing-token", "authorizer", "401", "no bearer token in the request";
+    Malformed = "malformed", "authorizer", "401", "not a compact JWS (segments, base64, JSON, size)";
+    AlgorithmNotAllowed = "algorithm-not-allowed", "authorizer", "401", "`alg` not allowed, or no key of that kind";
+    UnknownIssuer = "unknown-issuer", "authorizer", "401", "`iss` names no configured issuer (several issuers)";
+    UnknownKey = "unknown-key", "authorizer", "401", "no key with the token's `kid`, even after a refetch";
+    KeysUnavailable = "keys-unavailable", "authorizer", "401", "the issuer's keys could not be fetched";
+    BadSignature = "bad-signature", "authorizer", "401", "the signature does not verify";
+    MalformedClaims = "malformed-claims", "authorizer", "401", "a registered claim has the wrong JSON type";
+    MissingExpiry = "missing-expiry", "authorizer", "401", "no `exp`";
+    Expired = "expired", "authorizer", "401", "`exp` in the past (after the leeway)";
+    NotYetValid = "not-yet-valid", "authorizer", "401", "`nbf` or `iat` in the future";
+    WrongAudience = "wrong-audience", "authorizer", "401", "`aud` / `client_id` not accepted";
+    WrongIssuer = "wrong-issuer", "authorizer", "401", "`iss` not the expected issuer";
+    WrongTokenType = "wrong-token-type", "authorizer", "401", "`token_use` / `typ` not the required one";
+    ClaimNotAccepted = "claim-not-accepted", "authorizer", "401", "a required claim (`requiredClaims`, `AUTH_REQUIRED_CLAIMS`) absent or not an accepted value";
+    MalformedScope = "malformed-scope", "authorizer", "401", "a scope claim is malformed";
+    InvalidEvent = "invalid-event", "authorizer", "500", "an event it cannot read";
+    NotReady = "not-ready", "authorizer", "500", "the HMAC secret could not be read yet";
+    Served = "served", "product-api", "2xx", "answered";
+    Unauthenticated = "unauthenticated", "product-api", "401", "no identity validated by the gateway";
+    MethodNotAllowed = "method-not-allowed", "product-api", "405", "the path exists, not with this method";
+    InvalidProductName = "invalid-product-name", "product-api", "400", "bad `{name}`";
+    InvalidProduct = "invalid-product", "product-api", "400", "bad body";
+    InvalidRequest = "invalid-request", "product-api", "400", "bad query parameter or header";
+    PreconditionFailed = "precondition-failed", "product-api", "412", "`If-Match` / `If-None-Match` does not hold";
+    PayloadTooLarge = "payload-too-large", "product-api", "413", "body too large";
+    UnsupportedMediaType = "unsupported-media-type", "product-api", "415", "body not JSON";
+    ProductNotFound = "product-not-found", "product-api", "404", "no such product";
+    ReadOnlyCatalog = "read-only-catalog", "product-api", "501", "write to the embedded catalog";
+    StoreUnavailable = "store-unavailable", "product-api", "503", "DynamoDB throttling or unreachable";
+    StoreFailure = "store-failure", "product-api", "500", "DynamoDB failed for good (e.g. no table)";
 }
 
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
-    }
-}
-
-impl From<&TokenError> for Reason {
-    fn from(error: &TokenError) -> Self {
-        match error {
-            TokenError::Missing => Reason::MissingToken,
-            TokenError::Malformed => Reason::Malformed,
-            TokenError::AlgorithmNotAllowed => Reason::AlgorithmNotAllowed,
-            TokenError::UnknownIssuer => Reason::UnknownIssuer,
-            TokenError::UnknownKey => Reason::UnknownKey,
-            TokenError::KeysUnavailable => Reason::KeysUnavailable,
-            TokenError::BadSignature => Reason::BadSignature,
-            TokenError::ClaimType => Reason::MalformedClaims,
-            TokenError::MissingExpiry => Reason::MissingExpiry,
-            TokenError::Expired => Reason::Expired,
-            TokenError::NotYetValid => Reason::NotYetValid,
-            TokenError::WrongAudience => Reason::WrongAudience,
-            TokenError::WrongIssuer => Reason::WrongIssuer,
-            TokenError::WrongTokenType => Reason::WrongTokenType,
-            TokenError::BadScopeClaim(_) => Reason::MalformedScope,
-            TokenError::ClaimNotAccepted(_) => Reason::ClaimNotAccepted,
-        }
     }
 }
 
@@ -257,5 +141,31 @@ mod tests {
                 format!("urn:jwt-scopes-api:problem:{code}")
             );
         }
+    }
+
+    /// docs/operating.md's table is this declaration, row for row: a code added, renamed or
+    /// described differently in one place fails here until the other follows.
+    #[test]
+    fn the_docs_table_is_the_declaration() {
+        let page = include_str!("../docs/operating.md");
+        let documented: Vec<&str> = page
+            .lines()
+            .skip_while(|line| *line != "| Code | Who | Answer | Meaning |")
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .collect();
+        let declared: Vec<String> = ALL
+            .iter()
+            .map(|reason| {
+                let [code, who, answer, meaning] = reason.row();
+                format!("| `{code}` | {who} | {answer} | {meaning} |")
+            })
+            .collect();
+        assert_eq!(
+            documented,
+            declared,
+            "docs/operating.md's reasons table, as declared:\n{}",
+            declared.join("\n")
+        );
     }
 }

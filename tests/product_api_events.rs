@@ -9,7 +9,8 @@
 //!
 //! New events are picked up from the directory; each needs its expected file.
 
-mod common;
+#[path = "support/sample_events.rs"]
+mod sample_events;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -32,7 +33,7 @@ async fn check(event: &Path) -> Result<Vec<String>, String> {
     let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{path:?}: {e}"));
     let expected: Expected = serde_json::from_str(&read(&event.with_extension("expected.json"))?)
         .map_err(|e| format!("expected file: {e}"))?;
-    let response = common::respond(&read(event)?).await?;
+    let response = sample_events::respond(&read(event)?).await?;
 
     let mut mismatches = Vec::new();
     if response.status() != expected.status_code {
@@ -49,7 +50,7 @@ async fn check(event: &Path) -> Result<Vec<String>, String> {
             mismatches.push(format!("header {name}: {got:?}, expected {want:?}"));
         }
     }
-    let body = common::body_json(&response)?;
+    let body = sample_events::body_json(&response)?;
     if body != expected.body {
         mismatches.push(format!("body {body}, expected {}", expected.body));
     }
@@ -58,7 +59,7 @@ async fn check(event: &Path) -> Result<Vec<String>, String> {
 
 #[tokio::test]
 async fn every_sample_event_gets_its_expected_answer() {
-    let mut events: Vec<_> = std::fs::read_dir(common::events_dir())
+    let mut events: Vec<_> = std::fs::read_dir(sample_events::events_dir())
         .expect("events/product-api exists")
         .map(|entry| entry.expect("directory entry").path())
         .filter(|path| {

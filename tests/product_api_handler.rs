@@ -1,7 +1,8 @@
 //! Handler behaviour the sample events do not pin down, each built by editing one sample event:
 //! methods the table lacks, the body checks of `PUT`, and the order in which checks run.
 
-mod common;
+#[path = "support/sample_events.rs"]
+mod sample_events;
 
 use jwt_scopes_api::ScopeNames;
 use jwt_scopes_api::product_api::MAX_BODY_BYTES;
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 
 /// `events/product-api/<name>.json`, ready to be edited.
 fn event(name: &str) -> Value {
-    let path = common::events_dir().join(format!("{name}.json"));
+    let path = sample_events::events_dir().join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     serde_json::from_str(&text).expect("sample events are JSON")
 }
@@ -36,12 +37,12 @@ fn set_product(event: &mut Value, product: &Value) {
 }
 
 async fn answer(event: &Value) -> Response<Body> {
-    common::respond(&event.to_string()).await.unwrap()
+    sample_events::respond(&event.to_string()).await.unwrap()
 }
 
 /// Status and problem `type` of an answer.
 fn problem(response: &Response<Body>) -> (u16, String) {
-    let body = common::body_json(response).unwrap();
+    let body = sample_events::body_json(response).unwrap();
     let kind = body["type"].as_str().unwrap_or_default().to_owned();
     (response.status().as_u16(), kind)
 }
@@ -94,7 +95,7 @@ async fn a_body_naming_another_product_is_invalid() {
         (400, "urn:jwt-scopes-api:problem:invalid-product".into())
     );
     assert_eq!(
-        common::body_json(&response).unwrap()["errors"],
+        sample_events::body_json(&response).unwrap()["errors"],
         json!(["name: must equal the name in the path"])
     );
 }
@@ -127,7 +128,7 @@ async fn cognito_resource_server_scopes_are_read_with_scope_names() {
     let claims = &mut event["requestContext"]["authorizer"]["claims"];
     claims["scope"] = json!("aws.cognito.signin.user.admin products/read:products");
     let cognito = ScopeNames::parse("products/{scope}").unwrap();
-    let response = common::respond_with(&event.to_string(), cognito.clone())
+    let response = sample_events::respond_with(&event.to_string(), cognito.clone())
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
@@ -139,7 +140,7 @@ async fn cognito_resource_server_scopes_are_read_with_scope_names() {
         "without SCOPE_NAMES nothing matches"
     );
     event["requestContext"]["authorizer"]["claims"]["scope"] = json!("read:products");
-    let bare = common::respond_with(&event.to_string(), cognito)
+    let bare = sample_events::respond_with(&event.to_string(), cognito)
         .await
         .unwrap();
     assert_eq!(

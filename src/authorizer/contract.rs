@@ -40,7 +40,7 @@ pub struct AccessRule {
     /// The other routes (indexes into the table) with another requirement whose requests this
     /// route's policy resource also matches. IAM's `*` crosses `/`: the resource of
     /// `GET /orders/{id}` (`.../GET/orders/*`) also matches `/orders/7/items/1`. A policy that
-    /// allows this route denies those its token may not call ([`crate::authorizer::policy`]).
+    /// allows this route denies those its token may not call (the authorizer's `policy` module).
     /// Empty for every route of the compiled table. Filled in when the table is built.
     pub covers: Vec<usize>,
     /// The routes whose resource matches this route's requests: the reverse of

@@ -1,69 +1,98 @@
 //! Why a token was refused, in one type below every module that refuses one ([`crate::authorizer::jws`],
 //! [`crate::authorizer::verify`], [`crate::authorizer::jwks`]), so none of them imports another for it.
+//!
+//! Each refusal is declared once, in the `token_errors!` table below: its variant (named as its [`Reason`], so
+//! the compiler holds the two together), its text for logs and the words API Gateway's built-in
+//! JWT authorizers use for it.
 
+use crate::reason::Reason;
 use crate::scopes::ScopeError;
 use std::fmt;
 
-/// Why a token was refused. Every variant means 401 / `Unauthorized`; the variant is for logs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenError {
-    /// No token in the request.
-    Missing,
-    /// Not a compact JWS: bad segments, base64 or JSON, or too large.
-    Malformed,
-    /// `alg` not allowed, or not one the key can verify.
-    AlgorithmNotAllowed,
-    /// `iss` names no configured issuer.
-    UnknownIssuer,
-    /// No key with the token's `kid`.
-    UnknownKey,
-    /// The issuer's keys could not be fetched.
-    KeysUnavailable,
-    /// The signature does not verify.
-    BadSignature,
-    /// A claim has the wrong JSON type.
-    ClaimType,
-    /// `exp` missing.
-    MissingExpiry,
-    /// `exp` in the past.
-    Expired,
-    /// `nbf` or `iat` in the future.
-    NotYetValid,
-    /// `aud`/`client_id` not accepted.
-    WrongAudience,
-    /// `iss` not the expected issuer.
-    WrongIssuer,
-    /// `token_use` or `typ` not the required one.
-    WrongTokenType,
-    /// A scope claim is malformed.
-    BadScopeClaim(ScopeError),
-    /// A required claim (named here; its value is not logged) is absent or not an accepted
-    /// value.
-    ClaimNotAccepted(String),
+/// Declares [`TokenError`] from one table. Each row: the variant's doc, its name (the [`Reason`]
+/// of the same name is its code), an optional field, its log text ([`fmt::Display`]) and API
+/// Gateway's description ([`TokenError::api_gateway_description`]). The texts are format
+/// strings that may name the field.
+macro_rules! token_errors {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident $(($field:ident: $type:ty))?, $text:literal, $described:literal;
+    )*) => {
+        /// Why a token was refused. Every variant means 401 / `Unauthorized`; the variant is for
+        /// logs.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum TokenError {
+            $($(#[$doc])* $variant $(($type))?,)*
+        }
+
+        impl TokenError {
+            /// What API Gateway's built-in JWT authorizers say about this refusal, in the
+            /// `error_description` of their `WWW-Authenticate` challenge (the REST API says
+            /// nothing; the local gateway logs it instead).
+            pub fn api_gateway_description(&self) -> String {
+                match self {
+                    $(TokenError::$variant $(($field))? => {
+                        $(let _ = $field;)?
+                        format!($described)
+                    })*
+                }
+            }
+        }
+
+        impl fmt::Display for TokenError {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $(TokenError::$variant $(($field))? => {
+                        $(let _ = $field;)?
+                        write!(f, $text)
+                    })*
+                }
+            }
+        }
+
+        impl From<&TokenError> for Reason {
+            fn from(error: &TokenError) -> Self {
+                match error {
+                    $(TokenError::$variant { .. } => Reason::$variant,)*
+                }
+            }
+        }
+    };
 }
 
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self {
-            TokenError::Missing => "no token",
-            TokenError::Malformed => "malformed token",
-            TokenError::AlgorithmNotAllowed => "algorithm not allowed",
-            TokenError::UnknownIssuer => "unknown issuer",
-            TokenError::UnknownKey => "unknown key id",
-            TokenError::KeysUnavailable => "issuer keys unavailable",
-            TokenError::BadSignature => "bad signature",
-            TokenError::ClaimType => "claim of the wrong type",
-            TokenError::MissingExpiry => "no exp claim",
-            TokenError::Expired => "expired",
-            TokenError::NotYetValid => "not yet valid",
-            TokenError::WrongAudience => "audience not accepted",
-            TokenError::WrongIssuer => "wrong issuer",
-            TokenError::WrongTokenType => "wrong token type",
-            TokenError::BadScopeClaim(error) => return write!(f, "{error}"),
-            TokenError::ClaimNotAccepted(name) => {
-                return write!(f, "required claim {name:?} absent or not accepted");
-            }
-        };
-        f.write_str(text)
-    }
+token_errors! {
+    /// No token in the request.
+    MissingToken, "no token", "no token";
+    /// Not a compact JWS: bad segments, base64 or JSON, or too large.
+    Malformed, "malformed token", "the token is malformed";
+    /// `alg` not allowed, or not one the key can verify.
+    AlgorithmNotAllowed, "algorithm not allowed", "the signing method is invalid";
+    /// `iss` names no configured issuer.
+    UnknownIssuer, "unknown issuer", "the token does not have a valid issuer";
+    /// No key with the token's `kid`.
+    UnknownKey, "unknown key id", "the token does not have a valid kid";
+    /// The issuer's keys could not be fetched.
+    KeysUnavailable, "issuer keys unavailable", "the issuer's JWKS could not be fetched";
+    /// The signature does not verify.
+    BadSignature, "bad signature", "the token signature is invalid";
+    /// A registered claim has the wrong JSON type.
+    MalformedClaims, "claim of the wrong type", "a claim of the token has the wrong type";
+    /// `exp` missing.
+    MissingExpiry, "no exp claim", "the token does not have an exp claim";
+    /// `exp` in the past.
+    Expired, "expired", "the token has expired";
+    /// `nbf` or `iat` in the future.
+    NotYetValid, "not yet valid", "the token is not valid yet";
+    /// `aud`/`client_id` not accepted.
+    WrongAudience, "audience not accepted", "the token does not have a valid audience";
+    /// `iss` not the expected issuer.
+    WrongIssuer, "wrong issuer", "the token does not have a valid issuer";
+    /// `token_use` or `typ` not the required one.
+    WrongTokenType, "wrong token type", "the token has the wrong type";
+    /// A scope claim is malformed.
+    MalformedScope(error: ScopeError), "{error}", "the token has a malformed scope claim";
+    /// A required claim (named here; its value is not logged) is absent or not an accepted
+    /// value.
+    ClaimNotAccepted(name: String), "required claim {name:?} absent or not accepted",
+        "the token's {name} claim is not accepted";
 }

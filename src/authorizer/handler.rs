@@ -124,7 +124,7 @@ impl Authorizer {
         }
     }
 
-    /// Seeds the only issuer's key cache with `keys` (from [`crate::config::preloaded_keys`],
+    /// Seeds the only issuer's key cache with `keys` (from [`crate::authorizer::config::preloaded_keys`],
     /// which checks there is exactly one issuer with a key source), as if fetched at `now`.
     pub fn with_keys(mut self, keys: Arc<KeySet>, now: u64) -> Self {
         if let [issuer] = self.issuers.as_mut_slice()
@@ -237,7 +237,7 @@ impl Authorizer {
 
     /// Verifies a bearer token against the configured issuers.
     pub async fn verify(&self, token: Option<&str>, now: u64) -> Result<Verified, TokenError> {
-        let token = token.ok_or(TokenError::Missing)?;
+        let token = token.ok_or(TokenError::MissingToken)?;
         let jws = Jws::<TokenClaims>::parse(token, self.max_token_bytes)?;
         let alg = jws.header.alg;
         if !self.algorithms.contains(&alg) {

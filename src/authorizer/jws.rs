@@ -193,7 +193,7 @@ impl<'t, C: DeserializeOwned> Jws<'t, C> {
             .map_err(|_| TokenError::AlgorithmNotAllowed)?;
         let claims =
             serde_json::from_slice(&object(decode(payload)?)?).map_err(|e| match e.classify() {
-                serde_json::error::Category::Data => TokenError::ClaimType,
+                serde_json::error::Category::Data => TokenError::MalformedClaims,
                 _ => TokenError::Malformed,
             })?;
         Ok(Jws {
@@ -346,7 +346,7 @@ mod tests {
         let t = token(json!({"alg": "HS256"}), json!({"exp": "1"}));
         assert!(matches!(
             Jws::<Exp>::parse(&t, t.len()),
-            Err(TokenError::ClaimType)
+            Err(TokenError::MalformedClaims)
         ));
     }
 

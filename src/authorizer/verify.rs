@@ -252,7 +252,7 @@ pub fn scopes_of(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
     for value in values.into_iter().flatten() {
         granted.extend(
             ScopeSet::parse_value(value)
-                .map_err(TokenError::BadScopeClaim)?
+                .map_err(TokenError::MalformedScope)?
                 .iter(),
         );
     }
@@ -540,7 +540,7 @@ mod tests {
         let c = claims(with(json!({"scope": 5}))).unwrap();
         assert_eq!(
             scopes_of(&c),
-            Err(TokenError::BadScopeClaim(ScopeError::WrongType))
+            Err(TokenError::MalformedScope(ScopeError::WrongType))
         );
         assert!(scopes_of(&claims(base()).unwrap()).unwrap().is_empty());
     }

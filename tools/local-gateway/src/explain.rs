@@ -377,7 +377,7 @@ fn cognito_check(rest: &Check, claims: &Map<String, Value>, now: u64) -> Check {
         ) => {
             let Ok(strict) = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()))
             else {
-                return Check::Failed(TokenError::ClaimType);
+                return Check::Failed(TokenError::MalformedClaims);
             };
             let audiences = strict.aud.iter().flatten().chain(&strict.client_id);
             let rules = Rules {
@@ -558,7 +558,7 @@ impl Subject {
     fn read(claims: Map<String, Value>) -> Subject {
         let ours = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()))
             .map_err(|_| {
-                let why = TokenError::ClaimType.to_string();
+                let why = TokenError::MalformedClaims.to_string();
                 Verdict::Unauthorized(Reason::MalformedClaims, why)
             })
             .and_then(|strict| {

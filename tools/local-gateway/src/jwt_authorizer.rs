@@ -201,29 +201,12 @@ pub fn any_granted(required: &[&str], scopes: &[String]) -> bool {
 }
 
 /// What API Gateway says about a refused token, in `error_description` (the REST API says
-/// nothing, and the gateway logs it instead).
+/// nothing, and the gateway logs it instead): the library's words for each refusal, naming the
+/// algorithm when it is known.
 pub fn description(error: &TokenError, alg: Option<Alg>) -> String {
-    match error {
-        TokenError::Missing => "no token".into(),
-        TokenError::Malformed => "the token is malformed".into(),
-        TokenError::AlgorithmNotAllowed => match alg {
-            Some(alg) => format!("signing method {alg} is invalid"),
-            None => "the signing method is invalid".into(),
-        },
-        TokenError::UnknownIssuer | TokenError::WrongIssuer => {
-            "the token does not have a valid issuer".into()
-        }
-        TokenError::UnknownKey => "the token does not have a valid kid".into(),
-        TokenError::KeysUnavailable => "the issuer's JWKS could not be fetched".into(),
-        TokenError::BadSignature => "the token signature is invalid".into(),
-        TokenError::ClaimType => "a claim of the token has the wrong type".into(),
-        TokenError::MissingExpiry => "the token does not have an exp claim".into(),
-        TokenError::Expired => "the token has expired".into(),
-        TokenError::NotYetValid => "the token is not valid yet".into(),
-        TokenError::WrongAudience => "the token does not have a valid audience".into(),
-        TokenError::WrongTokenType => "the token has the wrong type".into(),
-        TokenError::BadScopeClaim(_) => "the token has a malformed scope claim".into(),
-        TokenError::ClaimNotAccepted(name) => format!("the token's {name} claim is not accepted"),
+    match (error, alg) {
+        (TokenError::AlgorithmNotAllowed, Some(alg)) => format!("signing method {alg} is invalid"),
+        _ => error.api_gateway_description(),
     }
 }
 
@@ -302,7 +285,7 @@ impl BuiltIn for JwtAuthorizer {
         self.keys.check_signature(&jws, now).await.map_err(refuse)?;
         // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
         // the scopes are read by `token_scopes` instead.
-        let claim_type = |_| refuse(TokenError::ClaimType);
+        let claim_type = |_| refuse(TokenError::MalformedClaims);
         let strict: TokenClaims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
         verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
             .map_err(refuse)?;

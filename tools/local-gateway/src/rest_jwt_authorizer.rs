@@ -1,5 +1,7 @@
 //! The REST API built-in JWT authorizer (`AuthorizationType: JWT` on REST API methods), as AWS
-//! documents it (`docs/deploy.md`, the notes in `shared/notes/rest-jwt-authorizer.md`):
+//! documents it (API Gateway Developer Guide, "Control access to REST APIs using JWT authorizers",
+//! and the API reference's `JwtConfigurationInput`, `JwtIssuerInput`, `JwtAdditionalClaim`; what
+//! is assumed where AWS is silent: docs/deploy.md, "The REST API JWT authorizer: what is assumed"):
 //!
 //! - the token comes from the `Authorization` header (the identity source
 //!   `method.request.header.Authorization`), bare or after `Bearer `;
@@ -34,8 +36,9 @@
 //! to `client_id`); no clock leeway (`AUTH_LEEWAY_SECONDS` does not apply); a future `nbf`, and a
 //! future `iat` (the library's claim check refuses both), are refused.
 //!
-//! Verification is the library's ([`Jws::parse`], [`JwksCache::check_signature`],
-//! [`verify::check_claims`]); the rules above choose what it is given.
+//! Verification is the library's ([`Jws::parse`](jwt_scopes_api::authorizer::jws::Jws::parse),
+//! [`JwksCache::check_signature`], [`verify::check_claims`]); the rules above choose what it is
+//! given.
 
 use crate::jwt_authorizer::{BuiltIn, Refused, parse_for};
 use jwt_scopes_api::AuthConfig;
@@ -132,8 +135,8 @@ impl BuiltIn for RestJwtAuthorizer {
     async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
         let jws = parse_for(token, self.max_token_bytes, &self.algorithms)?;
         let refuse = |error| (error, Some(jws.header.alg));
-        let claims: TokenClaims =
-            serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))?;
+        let claims: TokenClaims = serde_json::from_str(jws.claims.get())
+            .map_err(|_| refuse(TokenError::MalformedClaims))?;
         // The issuer is chosen by the unverified `iss`; its keys then decide whether to trust it.
         let issuer = self
             .issuers
@@ -151,8 +154,8 @@ impl BuiltIn for RestJwtAuthorizer {
             return Err(refuse(TokenError::WrongAudience));
         }
         verify::check_claims(&claims, &issuer.rules, None, now).map_err(refuse)?;
-        let payload =
-            serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))?;
+        let payload = serde_json::from_str(jws.claims.get())
+            .map_err(|_| refuse(TokenError::MalformedClaims))?;
         verify::check_required(&issuer.required, &payload).map_err(refuse)?;
         Ok(payload)
     }

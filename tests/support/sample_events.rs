@@ -1,5 +1,6 @@
-//! What the integration tests share: where the sample events live, and running one through the
-//! real handler over the embedded catalog.
+//! The product-api sample events: where they live, and running one through the real handler over
+//! the embedded catalog. Included with `#[path]` by the tests that need it, beside `mod.rs` (keys,
+//! tokens, a JWKS server) and `dynamodb.rs` (a DynamoDB server).
 
 use jwt_scopes_api::product_api::event;
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ScopeNames};
