@@ -14,6 +14,11 @@
 //! Verification is this crate's own ([`jwt_scopes_api::authorizer::verify`], [`jwt_scopes_api::authorizer::jwks`]); only the rules above
 //! are added here.
 
+use crate::event;
+use crate::guard::{Guard, GuardedRequest, Passed, Refusal};
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use hyper::StatusCode;
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::{self, Alg};
 use jwt_scopes_api::authorizer::error::TokenError;
@@ -50,7 +55,7 @@ pub enum JwtOutcome {
     /// Valid token with one of the route's scopes (or a route without scopes).
     Authorized(JwtGrant),
     /// No token (`None`), or an invalid one and why.
-    Unauthorized(Option<Refused>),
+    Unauthorized(Option<TokenRefusal>),
     /// A valid token without any of the route's scopes.
     Forbidden {
         /// The token's subject, for the log.
@@ -66,13 +71,61 @@ impl JwtOutcome {
     pub fn refusal(&self) -> Option<String> {
         match self {
             JwtOutcome::Unauthorized(None) => Some(format!("{} (no token)", Reason::MissingToken)),
-            JwtOutcome::Unauthorized(Some((error, alg))) => Some(format!(
+            JwtOutcome::Unauthorized(Some(refused)) => Some(format!(
                 "{} ({})",
-                Reason::from(error),
-                description(error, *alg)
+                Reason::from(&refused.error),
+                refused.description()
             )),
             _ => None,
         }
+    }
+
+    /// What the gateway logs for this outcome of the gate it names (`jwt`, `rest-jwt`).
+    pub fn decision(&self, gate: &str) -> String {
+        match self {
+            JwtOutcome::Authorized(grant) => format!(
+                "{gate} allow sub={} scopes=[{}]",
+                grant
+                    .claims
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .unwrap_or("-"),
+                grant.scopes.join(" ")
+            ),
+            JwtOutcome::Unauthorized(_) => format!(
+                "{gate} unauthorized reason={}",
+                self.refusal().unwrap_or_default()
+            ),
+            JwtOutcome::Forbidden { subject, required } => format!(
+                "{gate} forbidden sub={} (needs any of [{}])",
+                subject.as_deref().unwrap_or("-"),
+                required.join(" ")
+            ),
+        }
+    }
+
+    /// The outcome as a gate's pass or refusal: an accepted token passes with the
+    /// `requestContext.authorizer` that `context` makes of it; an invalid one is 401, a missing
+    /// scope 403, each with `challenge` (what the gate named by `gate` sends varies).
+    pub fn into_guard_result(
+        self,
+        gate: &str,
+        challenge: Option<String>,
+        context: impl FnOnce(JwtGrant) -> Value,
+    ) -> Result<Passed, Refusal> {
+        let decision = self.decision(gate);
+        let status = match self {
+            JwtOutcome::Authorized(grant) => {
+                let authorizer = Some(context(grant));
+                return Ok(Passed {
+                    authorizer,
+                    decision,
+                });
+            }
+            JwtOutcome::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            JwtOutcome::Forbidden { .. } => StatusCode::FORBIDDEN,
+        };
+        Err(Refusal::new(status, decision).with_challenge(challenge))
     }
 
     /// The `www-authenticate` challenge API Gateway sends with this outcome, if any.
@@ -80,9 +133,9 @@ impl JwtOutcome {
         match self {
             JwtOutcome::Authorized(_) => None,
             JwtOutcome::Unauthorized(None) => Some("Bearer".into()),
-            JwtOutcome::Unauthorized(Some((error, alg))) => Some(format!(
+            JwtOutcome::Unauthorized(Some(refused)) => Some(format!(
                 "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{}\"",
-                description(error, *alg)
+                refused.description()
             )),
             JwtOutcome::Forbidden { required, .. } => Some(format!(
                 "Bearer scope=\"{}\" error=\"insufficient_scope\" error_description=\"the token does not have any of the route's authorization scopes\"",
@@ -124,7 +177,25 @@ pub fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
 
 /// Why a built-in authorizer refused a token, with the header's algorithm once known (API
 /// Gateway names it in its description).
-pub type Refused = (TokenError, Option<Alg>);
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenRefusal {
+    /// The check that failed.
+    pub error: TokenError,
+    /// The header's `alg`, once read.
+    pub alg: Option<Alg>,
+}
+
+impl TokenRefusal {
+    /// `error`, found once the header named `alg` (if it was read).
+    pub fn new(error: TokenError, alg: Option<Alg>) -> TokenRefusal {
+        TokenRefusal { error, alg }
+    }
+
+    /// What API Gateway says about it ([`description`]).
+    pub fn description(&self) -> String {
+        description(&self.error, self.alg)
+    }
+}
 
 /// The decision both built-in JWT authorizers (HTTP and REST API) take on an `Authorization`
 /// header for a route with `required` scopes (empty: any valid token): no token, 401 without a
@@ -136,7 +207,7 @@ pub async fn decide<'t, F>(
     verify: impl FnOnce(&'t str) -> F,
 ) -> JwtOutcome
 where
-    F: Future<Output = Result<Map<String, Value>, Refused>>,
+    F: Future<Output = Result<Map<String, Value>, TokenRefusal>>,
 {
     let Some(token) = authorization.and_then(token_from_header) else {
         return JwtOutcome::Unauthorized(None);
@@ -163,7 +234,7 @@ pub trait BuiltIn {
         &self,
         token: &str,
         now: u64,
-    ) -> impl Future<Output = Result<Map<String, Value>, Refused>>;
+    ) -> impl Future<Output = Result<Map<String, Value>, TokenRefusal>>;
 
     /// Decides on the `Authorization` header of a request to a route with `required` scopes
     /// (empty: any valid token), at `now` (seconds since the epoch).
@@ -185,11 +256,15 @@ pub fn parse_for<'t>(
     token: &'t str,
     max_bytes: usize,
     algorithms: &[Alg],
-) -> Result<Jws<'t, Box<RawValue>>, Refused> {
-    let jws = Jws::<Box<RawValue>>::parse(token, max_bytes).map_err(|e| (e, None))?;
+) -> Result<Jws<'t, Box<RawValue>>, TokenRefusal> {
+    let jws =
+        Jws::<Box<RawValue>>::parse(token, max_bytes).map_err(|e| TokenRefusal::new(e, None))?;
     let alg = jws.header.alg;
     if !algorithms.contains(&alg) {
-        return Err((TokenError::AlgorithmNotAllowed, Some(alg)));
+        return Err(TokenRefusal::new(
+            TokenError::AlgorithmNotAllowed,
+            Some(alg),
+        ));
     }
     Ok(jws)
 }
@@ -296,9 +371,9 @@ impl JwtAuthorizer {
 }
 
 impl BuiltIn for JwtAuthorizer {
-    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRefusal> {
         let jws = parse_for(token, self.max_token_bytes, HTTP_API_ALGORITHMS)?;
-        let refuse = |error| (error, Some(jws.header.alg));
+        let refuse = |error| TokenRefusal::new(error, Some(jws.header.alg));
         self.keys.check_signature(&jws, now).await.map_err(refuse)?;
         // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
         // the scopes are read by `token_scopes` instead.
@@ -307,6 +382,30 @@ impl BuiltIn for JwtAuthorizer {
         verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
             .map_err(refuse)?;
         serde_json::from_str(jws.claims.get()).map_err(claim_type)
+    }
+}
+
+/// The HTTP API's answers: its `WWW-Authenticate` challenge on every refusal
+/// ([`JwtOutcome::challenge`]); an accepted token's claims stringified, and its scopes only on a
+/// route with scopes ([`event::jwt_authorizer_context`]).
+impl Guard for JwtAuthorizer {
+    fn admit<'a>(
+        &'a self,
+        request: &'a GuardedRequest<'a>,
+    ) -> BoxFuture<'a, Result<Passed, Refusal>> {
+        async move {
+            let required = request.required();
+            let authorization = request.authorization();
+            let outcome = self
+                .authorize(authorization.as_deref(), &required, request.now)
+                .await;
+            let challenge = outcome.challenge();
+            outcome.into_guard_result("jwt", challenge, |grant| {
+                let scopes = (!required.is_empty()).then_some(grant.scopes.as_slice());
+                event::jwt_authorizer_context(&grant.claims, scopes)
+            })
+        }
+        .boxed()
     }
 }
 

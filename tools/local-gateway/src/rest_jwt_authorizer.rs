@@ -37,7 +37,11 @@
 //! Verification is the library's ([`Jws::parse`], [`JwksCache::check_signature`],
 //! [`verify::check_claims`]); the rules above choose what it is given.
 
-use crate::jwt_authorizer::{BuiltIn, Refused, parse_for};
+use crate::event;
+use crate::guard::{Guard, GuardedRequest, Passed, Refusal};
+use crate::jwt_authorizer::{BuiltIn, JwtOutcome, TokenRefusal, parse_for};
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::authorizer::error::TokenError;
@@ -129,9 +133,9 @@ impl RestJwtAuthorizer {
 impl BuiltIn for RestJwtAuthorizer {
     /// The token's payload as issued when every check passes; otherwise why not, with the
     /// header's algorithm once known.
-    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRefusal> {
         let jws = parse_for(token, self.max_token_bytes, &self.algorithms)?;
-        let refuse = |error| (error, Some(jws.header.alg));
+        let refuse = |error| TokenRefusal::new(error, Some(jws.header.alg));
         let claims: TokenClaims =
             serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))?;
         // The issuer is chosen by the unverified `iss`; its keys then decide whether to trust it.
@@ -155,5 +159,27 @@ impl BuiltIn for RestJwtAuthorizer {
             serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))?;
         verify::check_required(&issuer.required, &payload).map_err(refuse)?;
         Ok(payload)
+    }
+}
+
+/// The REST API's gateway responses: 401 with the template's `WWW-Authenticate: Bearer`, 403
+/// without a challenge; an accepted token's payload as `claims`, JSON types kept, and nothing
+/// else ([`event::rest_jwt_authorizer_context`]).
+impl Guard for RestJwtAuthorizer {
+    fn admit<'a>(
+        &'a self,
+        request: &'a GuardedRequest<'a>,
+    ) -> BoxFuture<'a, Result<Passed, Refusal>> {
+        async move {
+            let authorization = request.authorization();
+            let outcome = self
+                .authorize(authorization.as_deref(), &request.required(), request.now)
+                .await;
+            let challenge = matches!(outcome, JwtOutcome::Unauthorized(_)).then(|| "Bearer".into());
+            outcome.into_guard_result("rest-jwt", challenge, |grant| {
+                event::rest_jwt_authorizer_context(grant.claims)
+            })
+        }
+        .boxed()
     }
 }
