@@ -132,43 +132,50 @@ fn name_schema() -> Value {
     json!({ "type": "string", "minLength": 1, "maxLength": MAX_NAME_LEN, "pattern": pattern })
 }
 
-fn schemas() -> Value {
-    // Text of 1 to `max` characters that is not only whitespace (`Product::problems`).
+/// A product, as [`jwt_scopes_api::product_api::products::Product::problems`] checks it.
+fn product_schema() -> Value {
+    // Text of 1 to `max` characters that is not only whitespace.
     let text = |max: usize, description: &str| {
         json!({
-            "type": "string", "minLength": 1, "maxLength": max, "pattern": r"\S", "description": description,
+            "type": "string", "minLength": 1, "maxLength": max, "pattern": r"\S",
+            "description": description,
         })
     };
     let mut name = name_schema();
     name["description"] = json!("Key, equal to the `{name}` of its URL.");
     json!({
-        "Product": {
-            "type": "object",
-            "description": "A product. Every field is required and no other is accepted; a PUT body \
-                failing any rule is refused whole with every fault listed (invalid-product).",
-            "properties": {
-                "name": name,
-                "displayName": text(200, "Human-readable title."),
-                "category": text(50, "Catalog section."),
-                "priceCents": { "type": "integer", "minimum": 0, "maximum": MAX_PRICE_CENTS,
-                    "description": "Price in minor units (cents): no float touches money." },
-                "currency": { "type": "string", "pattern": "^[A-Z]{3}$",
-                    "description": "ISO 4217 code, e.g. EUR." },
-                "stock": { "type": "integer", "minimum": 0, "maximum": MAX_STOCK,
-                    "description": "Units on hand." },
-                "specifications": {
-                    "type": "object",
-                    "description": "Technical specification, name to value.",
-                    "maxProperties": MAX_SPECIFICATIONS,
-                    "propertyNames": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S" },
-                    "additionalProperties": { "type": "string", "maxLength": 500 },
-                },
+        "type": "object",
+        "description": "A product. Every field is required and no other is accepted; a PUT body \
+            failing any rule is refused whole with every fault listed (invalid-product).",
+        "properties": {
+            "name": name,
+            "displayName": text(200, "Human-readable title."),
+            "category": text(50, "Catalog section."),
+            "priceCents": { "type": "integer", "minimum": 0, "maximum": MAX_PRICE_CENTS,
+                "description": "Price in minor units (cents): no float touches money." },
+            "currency": { "type": "string", "pattern": "^[A-Z]{3}$",
+                "description": "ISO 4217 code, e.g. EUR." },
+            "stock": { "type": "integer", "minimum": 0, "maximum": MAX_STOCK,
+                "description": "Units on hand." },
+            "specifications": {
+                "type": "object",
+                "description": "Technical specification, name to value.",
+                "maxProperties": MAX_SPECIFICATIONS,
+                "propertyNames": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S" },
+                "additionalProperties": { "type": "string", "maxLength": 500 },
             },
-            "required": ["name", "displayName", "category", "priceCents", "currency", "stock",
-                "specifications"],
-            "additionalProperties": false,
-            "examples": [&EmbeddedCatalog::products()[0]],
         },
+        "required": ["name", "displayName", "category", "priceCents", "currency", "stock",
+            "specifications"],
+        "additionalProperties": false,
+        "examples": [&EmbeddedCatalog::products()[0]],
+    })
+}
+
+/// The schemas the operations refer to.
+fn schemas() -> Value {
+    json!({
+        "Product": product_schema(),
         "ProductList": {
             "type": "object",
             "description": "One page of the catalog, in name order.",
@@ -207,9 +214,39 @@ fn schemas() -> Value {
     })
 }
 
-/// One route's operation: what it does, its parameters, its answers and its `security`.
+/// One route's operation: [`what_it_does`], the `{name}` parameter when its path has one, its
+/// refusals and its `security`.
 fn operation(route: &Route) -> Value {
-    let mut operation = match route.operation {
+    let mut operation = what_it_does(route.operation);
+    operation["tags"] = json!(["products"]);
+    operation["security"] = security(route.requirement);
+    if route.path.contains("{name}") {
+        let name = json!({
+            "name": "name", "in": "path", "required": true, "schema": name_schema(),
+            "description": format!("The product's name: letters, digits, '.', '_' and '-', starting \
+                with a letter or digit, at most {MAX_NAME_LEN} characters (after percent-decoding)."),
+            "example": EmbeddedCatalog::products()[0].name,
+        });
+        if let Some(parameters) = operation["parameters"].as_array_mut() {
+            parameters.insert(0, name);
+        }
+    }
+    let mut by_status: BTreeMap<u16, Vec<(&str, ApiError)>> = BTreeMap::new();
+    for (name, error) in refusals(route) {
+        by_status
+            .entry(error.status().as_u16())
+            .or_default()
+            .push((name, error));
+    }
+    for (status, refusals) in by_status {
+        operation["responses"][status.to_string()] = refusal_response(route, status, refusals);
+    }
+    operation
+}
+
+/// What an operation does: its summary, id, description, other parameters, body and successes.
+fn what_it_does(operation: Op) -> Value {
+    match operation {
         Op::ListProducts => json!({
             "summary": "List the catalog",
             "operationId": "listProducts",
@@ -217,9 +254,11 @@ fn operation(route: &Route) -> Value {
             "parameters": [
                 { "name": "limit", "in": "query", "required": false,
                   "description": format!("Most products on the page (400 outside 1 to {MAX_PAGE})."),
-                  "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE } },
+                  "schema": { "type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                      "default": DEFAULT_PAGE } },
                 { "name": "next", "in": "query", "required": false, "schema": { "type": "string" },
-                  "description": "The `next` of the previous page: an opaque cursor (400 if it is not one)." },
+                  "description": "The `next` of the previous page: an opaque cursor (400 if it is \
+                      not one)." },
             ],
             "responses": { "200": {
                 "description": "A page of products (example: `limit=2`).",
@@ -264,31 +303,7 @@ fn operation(route: &Route) -> Value {
                 value is 400. Takes precedence over `If-Match`."),
             "responses": { "204": { "description": "Removed." } },
         }),
-    };
-    operation["tags"] = json!(["products"]);
-    operation["security"] = security(route.requirement);
-    if route.path.contains("{name}") {
-        let name = json!({
-            "name": "name", "in": "path", "required": true, "schema": name_schema(),
-            "description": format!("The product's name: letters, digits, '.', '_' and '-', starting \
-                with a letter or digit, at most {MAX_NAME_LEN} characters (after percent-decoding)."),
-            "example": EmbeddedCatalog::products()[0].name,
-        });
-        operation["parameters"]
-            .as_array_mut()
-            .map(|parameters| parameters.insert(0, name));
     }
-    let mut by_status: BTreeMap<u16, Vec<(&str, ApiError)>> = BTreeMap::new();
-    for (name, error) in refusals(route) {
-        by_status
-            .entry(error.status().as_u16())
-            .or_default()
-            .push((name, error));
-    }
-    for (status, refusals) in by_status {
-        operation["responses"][status.to_string()] = refusal_response(route, status, refusals);
-    }
-    operation
 }
 
 /// A success answer with the product and its `ETag`.
