@@ -48,11 +48,13 @@ pub struct Passed {
     pub decision: String,
 }
 
-/// A request the route's gate refused: API Gateway answers `{"message": "<reason phrase>"}` with
-/// this status, and the `WWW-Authenticate` challenge if any.
+/// A request API Gateway answers itself, mostly because the route's gate refused it:
+/// `{"message": ...}` with this status, and the `WWW-Authenticate` challenge if any.
 pub struct Refusal {
-    /// 401, 403 or 500.
+    /// 401, 403 or 500 from a gate; the gateway's own are 400, 403, 404 and 413.
     pub status: StatusCode,
+    /// The `message`: the status's reason phrase unless API Gateway words it otherwise.
+    pub message: &'static str,
     /// The `WWW-Authenticate` header, if the gate sends one.
     pub challenge: Option<HeaderValue>,
     /// What the gateway logs.
@@ -64,6 +66,7 @@ impl Refusal {
     pub fn new(status: StatusCode, decision: String) -> Refusal {
         Refusal {
             status,
+            message: status.canonical_reason().unwrap_or("Error"),
             challenge: None,
             decision,
         }
@@ -75,9 +78,10 @@ impl Refusal {
         self
     }
 
-    /// API Gateway's `message`: the status's reason phrase (`Unauthorized`, `Forbidden`, ...).
-    pub fn message(&self) -> &'static str {
-        self.status.canonical_reason().unwrap_or("Error")
+    /// The same refusal with API Gateway's wording of its `message`.
+    pub fn with_message(mut self, message: &'static str) -> Refusal {
+        self.message = message;
+        self
     }
 }
 

@@ -104,30 +104,6 @@ impl JwtOutcome {
         }
     }
 
-    /// The outcome as a gate's pass or refusal: an accepted token passes with the
-    /// `requestContext.authorizer` that `context` makes of it; an invalid one is 401, a missing
-    /// scope 403, each with `challenge` (what the gate named by `gate` sends varies).
-    pub fn into_guard_result(
-        self,
-        gate: &str,
-        challenge: Option<String>,
-        context: impl FnOnce(JwtGrant) -> Value,
-    ) -> Result<Passed, Refusal> {
-        let decision = self.decision(gate);
-        let status = match self {
-            JwtOutcome::Authorized(grant) => {
-                let authorizer = Some(context(grant));
-                return Ok(Passed {
-                    authorizer,
-                    decision,
-                });
-            }
-            JwtOutcome::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            JwtOutcome::Forbidden { .. } => StatusCode::FORBIDDEN,
-        };
-        Err(Refusal::new(status, decision).with_challenge(challenge))
-    }
-
     /// The `www-authenticate` challenge API Gateway sends with this outcome, if any.
     pub fn challenge(&self) -> Option<String> {
         match self {
@@ -226,15 +202,26 @@ where
     JwtOutcome::Authorized(JwtGrant { claims, scopes })
 }
 
-/// A built-in JWT authorizer (HTTP or REST API): how it verifies a token. Reading the header
-/// and the scope rule are the same for both ([`decide`]).
-pub trait BuiltIn {
+/// A built-in JWT authorizer (HTTP or REST API): how it verifies a token and how its API
+/// answers. Reading the header and the scope rule are the same for both ([`decide`]), and so is
+/// the rest of being a [`Guard`].
+pub trait BuiltIn: Send + Sync {
+    /// How the gateway's log names it (`jwt`, `rest-jwt`).
+    const NAME: &'static str;
+
     /// Signature and claims at `now`: the token's every claim, or why it is refused.
     fn verify(
         &self,
         token: &str,
         now: u64,
-    ) -> impl Future<Output = Result<Map<String, Value>, TokenRefusal>>;
+    ) -> impl Future<Output = Result<Map<String, Value>, TokenRefusal>> + Send;
+
+    /// The `WWW-Authenticate` header its API sends with a refusal, if any.
+    fn challenge(outcome: &JwtOutcome) -> Option<String>;
+
+    /// The `requestContext.authorizer` it passes on for an accepted token, on a route with
+    /// scopes or without.
+    fn context(grant: JwtGrant, route_has_scopes: bool) -> Value;
 
     /// Decides on the `Authorization` header of a request to a route with `required` scopes
     /// (empty: any valid token), at `now` (seconds since the epoch).
@@ -243,10 +230,42 @@ pub trait BuiltIn {
         authorization: Option<&str>,
         required: &[&str],
         now: u64,
-    ) -> impl Future<Output = JwtOutcome> {
+    ) -> impl Future<Output = JwtOutcome> + Send {
         decide(authorization, required, move |token| {
             self.verify(token, now)
         })
+    }
+}
+
+/// A built-in authorizer as a gate: an accepted token passes with its [`BuiltIn::context`]; an
+/// invalid one is 401, a valid one without the route's scopes 403, each with its
+/// [`BuiltIn::challenge`].
+impl<T: BuiltIn> Guard for T {
+    fn admit<'a>(
+        &'a self,
+        request: &'a GuardedRequest<'a>,
+    ) -> BoxFuture<'a, Result<Passed, Refusal>> {
+        async move {
+            let (authorization, required) = (request.authorization(), request.required());
+            let outcome = self
+                .authorize(authorization.as_deref(), &required, request.now)
+                .await;
+            let challenge = T::challenge(&outcome);
+            let decision = outcome.decision(T::NAME);
+            let status = match outcome {
+                JwtOutcome::Authorized(grant) => {
+                    let authorizer = Some(T::context(grant, !required.is_empty()));
+                    return Ok(Passed {
+                        authorizer,
+                        decision,
+                    });
+                }
+                JwtOutcome::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+                JwtOutcome::Forbidden { .. } => StatusCode::FORBIDDEN,
+            };
+            Err(Refusal::new(status, decision).with_challenge(challenge))
+        }
+        .boxed()
     }
 }
 
@@ -370,7 +389,21 @@ impl JwtAuthorizer {
     }
 }
 
+/// The HTTP API's answers: its `WWW-Authenticate` challenge on every refusal
+/// ([`JwtOutcome::challenge`]); an accepted token's claims stringified, and its scopes only on a
+/// route with scopes ([`event::jwt_authorizer_context`]).
 impl BuiltIn for JwtAuthorizer {
+    const NAME: &'static str = "jwt";
+
+    fn challenge(outcome: &JwtOutcome) -> Option<String> {
+        outcome.challenge()
+    }
+
+    fn context(grant: JwtGrant, route_has_scopes: bool) -> Value {
+        let scopes = route_has_scopes.then_some(grant.scopes.as_slice());
+        event::jwt_authorizer_context(&grant.claims, scopes)
+    }
+
     async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRefusal> {
         let jws = parse_for(token, self.max_token_bytes, HTTP_API_ALGORITHMS)?;
         let refuse = |error| TokenRefusal::new(error, Some(jws.header.alg));
@@ -382,30 +415,6 @@ impl BuiltIn for JwtAuthorizer {
         verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
             .map_err(refuse)?;
         serde_json::from_str(jws.claims.get()).map_err(claim_type)
-    }
-}
-
-/// The HTTP API's answers: its `WWW-Authenticate` challenge on every refusal
-/// ([`JwtOutcome::challenge`]); an accepted token's claims stringified, and its scopes only on a
-/// route with scopes ([`event::jwt_authorizer_context`]).
-impl Guard for JwtAuthorizer {
-    fn admit<'a>(
-        &'a self,
-        request: &'a GuardedRequest<'a>,
-    ) -> BoxFuture<'a, Result<Passed, Refusal>> {
-        async move {
-            let required = request.required();
-            let authorization = request.authorization();
-            let outcome = self
-                .authorize(authorization.as_deref(), &required, request.now)
-                .await;
-            let challenge = outcome.challenge();
-            outcome.into_guard_result("jwt", challenge, |grant| {
-                let scopes = (!required.is_empty()).then_some(grant.scopes.as_slice());
-                event::jwt_authorizer_context(&grant.claims, scopes)
-            })
-        }
-        .boxed()
     }
 }
 

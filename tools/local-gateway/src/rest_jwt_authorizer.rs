@@ -38,10 +38,7 @@
 //! [`verify::check_claims`]); the rules above choose what it is given.
 
 use crate::event;
-use crate::guard::{Guard, GuardedRequest, Passed, Refusal};
-use crate::jwt_authorizer::{BuiltIn, JwtOutcome, TokenRefusal, parse_for};
-use futures_util::FutureExt as _;
-use futures_util::future::BoxFuture;
+use crate::jwt_authorizer::{BuiltIn, JwtGrant, JwtOutcome, TokenRefusal, parse_for};
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::authorizer::error::TokenError;
@@ -129,8 +126,21 @@ impl RestJwtAuthorizer {
     }
 }
 
-/// A refusal's reason is for the log only: the REST API's answers do not carry it.
+/// A refusal's reason is for the log only: the REST API's answers do not carry it. Its gateway
+/// responses are 401 with the template's `WWW-Authenticate: Bearer` and 403 without a
+/// challenge; an accepted token's payload goes on as `claims`, JSON types kept, and nothing else
+/// ([`event::rest_jwt_authorizer_context`]).
 impl BuiltIn for RestJwtAuthorizer {
+    const NAME: &'static str = "rest-jwt";
+
+    fn challenge(outcome: &JwtOutcome) -> Option<String> {
+        matches!(outcome, JwtOutcome::Unauthorized(_)).then(|| "Bearer".into())
+    }
+
+    fn context(grant: JwtGrant, _: bool) -> Value {
+        event::rest_jwt_authorizer_context(grant.claims)
+    }
+
     /// The token's payload as issued when every check passes; otherwise why not, with the
     /// header's algorithm once known.
     async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRefusal> {
@@ -159,27 +169,5 @@ impl BuiltIn for RestJwtAuthorizer {
             serde_json::from_str(jws.claims.get()).map_err(|_| refuse(TokenError::ClaimType))?;
         verify::check_required(&issuer.required, &payload).map_err(refuse)?;
         Ok(payload)
-    }
-}
-
-/// The REST API's gateway responses: 401 with the template's `WWW-Authenticate: Bearer`, 403
-/// without a challenge; an accepted token's payload as `claims`, JSON types kept, and nothing
-/// else ([`event::rest_jwt_authorizer_context`]).
-impl Guard for RestJwtAuthorizer {
-    fn admit<'a>(
-        &'a self,
-        request: &'a GuardedRequest<'a>,
-    ) -> BoxFuture<'a, Result<Passed, Refusal>> {
-        async move {
-            let authorization = request.authorization();
-            let outcome = self
-                .authorize(authorization.as_deref(), &request.required(), request.now)
-                .await;
-            let challenge = matches!(outcome, JwtOutcome::Unauthorized(_)).then(|| "Bearer".into());
-            outcome.into_guard_result("rest-jwt", challenge, |grant| {
-                event::rest_jwt_authorizer_context(grant.claims)
-            })
-        }
-        .boxed()
     }
 }

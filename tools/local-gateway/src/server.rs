@@ -203,9 +203,9 @@ impl Answer {
         }
     }
 
-    /// A gate's refusal, as API Gateway answers it: `{"message": ...}` and its challenge.
+    /// A refusal, as API Gateway answers it: `{"message": ...}` and the challenge if any.
     fn refused(refusal: Refusal, request_id: &str) -> Answer {
-        let mut response = message(refusal.status, refusal.message(), request_id);
+        let mut response = message(refusal.status, refusal.message, request_id);
         if let Some(challenge) = refusal.challenge {
             let headers = response.headers_mut();
             headers.insert(header::WWW_AUTHENTICATE, challenge);
@@ -408,7 +408,7 @@ impl Gateway {
     {
         let incoming = match self.read(request, peer, request_id).await {
             Ok(incoming) => incoming,
-            Err(refused) => return refused,
+            Err(refusal) => return Answer::refused(refusal, request_id),
         };
         if let Some(answer) = self.dev_endpoint(&incoming) {
             return answer;
@@ -420,7 +420,7 @@ impl Gateway {
         }
         let route = match self.route(&incoming) {
             Ok(route) => route,
-            Err(refused) => return refused,
+            Err(refusal) => return Answer::refused(refusal, request_id),
         };
         let guard: &dyn Guard = match route.requirement {
             Requirement::Public => &NoAuthorizer,
@@ -449,16 +449,14 @@ impl Gateway {
         request: Request<B>,
         peer: SocketAddr,
         request_id: &str,
-    ) -> Result<IncomingRequest, Answer>
+    ) -> Result<IncomingRequest, Refusal>
     where
         B: Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let refuse =
-            |status, text, decision| Answer::new(message(status, text, request_id), decision);
         let too_large = || {
-            let text = "Request Entity Too Large";
-            refuse(StatusCode::PAYLOAD_TOO_LARGE, text, "body too large")
+            let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body too large".into());
+            refusal.with_message("Request Entity Too Large")
         };
         let (parts, body) = request.into_parts();
         let declared = parts
@@ -473,11 +471,8 @@ impl Gateway {
             Ok(collected) => collected.to_bytes(),
             Err(error) if error.is::<LengthLimitError>() => return Err(too_large()),
             Err(_) => {
-                return Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request",
-                    "unreadable body",
-                ));
+                let decision = "unreadable body".into();
+                return Err(Refusal::new(StatusCode::BAD_REQUEST, decision));
             }
         };
         Ok(IncomingRequest {
@@ -495,28 +490,22 @@ impl Gateway {
 
     /// The route the request matches, or API Gateway's answer when there is none (an HTTP API's
     /// 404, a REST API's 403) or the `Host` header is not an authority (400).
-    fn route(&self, incoming: &IncomingRequest) -> Result<&'static Route, Answer> {
-        let request_id = &incoming.request_id;
-        let refuse =
-            |status, text, decision| Answer::new(message(status, text, request_id), decision);
+    fn route(&self, incoming: &IncomingRequest) -> Result<&'static Route, Refusal> {
         let decoded = incoming.decoded_path();
         let route = match RouteTable::global().find(&incoming.method, &decoded) {
             Ok(matched) if matched.route.method == incoming.method => matched.route,
             // A REST API answers a path or method it has no resource for this way.
             _ if self.mode == AuthorizerMode::RestJwt => {
-                let text = "Missing Authentication Token";
-                return Err(refuse(StatusCode::FORBIDDEN, text, "no resource"));
+                let refusal = Refusal::new(StatusCode::FORBIDDEN, "no resource".into());
+                return Err(refusal.with_message("Missing Authentication Token"));
             }
-            _ => return Err(refuse(StatusCode::NOT_FOUND, "Not Found", "no route")),
+            _ => return Err(Refusal::new(StatusCode::NOT_FOUND, "no route".into())),
         };
         if let Some(host) = incoming.header("host")
             && hyper::http::uri::Authority::from_str(&host).is_err()
         {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                "Bad Request",
-                "invalid host header",
-            ));
+            let decision = "invalid host header".into();
+            return Err(Refusal::new(StatusCode::BAD_REQUEST, decision));
         }
         Ok(route)
     }
