@@ -164,11 +164,34 @@ impl RouteReport {
     }
 }
 
+/// Whether the claims were verified before they were judged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verification {
+    /// Verified by each gate, against these configured issuers.
+    Verified {
+        /// The issuers trusted.
+        issuers: Vec<String>,
+    },
+    /// Judged unverified, and why.
+    NotVerified(String),
+}
+
+impl fmt::Display for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verification::Verified { issuers } => {
+                write!(f, "verified against {}", issuers.join(", "))
+            }
+            Verification::NotVerified(why) => f.write_str(why),
+        }
+    }
+}
+
 /// The whole explanation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     /// What the token was checked against, or why it was not.
-    pub verified: Result<String, String>,
+    pub verified: Verification,
     /// The claims judged.
     pub claims: Map<String, Value>,
     /// Each gate's verification, in [`Gate::ALL`] order.
@@ -227,25 +250,26 @@ impl Explainer {
     /// every route.
     pub async fn token(&self, token: &str, now: u64) -> Report {
         let token = token_from_header(token).unwrap_or_default();
-        let Some(claims) = decode(token, self.auth.max_token_bytes) else {
+        let Some(claims) = unverified_claims(token, self.auth.max_token_bytes) else {
             let malformed = Gate::ALL.map(|gate| (gate, Check::Failed(TokenError::Malformed)));
-            let verified = Err("not a compact JWS (three base64url parts)".into());
-            return self.judge(verified, Map::new(), malformed.into());
+            let verified =
+                Verification::NotVerified("not a compact JWS (three base64url parts)".into());
+            return self.report(verified, Map::new(), malformed.into());
         };
         let issuer = claims.get("iss").and_then(Value::as_str);
         let trusted = self.auth.issuers.iter().map(|i| i.rules.issuer.as_str());
         if !self.configured && !trusted.clone().any(|t| Some(t) == issuer) {
-            let verified = Err(format!(
+            let verified = Verification::NotVerified(format!(
                 "not verified: no issuer configured (AUTH_ISSUER, AUTH_AUDIENCE, or AUTH_CONFIG), and the token's iss {} is not the development issuer at {}",
                 issuer.map_or("(none)".into(), |i| format!("{i:?}")),
                 trusted.collect::<Vec<_>>().join(", ")
             ));
-            return self.judge(verified, claims, unchecked());
+            return self.report(verified, claims, no_checks());
         }
         let v = &self.verifiers;
         let jwt = built_in_check(&v.jwt, token, now).await;
         let rest = built_in_check(&v.rest, token, now).await;
-        let cognito = match cognito_issuer(&claims) {
+        let cognito = match is_cognito_issuer(&claims) {
             true => cognito_check(&rest, &claims, now),
             false => Check::Unavailable(COGNITO_ONLY.into()),
         };
@@ -253,20 +277,15 @@ impl Explainer {
             Ok(_) => Check::Passed,
             Err(error) => Check::Failed(error),
         };
-        let issuers: Vec<&str> = self
-            .auth
-            .issuers
-            .iter()
-            .map(|i| i.rules.issuer.as_str())
-            .collect();
+        let issuers = trusted.map(str::to_owned).collect();
         let checks = vec![
             (Gate::HttpApiJwt, jwt),
             (Gate::RestApiJwt, rest),
             (Gate::Cognito, cognito),
             (Gate::Lambda, lambda),
         ];
-        let verified = Ok(format!("verified against {}", issuers.join(", ")));
-        self.judge(verified, claims, checks)
+        let verified = Verification::Verified { issuers };
+        self.report(verified, claims, checks)
     }
 
     /// Explains claims without a token, as if every gate had verified them at `now`. Without
@@ -274,19 +293,20 @@ impl Explainer {
     /// events carry it.
     pub fn claims(&self, mut claims: Map<String, Value>, now: u64) -> Report {
         claims.entry("exp").or_insert_with(|| (now + 3600).into());
-        let verified = Err("not verified: claims given without a token".into());
-        self.judge(verified, claims, unchecked())
+        let verified =
+            Verification::NotVerified("not verified: claims given without a token".into());
+        self.report(verified, claims, no_checks())
     }
 
     /// Every route of the authorizer's table under every gate.
-    fn judge(
+    fn report(
         &self,
-        verified: Result<String, String>,
+        verified: Verification,
         claims: Map<String, Value>,
         checks: Vec<(Gate, Check)>,
     ) -> Report {
         let names = &self.auth.scope_names;
-        let subject = Subject::read(claims);
+        let readings = GateReadings::read(claims);
         let routes = self
             .auth
             .routes
@@ -300,7 +320,7 @@ impl Explainer {
                 let gates = checks
                     .iter()
                     .map(|(gate, check)| {
-                        let (verdict, context) = judge(*gate, check, &subject, rule);
+                        let (verdict, context) = gate_verdict(*gate, check, &readings, rule);
                         let recheck = product_route
                             .zip(context)
                             .map(|(route, context)| recheck(*gate, route, names, context));
@@ -321,7 +341,7 @@ impl Explainer {
             .collect();
         Report {
             verified,
-            claims: subject.claims,
+            claims: readings.claims,
             checks,
             routes,
         }
@@ -333,19 +353,20 @@ async fn built_in_check(gate: &Result<impl BuiltIn, String>, token: &str, now: u
     match gate {
         Ok(gate) => match gate.verify(token, now).await {
             Ok(_) => Check::Passed,
-            Err((error, _)) => Check::Failed(error),
+            Err(refused) => Check::Failed(refused.error),
         },
         Err(why) => Check::Unavailable(why.clone()),
     }
 }
 
 /// The claims of a compact JWS, unverified; `None` if it is not one.
-fn decode(token: &str, max_bytes: usize) -> Option<Map<String, Value>> {
+fn unverified_claims(token: &str, max_bytes: usize) -> Option<Map<String, Value>> {
     let jws = Jws::<Box<RawValue>>::parse(token, max_bytes).ok()?;
     serde_json::from_str(jws.claims.get()).ok()
 }
 
-fn unchecked() -> Vec<(Gate, Check)> {
+/// Every gate, its verification not run.
+fn no_checks() -> Vec<(Gate, Check)> {
     Gate::ALL.map(|gate| (gate, Check::NotChecked)).into()
 }
 
@@ -354,7 +375,7 @@ const COGNITO_ONLY: &str = "a Cognito authorizer trusts only its user pools (iss
 
 /// Whether `iss` is a Cognito user pool (`https://cognito-idp.REGION.amazonaws.com/POOL`): a
 /// Cognito authorizer trusts nothing else.
-fn cognito_issuer(claims: &Map<String, Value>) -> bool {
+fn is_cognito_issuer(claims: &Map<String, Value>) -> bool {
     let iss = claims
         .get("iss")
         .and_then(Value::as_str)
@@ -366,7 +387,7 @@ fn cognito_issuer(claims: &Map<String, Value>) -> bool {
 
 /// The Cognito authorizer's verification, from the REST JWT authorizer's: the same keys,
 /// algorithms and times, but no audience check (a Cognito access token has no `aud`), no
-/// required claims, and `token_use` judged per method ([`cognito`]); where the REST check
+/// required claims, and `token_use` judged per method ([`cognito_verdict`]); where the REST check
 /// failed on one of those, the claims are checked again without them.
 fn cognito_check(rest: &Check, claims: &Map<String, Value>, now: u64) -> Check {
     match rest {
@@ -417,17 +438,17 @@ fn gate_scopes(access: &Access) -> Vec<&str> {
 
 /// One gate on one rule: its verdict, and, when it lets the request through, the
 /// `requestContext.authorizer` of the event it sends.
-fn judge(
+fn gate_verdict(
     gate: Gate,
     check: &Check,
-    subject: &Subject,
+    readings: &GateReadings,
     rule: &AccessRule,
 ) -> (Verdict, Option<Value>) {
-    let claims = &subject.claims;
+    let claims = &readings.claims;
     if rule.access == Access::Public {
         return (Verdict::Public, None);
     }
-    if gate == Gate::Cognito && !cognito_issuer(claims) {
+    if gate == Gate::Cognito && !is_cognito_issuer(claims) {
         return (Verdict::Unavailable(COGNITO_ONLY.into()), None);
     }
     match check {
@@ -442,22 +463,32 @@ fn judge(
         Check::NotChecked | Check::Passed => {}
     }
     match gate {
-        Gate::HttpApiJwt | Gate::RestApiJwt => built_in(gate, subject, &gate_scopes(&rule.access)),
-        Gate::Cognito => cognito(claims, &gate_scopes(&rule.access)),
-        Gate::Lambda => lambda(&subject.ours, &rule.access),
+        Gate::HttpApiJwt | Gate::RestApiJwt => {
+            built_in_verdict(gate, readings, &gate_scopes(&rule.access))
+        }
+        Gate::Cognito => cognito_verdict(claims, &gate_scopes(&rule.access)),
+        Gate::Lambda => lambda_verdict(&readings.lambda, &rule.access),
     }
 }
 
 /// The built-in JWT authorizers' scope rule: any of the route's scopes in `scope` or `scp`.
-fn built_in(gate: Gate, subject: &Subject, required: &[&str]) -> (Verdict, Option<Value>) {
-    let (claims, scopes) = (&subject.claims, &subject.built_in);
+fn built_in_verdict(
+    gate: Gate,
+    readings: &GateReadings,
+    required: &[&str],
+) -> (Verdict, Option<Value>) {
+    let (claims, scopes) = (&readings.claims, &readings.built_in_scopes);
     if !any_granted(required, scopes) {
         let mut why = format!(
             "needs any of [{}] in scope or scp; they hold [{}]",
             required.join(" "),
             scopes.join(" ")
         );
-        why.push_str(&unread(claims, required, &["scopes", "permissions"]));
+        why.push_str(&unread_scope_note(
+            claims,
+            required,
+            &["scopes", "permissions"],
+        ));
         return (Verdict::Forbidden(Reason::InsufficientScope, why), None);
     }
     let why = match required.iter().find(|r| scopes.iter().any(|s| s == *r)) {
@@ -474,7 +505,7 @@ fn built_in(gate: Gate, subject: &Subject, required: &[&str]) -> (Verdict, Optio
 }
 
 /// A note naming the claims a gate does not read that hold a scope it wanted, if any.
-fn unread(claims: &Map<String, Value>, required: &[&str], names: &[&str]) -> String {
+fn unread_scope_note(claims: &Map<String, Value>, required: &[&str], names: &[&str]) -> String {
     let held: Vec<String> = names
         .iter()
         .filter_map(|name| {
@@ -495,7 +526,7 @@ fn unread(claims: &Map<String, Value>, required: &[&str], names: &[&str]) -> Str
 
 /// A Cognito authorizer's rule: on a method with scopes, an access token with any of them in
 /// `scope`; on one without, an ID token. Every refusal is 401.
-fn cognito(claims: &Map<String, Value>, required: &[&str]) -> (Verdict, Option<Value>) {
+fn cognito_verdict(claims: &Map<String, Value>, required: &[&str]) -> (Verdict, Option<Value>) {
     let token_use = claims.get("token_use").and_then(Value::as_str);
     let refuse = |why: String| (Verdict::Unauthorized(Reason::InsufficientScope, why), None);
     let context = || Some(event::cognito_authorizer_context(claims));
@@ -529,23 +560,27 @@ fn cognito(claims: &Map<String, Value>, required: &[&str]) -> (Verdict, Option<V
                 "needs any of [{}] in scope; it holds [{scope}]",
                 required.join(" ")
             );
-            why.push_str(&unread(claims, required, &["scp", "scopes", "permissions"]));
+            why.push_str(&unread_scope_note(
+                claims,
+                required,
+                &["scp", "scopes", "permissions"],
+            ));
             refuse(why)
         }
     }
 }
 
 /// What the gates read from the claims, read once per report, not once per route and gate.
-struct Subject {
+struct GateReadings {
     claims: Map<String, Value>,
     /// `scope` and `scp`, as the built-in authorizers read them ([`token_scopes`]).
-    built_in: Vec<String>,
+    built_in_scopes: Vec<String>,
     /// Our authorizer's reading, or its refusal of the claims.
-    ours: Result<Ours, Verdict>,
+    lambda: Result<LambdaReading, Verdict>,
 }
 
 /// The claims as this project's Lambda authorizer reads them.
-struct Ours {
+struct LambdaReading {
     /// Every scope claim, merged ([`verify::scopes_of`]).
     scopes: ScopeSet,
     /// Which scope claims the token has, for the report.
@@ -554,9 +589,9 @@ struct Ours {
     context: Value,
 }
 
-impl Subject {
-    fn read(claims: Map<String, Value>) -> Subject {
-        let ours = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()))
+impl GateReadings {
+    fn read(claims: Map<String, Value>) -> GateReadings {
+        let lambda = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()))
             .map_err(|_| {
                 let why = TokenError::MalformedClaims.to_string();
                 Verdict::Unauthorized(Reason::MalformedClaims, why)
@@ -571,30 +606,33 @@ impl Subject {
                     .collect();
                 let context = serde_json::to_value(ContextClaims::new(strict, &scopes))
                     .map_err(|e| Verdict::Unavailable(e.to_string()))?;
-                Ok(Ours {
+                Ok(LambdaReading {
                     scopes,
                     read_from,
                     context: json!({ "lambda": context }),
                 })
             });
-        Subject {
-            built_in: token_scopes(&claims),
+        GateReadings {
+            built_in_scopes: token_scopes(&claims),
             claims,
-            ours,
+            lambda,
         }
     }
 }
 
 /// This project's Lambda authorizer's rule: every scope claim merged, the route's requirement
 /// met (all of one set, any set).
-fn lambda(ours: &Result<Ours, Verdict>, access: &Access) -> (Verdict, Option<Value>) {
-    let ours = match ours {
-        Ok(ours) => ours,
+fn lambda_verdict(
+    reading: &Result<LambdaReading, Verdict>,
+    access: &Access,
+) -> (Verdict, Option<Value>) {
+    let reading = match reading {
+        Ok(reading) => reading,
         Err(refused) => return (refused.clone(), None),
     };
-    let scopes = &ours.scopes;
+    let scopes = &reading.scopes;
     if !access.is_met_by(scopes) {
-        let read_from = match ours.read_from.as_slice() {
+        let read_from = match reading.read_from.as_slice() {
             [] => "no scope claim, so the token's scopes".into(),
             names => names.join(", "),
         };
@@ -612,7 +650,7 @@ fn lambda(ours: &Result<Ours, Verdict>, access: &Access) -> (Verdict, Option<Val
         Some(set) => format!("{} granted", set.join(" + ")),
         None => "public".into(),
     };
-    (Verdict::Allowed(why), Some(ours.context.clone()))
+    (Verdict::Allowed(why), Some(reading.context.clone()))
 }
 
 /// A requirement in words: `a + b` needs both, `|` separates alternatives.
@@ -699,10 +737,7 @@ fn example_request(route: &Route) -> IncomingRequest {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.verified {
-            Ok(how) => writeln!(f, "Token {how}")?,
-            Err(why) => writeln!(f, "Token {why}")?,
-        }
+        writeln!(f, "Token {}", self.verified)?;
         for name in ["iss", "sub", "aud", "client_id", "token_use", "exp"]
             .into_iter()
             .chain(SCOPE_CLAIMS)

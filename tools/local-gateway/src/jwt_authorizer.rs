@@ -14,6 +14,11 @@
 //! Verification is this crate's own ([`jwt_scopes_api::authorizer::verify`], [`jwt_scopes_api::authorizer::jwks`]); only the rules above
 //! are added here.
 
+use crate::event;
+use crate::guard::{Guard, GuardedRequest, Passed, Refusal};
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use hyper::StatusCode;
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::{self, Alg};
 use jwt_scopes_api::authorizer::error::TokenError;
@@ -50,7 +55,7 @@ pub enum JwtOutcome {
     /// Valid token with one of the route's scopes (or a route without scopes).
     Authorized(JwtGrant),
     /// No token (`None`), or an invalid one and why.
-    Unauthorized(Option<Refused>),
+    Unauthorized(Option<TokenRefusal>),
     /// A valid token without any of the route's scopes.
     Forbidden {
         /// The token's subject, for the log.
@@ -66,12 +71,36 @@ impl JwtOutcome {
     pub fn refusal(&self) -> Option<String> {
         match self {
             JwtOutcome::Unauthorized(None) => Some(format!("{} (no token)", Reason::MissingToken)),
-            JwtOutcome::Unauthorized(Some((error, alg))) => Some(format!(
+            JwtOutcome::Unauthorized(Some(refused)) => Some(format!(
                 "{} ({})",
-                Reason::from(error),
-                description(error, *alg)
+                Reason::from(&refused.error),
+                refused.description()
             )),
             _ => None,
+        }
+    }
+
+    /// What the gateway logs for this outcome of the gate it names (`jwt`, `rest-jwt`).
+    pub fn decision(&self, gate: &str) -> String {
+        match self {
+            JwtOutcome::Authorized(grant) => format!(
+                "{gate} allow sub={} scopes=[{}]",
+                grant
+                    .claims
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .unwrap_or("-"),
+                grant.scopes.join(" ")
+            ),
+            JwtOutcome::Unauthorized(_) => format!(
+                "{gate} unauthorized reason={}",
+                self.refusal().unwrap_or_default()
+            ),
+            JwtOutcome::Forbidden { subject, required } => format!(
+                "{gate} forbidden sub={} (needs any of [{}])",
+                subject.as_deref().unwrap_or("-"),
+                required.join(" ")
+            ),
         }
     }
 
@@ -80,9 +109,9 @@ impl JwtOutcome {
         match self {
             JwtOutcome::Authorized(_) => None,
             JwtOutcome::Unauthorized(None) => Some("Bearer".into()),
-            JwtOutcome::Unauthorized(Some((error, alg))) => Some(format!(
+            JwtOutcome::Unauthorized(Some(refused)) => Some(format!(
                 "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{}\"",
-                description(error, *alg)
+                refused.description()
             )),
             JwtOutcome::Forbidden { required, .. } => Some(format!(
                 "Bearer scope=\"{}\" error=\"insufficient_scope\" error_description=\"the token does not have any of the route's authorization scopes\"",
@@ -124,7 +153,25 @@ pub fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
 
 /// Why a built-in authorizer refused a token, with the header's algorithm once known (API
 /// Gateway names it in its description).
-pub type Refused = (TokenError, Option<Alg>);
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenRefusal {
+    /// The check that failed.
+    pub error: TokenError,
+    /// The header's `alg`, once read.
+    pub alg: Option<Alg>,
+}
+
+impl TokenRefusal {
+    /// `error`, found once the header named `alg` (if it was read).
+    pub fn new(error: TokenError, alg: Option<Alg>) -> TokenRefusal {
+        TokenRefusal { error, alg }
+    }
+
+    /// What API Gateway says about it ([`description`]).
+    pub fn description(&self) -> String {
+        description(&self.error, self.alg)
+    }
+}
 
 /// The decision both built-in JWT authorizers (HTTP and REST API) take on an `Authorization`
 /// header for a route with `required` scopes (empty: any valid token): no token, 401 without a
@@ -136,7 +183,7 @@ pub async fn decide<'t, F>(
     verify: impl FnOnce(&'t str) -> F,
 ) -> JwtOutcome
 where
-    F: Future<Output = Result<Map<String, Value>, Refused>>,
+    F: Future<Output = Result<Map<String, Value>, TokenRefusal>>,
 {
     let Some(token) = authorization.and_then(token_from_header) else {
         return JwtOutcome::Unauthorized(None);
@@ -155,15 +202,26 @@ where
     JwtOutcome::Authorized(JwtGrant { claims, scopes })
 }
 
-/// A built-in JWT authorizer (HTTP or REST API): how it verifies a token. Reading the header
-/// and the scope rule are the same for both ([`decide`]).
-pub trait BuiltIn {
+/// A built-in JWT authorizer (HTTP or REST API): how it verifies a token and how its API
+/// answers. Reading the header and the scope rule are the same for both ([`decide`]), and so is
+/// the rest of being a [`Guard`].
+pub trait BuiltIn: Send + Sync {
+    /// How the gateway's log names it (`jwt`, `rest-jwt`).
+    const NAME: &'static str;
+
     /// Signature and claims at `now`: the token's every claim, or why it is refused.
     fn verify(
         &self,
         token: &str,
         now: u64,
-    ) -> impl Future<Output = Result<Map<String, Value>, Refused>>;
+    ) -> impl Future<Output = Result<Map<String, Value>, TokenRefusal>> + Send;
+
+    /// The `WWW-Authenticate` header its API sends with a refusal, if any.
+    fn challenge(outcome: &JwtOutcome) -> Option<String>;
+
+    /// The `requestContext.authorizer` it passes on for an accepted token, on a route with
+    /// scopes or without.
+    fn context(grant: JwtGrant, route_has_scopes: bool) -> Value;
 
     /// Decides on the `Authorization` header of a request to a route with `required` scopes
     /// (empty: any valid token), at `now` (seconds since the epoch).
@@ -172,10 +230,42 @@ pub trait BuiltIn {
         authorization: Option<&str>,
         required: &[&str],
         now: u64,
-    ) -> impl Future<Output = JwtOutcome> {
+    ) -> impl Future<Output = JwtOutcome> + Send {
         decide(authorization, required, move |token| {
             self.verify(token, now)
         })
+    }
+}
+
+/// A built-in authorizer as a gate: an accepted token passes with its [`BuiltIn::context`]; an
+/// invalid one is 401, a valid one without the route's scopes 403, each with its
+/// [`BuiltIn::challenge`].
+impl<T: BuiltIn> Guard for T {
+    fn admit<'a>(
+        &'a self,
+        request: &'a GuardedRequest<'a>,
+    ) -> BoxFuture<'a, Result<Passed, Refusal>> {
+        async move {
+            let (authorization, required) = (request.authorization(), request.required());
+            let outcome = self
+                .authorize(authorization.as_deref(), &required, request.now)
+                .await;
+            let challenge = T::challenge(&outcome);
+            let decision = outcome.decision(T::NAME);
+            let status = match outcome {
+                JwtOutcome::Authorized(grant) => {
+                    let authorizer = Some(T::context(grant, !required.is_empty()));
+                    return Ok(Passed {
+                        authorizer,
+                        decision,
+                    });
+                }
+                JwtOutcome::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+                JwtOutcome::Forbidden { .. } => StatusCode::FORBIDDEN,
+            };
+            Err(Refusal::new(status, decision).with_challenge(challenge))
+        }
+        .boxed()
     }
 }
 
@@ -185,11 +275,15 @@ pub fn parse_for<'t>(
     token: &'t str,
     max_bytes: usize,
     algorithms: &[Alg],
-) -> Result<Jws<'t, Box<RawValue>>, Refused> {
-    let jws = Jws::<Box<RawValue>>::parse(token, max_bytes).map_err(|e| (e, None))?;
+) -> Result<Jws<'t, Box<RawValue>>, TokenRefusal> {
+    let jws =
+        Jws::<Box<RawValue>>::parse(token, max_bytes).map_err(|e| TokenRefusal::new(e, None))?;
     let alg = jws.header.alg;
     if !algorithms.contains(&alg) {
-        return Err((TokenError::AlgorithmNotAllowed, Some(alg)));
+        return Err(TokenRefusal::new(
+            TokenError::AlgorithmNotAllowed,
+            Some(alg),
+        ));
     }
     Ok(jws)
 }
@@ -278,10 +372,24 @@ impl JwtAuthorizer {
     }
 }
 
+/// The HTTP API's answers: its `WWW-Authenticate` challenge on every refusal
+/// ([`JwtOutcome::challenge`]); an accepted token's claims stringified, and its scopes only on a
+/// route with scopes ([`event::jwt_authorizer_context`]).
 impl BuiltIn for JwtAuthorizer {
-    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
+    const NAME: &'static str = "jwt";
+
+    fn challenge(outcome: &JwtOutcome) -> Option<String> {
+        outcome.challenge()
+    }
+
+    fn context(grant: JwtGrant, route_has_scopes: bool) -> Value {
+        let scopes = route_has_scopes.then_some(grant.scopes.as_slice());
+        event::jwt_authorizer_context(&grant.claims, scopes)
+    }
+
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRefusal> {
         let jws = parse_for(token, self.max_token_bytes, HTTP_API_ALGORITHMS)?;
-        let refuse = |error| (error, Some(jws.header.alg));
+        let refuse = |error| TokenRefusal::new(error, Some(jws.header.alg));
         self.keys.check_signature(&jws, now).await.map_err(refuse)?;
         // The same claim checks as our authorizer; its scope rules are not API Gateway's, so
         // the scopes are read by `token_scopes` instead.

@@ -12,12 +12,16 @@
 //! - allowed: the response's `context` goes to the integration as
 //!   `requestContext.authorizer.lambda`.
 
-use crate::event::IncomingRequest;
+use crate::event::{self, IncomingRequest};
+use crate::guard::{Guard, GuardedRequest, Passed, Refusal};
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use hyper::StatusCode;
 use jwt_scopes_api::authorizer::config::TokenSources;
 use jwt_scopes_api::metrics::Invocation;
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The custom authorizer, as an HTTP API invokes it.
 pub struct LambdaAuthorizer {
@@ -115,6 +119,56 @@ impl LambdaAuthorizer {
             _ => Value::Object(Default::default()),
         };
         LambdaOutcome::Allowed { context }
+    }
+}
+
+/// API Gateway's reading of the authorizer: invoked with the `REQUEST` event when the route's
+/// identity source is present (without it, 401 and no invocation); an allowed caller's `context`
+/// goes to the integration under `lambda`; a deny is 403, `Unauthorized` 401, any other failure
+/// 500, none with a challenge.
+impl Guard for LambdaAuthorizer {
+    fn admit<'a>(
+        &'a self,
+        request: &'a GuardedRequest<'a>,
+    ) -> BoxFuture<'a, Result<Passed, Refusal>> {
+        async move {
+            let (incoming, api) = (request.incoming, request.api);
+            let Some(identity_source) = self.identity_source(incoming) else {
+                let decision = format!(
+                    "lambda not invoked: no identity source reason={}",
+                    Reason::MissingToken
+                );
+                return Err(Refusal::new(StatusCode::UNAUTHORIZED, decision));
+            };
+            let event = event::authorizer_event(incoming, api, request.route, &identity_source);
+            (request.observe_authorizer_event)(&event);
+            let arn = event::route_arn(incoming, api);
+            let (status, decision) = match self.authorize(&event, &arn, request.now).await {
+                LambdaOutcome::Allowed { context } => {
+                    let subject = context.get("sub").and_then(Value::as_str).unwrap_or("-");
+                    let decision = format!("lambda allow sub={subject}");
+                    let authorizer = Some(json!({ "lambda": context }));
+                    return Ok(Passed {
+                        authorizer,
+                        decision,
+                    });
+                }
+                LambdaOutcome::Denied(reason) => (
+                    StatusCode::FORBIDDEN,
+                    format!("lambda deny reason={reason}"),
+                ),
+                LambdaOutcome::Unauthorized(reason) => (
+                    StatusCode::UNAUTHORIZED,
+                    format!("lambda unauthorized reason={reason}"),
+                ),
+                LambdaOutcome::Failed(error) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("lambda authorizer failed: {error}"),
+                ),
+            };
+            Err(Refusal::new(status, decision))
+        }
+        .boxed()
     }
 }
 

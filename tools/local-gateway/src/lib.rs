@@ -9,6 +9,7 @@
 //! a table does.
 //!
 //! - [`server`]: the [`Gateway`] and [`serve`];
+//! - [`guard`]: what every gate on a route does (pass or refusal), so the server only dispatches;
 //! - [`cors`]: the HTTP API's CORS configuration and how it answers;
 //! - [`jwt_authorizer`]: the HTTP API built-in JWT authorizer's rules;
 //! - [`lambda_authorizer`]: the Lambda authorizer path around [`jwt_scopes_api::Authorizer`];
@@ -27,6 +28,7 @@ pub mod cors;
 pub mod dev_issuer;
 pub mod event;
 pub mod explain;
+pub mod guard;
 pub mod jwt_authorizer;
 pub mod lambda_authorizer;
 pub mod openapi;

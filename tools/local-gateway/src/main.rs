@@ -19,7 +19,8 @@ use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 use local_gateway::cors::DEV_ALLOW_ORIGINS;
 use local_gateway::explain::Explainer;
 use local_gateway::{
-    AuthorizerMode, Cors, DEFAULT_PORT, Gateway, GatewayConfig, GatewayStore, Minted, serve,
+    AuthorizerMode, Cors, DEFAULT_PORT, DevIssuer, Gateway, GatewayConfig, GatewayStore, Minted,
+    serve,
 };
 use serde_json::json;
 use std::io::Write as _;
@@ -254,11 +255,18 @@ fn banner(gateway: &Gateway, products: &str) {
             route.requirement.scopes().join(" ")
         );
     }
-    let Some(dev) = gateway.dev_issuer() else {
-        println!("\nTry it with a token from {}:", gateway.issuer());
-        println!("curl -H \"Authorization: Bearer $TOKEN\" {base}/product/usb-c-cable-2m");
-        return;
-    };
+    match gateway.dev_issuer() {
+        Some(dev) => dev_issuer_banner(gateway, dev),
+        None => {
+            println!("\nTry it with a token from {}:", gateway.issuer());
+            println!("curl -H \"Authorization: Bearer $TOKEN\" {base}/product/usb-c-cable-2m");
+        }
+    }
+}
+
+/// How to get a token from the development issuer, and one to start with.
+fn dev_issuer_banner(gateway: &Gateway, dev: &DevIssuer) {
+    let base = gateway.base_url();
     println!(
         "  DEVELOPMENT ISSUER: key pair made at start-up, anyone on this machine can mint tokens"
     );

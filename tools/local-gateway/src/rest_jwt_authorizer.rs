@@ -40,7 +40,8 @@
 //! [`JwksCache::check_signature`], [`verify::check_claims`]); the rules above choose what it is
 //! given.
 
-use crate::jwt_authorizer::{BuiltIn, Refused, parse_for};
+use crate::event;
+use crate::jwt_authorizer::{BuiltIn, JwtGrant, JwtOutcome, TokenRefusal, parse_for};
 use jwt_scopes_api::AuthConfig;
 use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::authorizer::error::TokenError;
@@ -128,13 +129,26 @@ impl RestJwtAuthorizer {
     }
 }
 
-/// A refusal's reason is for the log only: the REST API's answers do not carry it.
+/// A refusal's reason is for the log only: the REST API's answers do not carry it. Its gateway
+/// responses are 401 with the template's `WWW-Authenticate: Bearer` and 403 without a
+/// challenge; an accepted token's payload goes on as `claims`, JSON types kept, and nothing else
+/// ([`event::rest_jwt_authorizer_context`]).
 impl BuiltIn for RestJwtAuthorizer {
+    const NAME: &'static str = "rest-jwt";
+
+    fn challenge(outcome: &JwtOutcome) -> Option<String> {
+        matches!(outcome, JwtOutcome::Unauthorized(_)).then(|| "Bearer".into())
+    }
+
+    fn context(grant: JwtGrant, _: bool) -> Value {
+        event::rest_jwt_authorizer_context(grant.claims)
+    }
+
     /// The token's payload as issued when every check passes; otherwise why not, with the
     /// header's algorithm once known.
-    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, Refused> {
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRefusal> {
         let jws = parse_for(token, self.max_token_bytes, &self.algorithms)?;
-        let refuse = |error| (error, Some(jws.header.alg));
+        let refuse = |error| TokenRefusal::new(error, Some(jws.header.alg));
         let claims: TokenClaims = serde_json::from_str(jws.claims.get())
             .map_err(|_| refuse(TokenError::MalformedClaims))?;
         // The issuer is chosen by the unverified `iss`; its keys then decide whether to trust it.

@@ -16,8 +16,9 @@ use crate::dev_issuer::{
     DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
 };
 use crate::event::{self, ApiContext, IncomingRequest};
-use crate::jwt_authorizer::{BuiltIn, JwtAuthorizer, JwtGrant, JwtOutcome};
-use crate::lambda_authorizer::{LambdaAuthorizer, LambdaOutcome};
+use crate::guard::{Guard, GuardedRequest, NoAuthorizer, Refusal};
+use crate::jwt_authorizer::JwtAuthorizer;
+use crate::lambda_authorizer::LambdaAuthorizer;
 use crate::rest_jwt_authorizer::RestJwtAuthorizer;
 use crate::store::GatewayStore;
 use crate::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
@@ -33,7 +34,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use jwt_scopes_api::authorizer::ConfigError;
 use jwt_scopes_api::product_api;
-use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::routes::{Route, RouteTable};
 use jwt_scopes_api::scopes::ScopeNames;
 use jwt_scopes_api::{AuthConfig, ProductApi, Requirement};
@@ -170,12 +170,6 @@ impl From<DevIssuerError> for GatewayError {
     }
 }
 
-enum Guard {
-    Jwt(JwtAuthorizer),
-    Lambda(LambdaAuthorizer),
-    RestJwt(RestJwtAuthorizer),
-}
-
 /// A local HTTP API in front of `product-api`.
 pub struct Gateway {
     base_url: String,
@@ -184,7 +178,8 @@ pub struct Gateway {
     dev: Option<DevIssuer>,
     issuer: String,
     audiences: Vec<String>,
-    guard: Guard,
+    /// The gate on protected routes, as [`AuthorizerMode`] chose it.
+    guard: Box<dyn Guard>,
     api: ProductApi<GatewayStore>,
     /// How the issuer spells the table's scopes, as the template's route scopes do.
     scope_names: ScopeNames,
@@ -201,40 +196,25 @@ struct Answer {
 }
 
 impl Answer {
-    /// API Gateway's own `{"message": ...}` answer.
-    fn message(status: StatusCode, text: &str, request_id: &str, decision: String) -> Answer {
+    fn new(response: Response<Full<Bytes>>, decision: &str) -> Answer {
         Answer {
-            response: message(status, text, request_id),
-            decision,
+            response,
+            decision: decision.to_owned(),
         }
     }
-}
 
-/// A built-in JWT authorizer's refusal: API Gateway's `{"message": ...}` answer, its
-/// `WWW-Authenticate` challenge if any, and the decision to log.
-struct Refusal {
-    status: StatusCode,
-    text: &'static str,
-    challenge: Option<HeaderValue>,
-    decision: String,
-}
-
-impl Refusal {
-    fn answer(self, request_id: &str) -> Answer {
-        let mut answer = Answer::message(self.status, self.text, request_id, self.decision);
-        if let Some(challenge) = self.challenge {
-            let headers = answer.response.headers_mut();
+    /// A refusal, as API Gateway answers it: `{"message": ...}` and the challenge if any.
+    fn refused(refusal: Refusal, request_id: &str) -> Answer {
+        let mut response = message(refusal.status, refusal.message, request_id);
+        if let Some(challenge) = refusal.challenge {
+            let headers = response.headers_mut();
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
-        answer
+        Answer {
+            response,
+            decision: refusal.decision,
+        }
     }
-}
-
-/// A request the route's authorizer let through: `requestContext.authorizer` for the event,
-/// and the decision to log.
-struct Passed {
-    authorizer: Option<Value>,
-    decision: String,
 }
 
 /// A request id in API Gateway's form (`ZKx4pgP9FiAEMpw=`).
@@ -307,12 +287,12 @@ impl Gateway {
         let issuer = first.rules.issuer.clone();
         let audiences = first.rules.audiences.clone();
         let scope_names = auth.scope_names.clone();
-        let guard = match config.authorizer {
+        let guard: Box<dyn Guard> = match config.authorizer {
             AuthorizerMode::Jwt => {
-                Guard::Jwt(JwtAuthorizer::from_config(auth).map_err(GatewayError)?)
+                Box::new(JwtAuthorizer::from_config(auth).map_err(GatewayError)?)
             }
-            AuthorizerMode::Lambda => Guard::Lambda(LambdaAuthorizer::new(auth)),
-            AuthorizerMode::RestJwt => Guard::RestJwt(
+            AuthorizerMode::Lambda => Box::new(LambdaAuthorizer::new(auth)),
+            AuthorizerMode::RestJwt => Box::new(
                 RestJwtAuthorizer::new(auth, env.contains_key("AUTH_ALGORITHMS"))
                     .map_err(GatewayError)?,
             ),
@@ -419,14 +399,64 @@ impl Gateway {
         response
     }
 
+    /// Reads the request, then dispatches: the development issuer, the document, or a route,
+    /// whose guard lets it through to the integration or refuses it.
     async fn answer<B>(&self, request: Request<B>, peer: SocketAddr, request_id: &str) -> Answer
     where
         B: Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let done = |response, decision: &str| Answer {
-            response,
-            decision: decision.to_owned(),
+        let incoming = match self.read(request, peer, request_id).await {
+            Ok(incoming) => incoming,
+            Err(refusal) => return Answer::refused(refusal, request_id),
+        };
+        if let Some(answer) = self.dev_endpoint(&incoming) {
+            return answer;
+        }
+        if incoming.raw_path == crate::openapi::DOCUMENT_PATH && incoming.method == "GET" {
+            let document = crate::openapi::document_json();
+            let response = respond(StatusCode::OK, "application/json", document, request_id);
+            return Answer::new(response, "openapi document");
+        }
+        let route = match self.route(&incoming) {
+            Ok(route) => route,
+            Err(refusal) => return Answer::refused(refusal, request_id),
+        };
+        let guard: &dyn Guard = match route.requirement {
+            Requirement::Public => &NoAuthorizer,
+            _ => self.guard.as_ref(),
+        };
+        let guarded = GuardedRequest {
+            incoming: &incoming,
+            route,
+            scopes: self.route_scopes(route),
+            api: &self.context,
+            now: incoming.time_epoch_ms / 1000,
+            observe_authorizer_event: &|event| self.observe(EventKind::AuthorizerRequest, event),
+        };
+        match guard.admit(&guarded).await {
+            Ok(passed) => {
+                let response = self.integrate(&incoming, route, passed.authorizer).await;
+                Answer::new(response, &passed.decision)
+            }
+            Err(refusal) => Answer::refused(refusal, request_id),
+        }
+    }
+
+    /// The request with its body (at most [`MAX_REQUEST_BYTES`]: larger is API Gateway's 413).
+    async fn read<B>(
+        &self,
+        request: Request<B>,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> Result<IncomingRequest, Refusal>
+    where
+        B: Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let too_large = || {
+            let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body too large".into());
+            refusal.with_message("Request Entity Too Large")
         };
         let (parts, body) = request.into_parts();
         let declared = parts
@@ -435,29 +465,17 @@ impl Gateway {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
-            let response = message(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request Entity Too Large",
-                request_id,
-            );
-            return done(response, "body too large");
+            return Err(too_large());
         }
         let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(error) if error.is::<LengthLimitError>() => {
-                let response = message(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Request Entity Too Large",
-                    request_id,
-                );
-                return done(response, "body too large");
-            }
+            Err(error) if error.is::<LengthLimitError>() => return Err(too_large()),
             Err(_) => {
-                let response = message(StatusCode::BAD_REQUEST, "Bad Request", request_id);
-                return done(response, "unreadable body");
+                let decision = "unreadable body".into();
+                return Err(Refusal::new(StatusCode::BAD_REQUEST, decision));
             }
         };
-        let incoming = IncomingRequest {
+        Ok(IncomingRequest {
             method: parts.method.as_str().to_owned(),
             raw_path: parts.uri.path().to_owned(),
             raw_query: parts.uri.query().unwrap_or_default().to_owned(),
@@ -467,92 +485,53 @@ impl Gateway {
             server_port: self.port,
             request_id: request_id.to_owned(),
             time_epoch_ms: jwt_scopes_api::env::now_millis(),
-        };
-        if let Some(answer) = self.dev_endpoint(&incoming) {
-            return answer;
-        }
-        if incoming.raw_path == crate::openapi::DOCUMENT_PATH && incoming.method == "GET" {
-            let document = crate::openapi::document_json();
-            let response = respond(StatusCode::OK, "application/json", document, request_id);
-            return done(response, "openapi document");
-        }
+        })
+    }
+
+    /// The route the request matches, or API Gateway's answer when there is none (an HTTP API's
+    /// 404, a REST API's 403) or the `Host` header is not an authority (400).
+    fn route(&self, incoming: &IncomingRequest) -> Result<&'static Route, Refusal> {
         let decoded = incoming.decoded_path();
         let route = match RouteTable::global().find(&incoming.method, &decoded) {
             Ok(matched) if matched.route.method == incoming.method => matched.route,
             // A REST API answers a path or method it has no resource for this way.
             _ if self.mode == AuthorizerMode::RestJwt => {
-                let text = "Missing Authentication Token";
-                let response = message(StatusCode::FORBIDDEN, text, request_id);
-                return done(response, "no resource");
+                let refusal = Refusal::new(StatusCode::FORBIDDEN, "no resource".into());
+                return Err(refusal.with_message("Missing Authentication Token"));
             }
-            _ => {
-                let response = message(StatusCode::NOT_FOUND, "Not Found", request_id);
-                return done(response, "no route");
-            }
+            _ => return Err(Refusal::new(StatusCode::NOT_FOUND, "no route".into())),
         };
         if let Some(host) = incoming.header("host")
             && hyper::http::uri::Authority::from_str(&host).is_err()
         {
-            let response = message(StatusCode::BAD_REQUEST, "Bad Request", request_id);
-            return done(response, "invalid host header");
+            let decision = "invalid host header".into();
+            return Err(Refusal::new(StatusCode::BAD_REQUEST, decision));
         }
-        let now = incoming.time_epoch_ms / 1000;
-        let passed = match self.authorize(&incoming, route, now).await {
-            Ok(passed) => passed,
-            Err(refused) => return refused,
-        };
+        Ok(route)
+    }
+
+    /// The integration: the event of this gateway's kind (REST payload 1.0 in `rest-jwt` mode,
+    /// payload 2.0 otherwise) with the guard's `authorizer`, sent to product-api.
+    async fn integrate(
+        &self,
+        incoming: &IncomingRequest,
+        route: &Route,
+        authorizer: Option<Value>,
+    ) -> Response<Full<Bytes>> {
         let (event, text) = match self.mode {
             AuthorizerMode::RestJwt => {
-                let event =
-                    event::rest_api_event(&incoming, &self.context, route, passed.authorizer);
+                let event = event::rest_api_event(incoming, &self.context, route, authorizer);
                 let text = event::ascii_json(&event);
                 (event, text)
             }
             _ => {
-                let event =
-                    event::http_api_event(&incoming, &self.context, route, passed.authorizer);
+                let event = event::http_api_event(incoming, &self.context, route, authorizer);
                 let text = event.to_string();
                 (event, text)
             }
         };
         self.observe(EventKind::Integration, &event);
-        let response = self.invoke(&text, request_id).await;
-        done(response, &passed.decision)
-    }
-
-    /// The route's authorizer: what to pass on to the handler, or the gateway's refusal.
-    async fn authorize(
-        &self,
-        incoming: &IncomingRequest,
-        route: &Route,
-        now: u64,
-    ) -> Result<Passed, Answer> {
-        if route.requirement == Requirement::Public {
-            return Ok(Passed {
-                authorizer: None,
-                decision: "public route".into(),
-            });
-        }
-        // The built-in JWT authorizers read the `Authorization` header for the route's scopes.
-        let scopes = self.route_scopes(route);
-        let required: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        let authorization = incoming.header("authorization");
-        let authorization = authorization.as_deref();
-        let request_id = &incoming.request_id;
-        let decided = match &self.guard {
-            Guard::Jwt(jwt) => {
-                let outcome = jwt.authorize(authorization, &required, now).await;
-                Self::jwt_answer(outcome, !required.is_empty())
-            }
-            Guard::RestJwt(rest) => {
-                let outcome = rest.authorize(authorization, &required, now).await;
-                Self::rest_jwt_answer(outcome)
-            }
-            Guard::Lambda(lambda) => {
-                return self.authorize_lambda(lambda, incoming, route, now).await;
-            }
-        };
-        decided.map_err(|refusal| refusal.answer(request_id))
+        self.invoke(&text, &incoming.request_id).await
     }
 
     /// The route's scopes as the template deploys them: in the issuer's spelling.
@@ -561,133 +540,6 @@ impl Gateway {
         scopes
             .map(|scope| self.scope_names.issuer_name(scope).into_owned())
             .collect()
-    }
-
-    /// The HTTP API built-in JWT authorizer's decision as the gateway answers it; refusals
-    /// carry its `WWW-Authenticate` challenge.
-    fn jwt_answer(outcome: JwtOutcome, route_has_scopes: bool) -> Result<Passed, Refusal> {
-        let challenge = outcome.challenge();
-        let challenge = challenge.and_then(|c| HeaderValue::from_str(&c).ok());
-        let refusal = outcome.refusal();
-        match outcome {
-            JwtOutcome::Authorized(grant) => Ok(jwt_passed(&grant, route_has_scopes)),
-            JwtOutcome::Unauthorized(_) => Err(Refusal {
-                status: StatusCode::UNAUTHORIZED,
-                text: "Unauthorized",
-                challenge,
-                decision: format!("jwt unauthorized reason={}", refusal.unwrap_or_default()),
-            }),
-            JwtOutcome::Forbidden { subject, required } => Err(Refusal {
-                status: StatusCode::FORBIDDEN,
-                text: "Forbidden",
-                challenge,
-                decision: format!(
-                    "jwt forbidden sub={} (needs any of [{}])",
-                    subject.as_deref().unwrap_or("-"),
-                    required.join(" ")
-                ),
-            }),
-        }
-    }
-
-    /// The REST API built-in JWT authorizer's decision as the gateway answers it: the token's
-    /// payload as `claims`, JSON types kept, and nothing else; refusals are the REST API's
-    /// gateway responses (401 with the template's `WWW-Authenticate: Bearer`, 403 without).
-    fn rest_jwt_answer(outcome: JwtOutcome) -> Result<Passed, Refusal> {
-        let refusal = outcome.refusal();
-        match outcome {
-            JwtOutcome::Authorized(grant) => {
-                let subject = grant.claims.get("sub").and_then(Value::as_str);
-                let decision = format!(
-                    "rest-jwt allow sub={} scopes=[{}]",
-                    subject.unwrap_or("-"),
-                    grant.scopes.join(" ")
-                );
-                let authorizer = Some(event::rest_jwt_authorizer_context(grant.claims));
-                Ok(Passed {
-                    authorizer,
-                    decision,
-                })
-            }
-            JwtOutcome::Unauthorized(_) => Err(Refusal {
-                status: StatusCode::UNAUTHORIZED,
-                text: "Unauthorized",
-                challenge: Some(HeaderValue::from_static("Bearer")),
-                decision: format!(
-                    "rest-jwt unauthorized reason={}",
-                    refusal.unwrap_or_default()
-                ),
-            }),
-            JwtOutcome::Forbidden { subject, required } => Err(Refusal {
-                status: StatusCode::FORBIDDEN,
-                text: "Forbidden",
-                challenge: None,
-                decision: format!(
-                    "rest-jwt forbidden sub={} (needs any of [{}])",
-                    subject.as_deref().unwrap_or("-"),
-                    required.join(" ")
-                ),
-            }),
-        }
-    }
-
-    /// This project's Lambda authorizer, invoked with the `REQUEST` event when the route's
-    /// identity source is present (without it API Gateway answers 401 and invokes nothing).
-    async fn authorize_lambda(
-        &self,
-        lambda: &LambdaAuthorizer,
-        incoming: &IncomingRequest,
-        route: &Route,
-        now: u64,
-    ) -> Result<Passed, Answer> {
-        let Some(identity_source) = lambda.identity_source(incoming) else {
-            let decision = format!(
-                "lambda not invoked: no identity source reason={}",
-                Reason::MissingToken
-            );
-            let status = StatusCode::UNAUTHORIZED;
-            return Err(Answer::message(
-                status,
-                "Unauthorized",
-                &incoming.request_id,
-                decision,
-            ));
-        };
-        let event = event::authorizer_event(incoming, &self.context, route, &identity_source);
-        self.observe(EventKind::AuthorizerRequest, &event);
-        let arn = event::route_arn(incoming, &self.context);
-        let (status, text, decision) = match lambda.authorize(&event, &arn, now).await {
-            LambdaOutcome::Allowed { context } => {
-                let subject = context.get("sub").and_then(Value::as_str).unwrap_or("-");
-                let decision = format!("lambda allow sub={subject}");
-                let authorizer = Some(json!({ "lambda": context }));
-                return Ok(Passed {
-                    authorizer,
-                    decision,
-                });
-            }
-            LambdaOutcome::Denied(reason) => (
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                format!("lambda deny reason={reason}"),
-            ),
-            LambdaOutcome::Unauthorized(reason) => (
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                format!("lambda unauthorized reason={reason}"),
-            ),
-            LambdaOutcome::Failed(error) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal Server Error",
-                format!("lambda authorizer failed: {error}"),
-            ),
-        };
-        Err(Answer::message(
-            status,
-            text,
-            &incoming.request_id,
-            decision,
-        ))
     }
 
     /// Parses the event text as the Lambda runtime would and calls the handler; a failure is API
@@ -730,12 +582,7 @@ impl Gateway {
         let request_id = &incoming.request_id;
         let get = incoming.method == Method::GET.as_str();
         let post = incoming.method == Method::POST.as_str();
-        let answer = |response, decision: &str| {
-            Some(Answer {
-                response,
-                decision: decision.to_owned(),
-            })
-        };
+        let answer = |response, decision: &str| Some(Answer::new(response, decision));
         match incoming.raw_path.as_str() {
             JWKS_PATH if get => answer(json_response(&dev.jwks(), request_id), "dev jwks"),
             DISCOVERY_PATH if get => {
@@ -786,23 +633,6 @@ fn preflight(cors: &Cors, headers: &hyper::HeaderMap, request_id: &str) -> Answe
         response.headers_mut().insert("apigw-requestid", id);
     }
     Answer { response, decision }
-}
-
-/// What the JWT authorizer passes on for an accepted token ([`event::jwt_authorizer_context`]).
-fn jwt_passed(grant: &JwtGrant, route_has_scopes: bool) -> Passed {
-    let subject = grant
-        .claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .unwrap_or("-");
-    let scopes = route_has_scopes.then_some(grant.scopes.as_slice());
-    Passed {
-        authorizer: Some(event::jwt_authorizer_context(&grant.claims, scopes)),
-        decision: format!(
-            "jwt allow sub={subject} scopes=[{}]",
-            grant.scopes.join(" ")
-        ),
-    }
 }
 
 /// Whether `env` names an issuer (`AUTH_ISSUER` or `AUTH_CONFIG`); without one the gateway runs

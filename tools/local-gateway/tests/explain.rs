@@ -7,7 +7,7 @@ mod support;
 
 use jsonwebtoken::Algorithm;
 use jwt_scopes_api::reason::Reason;
-use local_gateway::explain::{Check, Explainer, Gate, Report, Verdict};
+use local_gateway::explain::{Check, Explainer, Gate, Report, Verdict, Verification};
 use local_gateway::{AuthorizerMode, Gateway, GatewayConfig, serve};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -58,7 +58,10 @@ fn scopes_only_in_permissions_get_through_our_authorizer_alone() {
         &[],
         json!({"sub": "auth0|1", "scope": "openid profile", "permissions": ["read:products"]}),
     );
-    assert!(report.verified.is_err(), "claims alone are not verified");
+    assert!(
+        matches!(report.verified, Verification::NotVerified(_)),
+        "claims alone are not verified"
+    );
     for gate in [Gate::HttpApiJwt, Gate::RestApiJwt] {
         let refused = verdict(&report, "GET /products", gate);
         assert!(forbidden(&refused), "{gate:?}: {refused}");
@@ -216,7 +219,11 @@ async fn each_gate_names_the_check_a_verified_token_fails() {
         json!({"aud": null, "client_id": "products-api", "scope": "read:products"}),
     ));
     let report = explainer.token(&no_aud, now).await;
-    assert!(report.verified.is_ok(), "{:?}", report.verified);
+    assert!(
+        matches!(report.verified, Verification::Verified { .. }),
+        "{:?}",
+        report.verified
+    );
     let [http, rest, _, ours] = checks(&report).try_into().unwrap();
     assert_eq!((http, ours), (Check::Passed, Check::Passed));
     assert!(failed(Reason::WrongAudience)(&rest), "{rest:?}");
@@ -329,7 +336,13 @@ async fn a_token_of_the_running_development_issuer_is_verified_by_it() {
     let report = explainer.token(&format!("Bearer {token}"), now()).await;
     assert_eq!(
         report.verified,
-        Ok(format!("verified against {}", gateway.base_url()))
+        Verification::Verified {
+            issuers: vec![gateway.base_url().to_owned()]
+        }
+    );
+    assert_eq!(
+        report.verified.to_string(),
+        format!("verified against {}", gateway.base_url())
     );
     assert!(verdict(&report, "GET /products", Gate::HttpApiJwt).lets_through());
     assert!(forbidden(&verdict(
@@ -345,7 +358,9 @@ async fn a_token_of_the_running_development_issuer_is_verified_by_it() {
         json!({"scope": "read:products"}),
     ));
     let report = explainer.token(&token, now()).await;
-    let why = report.verified.unwrap_err();
+    let Verification::NotVerified(why) = report.verified else {
+        panic!("a stranger's token is verified: {:?}", report.verified);
+    };
     assert!(why.contains("no issuer configured"), "{why}");
     assert!(report.checks.iter().all(|(_, c)| *c == Check::NotChecked));
 }

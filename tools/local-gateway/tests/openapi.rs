@@ -119,7 +119,7 @@ fn document_is_valid_openapi_3_1() {
 }
 
 /// A table with the requirements our own table does not use yet, so their spelling is checked
-/// by the validator and against [`expected_security`] too.
+/// by the validator too.
 static OTHER_TABLE: &[Route] = &[
     Route {
         method: "GET",
@@ -144,17 +144,10 @@ static OTHER_TABLE: &[Route] = &[
 #[test]
 fn every_requirement_kind_is_valid_and_written_as_openapi_means_it() {
     let document = openapi::document_for(OTHER_TABLE);
-    let text = document.to_pretty_json().unwrap();
+    let text = serde_json::to_string_pretty(&document).unwrap();
     validate(&text, "other-table");
     let document: Value = serde_json::from_str(&text).unwrap();
-    for route in OTHER_TABLE {
-        assert_eq!(
-            operation(&document, route)["security"],
-            expected_security(route.requirement),
-            "{}",
-            route.route_key()
-        );
-    }
+    // Each kind spelled out, independently of `expected_security`.
     let any_of = operation(&document, &OTHER_TABLE[0]);
     assert_eq!(
         any_of["security"],
@@ -175,10 +168,8 @@ fn every_requirement_kind_is_valid_and_written_as_openapi_means_it() {
 #[test]
 fn each_operation_security_is_its_route_requirement() {
     let document = generated();
-    let mut operations = 0;
-    for (_, item) in document["paths"].as_object().unwrap() {
-        operations += item.as_object().unwrap().len();
-    }
+    let paths = document["paths"].as_object().unwrap().values();
+    let operations: usize = paths.map(|item| item.as_object().unwrap().len()).sum();
     assert_eq!(
         operations,
         ROUTES.len(),
