@@ -87,6 +87,9 @@ EVENTS = {
     "token-wrong-audience": rest_token(token(scope="read:products", aud="another-api"), "GET", "/products"),
     "token-basic-scheme": {**rest_token("x", "GET", "/products"), "authorizationToken": "Basic dXNlcjpwYXNz"},
     "token-lookalike-scope": rest_token(token(scope="read:products-archive READ:PRODUCTS"), "GET", "/products"),
+    # A raw token's claim is as issued: "[read:products]" is one opaque scope (RFC 6749 section 3.3), not read:products.
+    "token-bracketed-scope-deny": rest_token(token(scope="[read:products]"), "GET", "/products"),
+    "http-v1-bracketed-scp-item-deny": http_v1(token(scp=["[read:products]"]), "GET", "/products", "/products"),
     "request-permissions-allow": rest_request(WRITE, "PUT", "/product/usb-c-cable-2m", "/product/{name}"),
     "http-v1-scp-allow": http_v1(token(scp=["read:products"]), "GET", "/products", "/products"),
     "http-v2-allow": http_v2(READ, "GET", "/product/usb-c-cable-2m", "/product/{name}"),
