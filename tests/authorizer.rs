@@ -533,6 +533,10 @@ async fn the_hmac_secret_is_read_through_the_secrets_extension() {
         .await
         .unwrap_err();
     assert!(down.problem.contains("extension"), "{down}");
+    let elsewhere = secret_from_extension("http://localhost:9@evil.example", arn, "session")
+        .await
+        .unwrap_err();
+    assert!(elsewhere.problem.contains("must be https"), "{elsewhere}");
 }
 
 #[tokio::test]
