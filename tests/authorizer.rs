@@ -405,20 +405,28 @@ async fn several_issuers_each_with_its_own_keys() {
     );
 }
 
+/// An HMAC authorizer answering payload 2.0 in `mode` that also reads the token from the
+/// cookie `access_token` and the query parameter `token`.
+fn sourced_authorizer(mode: &str) -> jwt_scopes_api::Authorizer {
+    authorizer(&[
+        ("AUTH_ISSUER", "internal".to_string()),
+        ("AUTH_AUDIENCE", "products-api".into()),
+        ("AUTH_HMAC_SECRET", SECRET.into()),
+        ("AUTH_RESPONSE", mode.into()),
+        ("AUTH_TOKEN_COOKIE", "access_token".into()),
+        ("AUTH_TOKEN_QUERY", "token".into()),
+    ])
+}
+
+/// A token of [`sourced_authorizer`]'s issuer granting `read:products`.
+fn read_token() -> String {
+    TestKey::hmac(Algorithm::HS256, SECRET)
+        .sign(&claims("internal", json!({"scope": "read:products"})))
+}
+
 #[tokio::test]
 async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources() {
-    let vars = |mode: &str| {
-        vec![
-            ("AUTH_ISSUER", "internal".to_string()),
-            ("AUTH_AUDIENCE", "products-api".into()),
-            ("AUTH_HMAC_SECRET", SECRET.into()),
-            ("AUTH_RESPONSE", mode.into()),
-            ("AUTH_TOKEN_COOKIE", "access_token".into()),
-            ("AUTH_TOKEN_QUERY", "token".into()),
-        ]
-    };
-    let token = TestKey::hmac(Algorithm::HS256, SECRET)
-        .sign(&claims("internal", json!({"scope": "read:products"})));
+    let token = read_token();
     let event = |cookie: bool| {
         let mut event = json!({
             "version": "2.0", "type": "REQUEST", "routeKey": "GET /products",
@@ -433,13 +441,13 @@ async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources(
         }
         event.to_string()
     };
-    let simple = authorizer(&vars("simple"));
+    let simple = sourced_authorizer("simple");
     for cookie in [true, false] {
         let answer =
             serde_json::to_value(simple.handle(&event(cookie), now()).await.unwrap()).unwrap();
         assert_eq!(answer["isAuthorized"], true, "cookie: {cookie}");
     }
-    let iam = authorizer(&vars("iam"));
+    let iam = sourced_authorizer("iam");
     let answer = iam.handle(&event(true), now()).await.unwrap();
     assert!(matches!(answer, AuthorizerResponse::HttpApiPolicy(_)));
     assert_eq!(
@@ -454,18 +462,7 @@ async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources(
 /// and query parameter: the gateway caches the answer under the header.
 #[tokio::test]
 async fn rfc6750_a_basic_authorization_header_is_refused_without_falling_back_to_cookie_or_query() {
-    let vars = |mode: &str| {
-        vec![
-            ("AUTH_ISSUER", "internal".to_string()),
-            ("AUTH_AUDIENCE", "products-api".into()),
-            ("AUTH_HMAC_SECRET", SECRET.into()),
-            ("AUTH_RESPONSE", mode.into()),
-            ("AUTH_TOKEN_COOKIE", "access_token".into()),
-            ("AUTH_TOKEN_QUERY", "token".into()),
-        ]
-    };
-    let token = TestKey::hmac(Algorithm::HS256, SECRET)
-        .sign(&claims("internal", json!({"scope": "read:products"})));
+    let token = read_token();
     let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
     let event = |format: &str, authorization: Option<&str>| {
         let mut event = json!({
@@ -483,7 +480,7 @@ async fn rfc6750_a_basic_authorization_header_is_refused_without_falling_back_to
         event.to_string()
     };
     for mode in ["simple", "iam"] {
-        let authorizer = authorizer(&vars(mode));
+        let authorizer = sourced_authorizer(mode);
         for format in ["REQUEST", "1.0", "2.0"] {
             let answer = authorizer
                 .handle(&event(format, Some("Basic dXNlcjpwYXNz")), now())

@@ -438,27 +438,21 @@ mod tests {
     /// identity source it was told to use, which here is that header.
     #[test]
     fn rfc6750_a_non_bearer_authorization_header_is_no_token_and_no_fallback() {
-        let sources = TokenSources {
-            cookie: Some("token".into()),
-            query: Some("access_token".into()),
-        };
-        let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
-        let read = |fields: &str| {
-            let event = format!(
-                r#"{{"type":"REQUEST","methodArn":"{arn}","queryStringParameters":{{"access_token":"q"}},{fields}}}"#
-            );
-            parse(&event, &sources).map(|input| input.token)
-        };
+        let query = r#""queryStringParameters":{"access_token":"q"}"#;
         for header in ["Basic dXNlcjpwYXNz", "Bearer ", "Digest x=1", ""] {
-            let fields = format!(r#""headers":{{"Authorization":"{header}","Cookie":"token=c"}}"#);
-            assert_eq!(read(&fields), Ok(None), "{header:?}");
+            let fields =
+                format!(r#"{query},"headers":{{"Authorization":"{header}","Cookie":"token=c"}}"#);
+            assert_eq!(request_token(&fields), Ok(None), "{header:?}");
         }
         assert_eq!(
-            read(r#""headers":{"Cookie":"token=c"}"#),
+            request_token(&format!(r#"{query},"headers":{{"Cookie":"token=c"}}"#)),
             Ok(Some("c".into())),
             "without the header, the configured cookie"
         );
-        assert_eq!(read(r#""headers":{}"#), Ok(Some("q".into())));
+        assert_eq!(
+            request_token(&format!(r#"{query},"headers":{{}}"#)),
+            Ok(Some("q".into()))
+        );
     }
 
     #[test]
@@ -529,17 +523,21 @@ mod tests {
         assert!(seen.len() >= 12, "{seen:?}");
     }
 
-    #[test]
-    fn headers_in_any_case_escaped_or_null() {
+    /// The token of a REST `REQUEST` event for `GET /products` with these `fields`, read with
+    /// the cookie `token` and the query parameter `access_token` as further sources.
+    fn request_token(fields: &str) -> Result<Option<String>, EventError> {
         let sources = TokenSources {
             cookie: Some("token".into()),
             query: Some("access_token".into()),
         };
         let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
-        let read = |fields: &str| {
-            let event = format!(r#"{{"type":"REQUEST","methodArn":"{arn}",{fields}}}"#);
-            parse(&event, &sources).map(|input| input.token)
-        };
+        let event = format!(r#"{{"type":"REQUEST","methodArn":"{arn}",{fields}}}"#);
+        parse(&event, &sources).map(|input| input.token)
+    }
+
+    #[test]
+    fn headers_in_any_case_escaped_or_null() {
+        let read = request_token;
         assert_eq!(
             read(r#""headers":{"Authorization":"Bearer a\u002eb"}"#),
             Ok(Some("a.b".into()))
