@@ -80,11 +80,14 @@ impl ScopeSet {
         }
     }
 
-    /// Parses one claim exactly as the issuer wrote it in the token, which is how the REST API
-    /// JWT authorizer hands claims over: a space separated string (RFC 6749 `scope`) or an array
-    /// of strings. A string is only split on white space: the `"[a b]"` and JSON-text spellings
-    /// come from API Gateway stringifying arrays, which never happens on this path, so in a typed
-    /// claim they are odd scope tokens that match nothing rather than scopes to unwrap.
+    /// Parses one claim exactly as the issuer wrote it in the token, which is how a token's own
+    /// claims are read (by our authorizer, and behind the REST API JWT authorizer, which hands
+    /// them over typed) and how our authorizer's context is read back: a space separated string
+    /// (RFC 6749 §3.3 `scope`) or an array of strings. A string is only split on ASCII white
+    /// space: the `"[a b]"` and JSON-text spellings come from API Gateway stringifying arrays,
+    /// which never happens on these paths, so here they are odd scope tokens that match nothing
+    /// rather than scopes to unwrap (`[` and `]` are legal in an RFC 6749 scope-token, so
+    /// `"[orders:admin]"` is one opaque scope, not `orders:admin`).
     pub fn parse_issued(value: &Value) -> Result<Self, ScopeError> {
         match value {
             Value::String(text) if text.len() > MAX_SCOPE_CLAIM_BYTES => Err(ScopeError::TooLarge),
@@ -92,6 +95,25 @@ impl ScopeSet {
             Value::Array(items) => Self::parse_array(items),
             _ => Err(ScopeError::WrongType),
         }
+    }
+
+    /// Every scope claim of one token, each read as issued ([`Self::parse_issued`]) and merged:
+    /// the set an authorizer decides with. Refused when its space separated form, the `scope`
+    /// an authorizer hands on in its context, is longer than one claim may be, so that whoever
+    /// reads that context back ([`Self::parse_issued`]) gets this very set, not a refusal.
+    pub fn merge_issued<'v>(
+        claims: impl IntoIterator<Item = &'v Value>,
+    ) -> Result<Self, ScopeError> {
+        let mut merged = ScopeSet::empty();
+        for claim in claims {
+            merged.extend(Self::parse_issued(claim)?.iter());
+        }
+        let text_len =
+            merged.iter().map(str::len).sum::<usize>() + merged.0.len().saturating_sub(1);
+        if text_len > MAX_SCOPE_CLAIM_BYTES {
+            return Err(ScopeError::TooLarge);
+        }
+        Ok(merged)
     }
 
     /// An array of strings, each of which may itself hold several space separated scopes.

@@ -405,20 +405,28 @@ async fn several_issuers_each_with_its_own_keys() {
     );
 }
 
+/// An HMAC authorizer answering payload 2.0 in `mode` that also reads the token from the
+/// cookie `access_token` and the query parameter `token`.
+fn sourced_authorizer(mode: &str) -> jwt_scopes_api::Authorizer {
+    authorizer(&[
+        ("AUTH_ISSUER", "internal".to_string()),
+        ("AUTH_AUDIENCE", "products-api".into()),
+        ("AUTH_HMAC_SECRET", SECRET.into()),
+        ("AUTH_RESPONSE", mode.into()),
+        ("AUTH_TOKEN_COOKIE", "access_token".into()),
+        ("AUTH_TOKEN_QUERY", "token".into()),
+    ])
+}
+
+/// A token of [`sourced_authorizer`]'s issuer granting `read:products`.
+fn read_token() -> String {
+    TestKey::hmac(Algorithm::HS256, SECRET)
+        .sign(&claims("internal", json!({"scope": "read:products"})))
+}
+
 #[tokio::test]
 async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources() {
-    let vars = |mode: &str| {
-        vec![
-            ("AUTH_ISSUER", "internal".to_string()),
-            ("AUTH_AUDIENCE", "products-api".into()),
-            ("AUTH_HMAC_SECRET", SECRET.into()),
-            ("AUTH_RESPONSE", mode.into()),
-            ("AUTH_TOKEN_COOKIE", "access_token".into()),
-            ("AUTH_TOKEN_QUERY", "token".into()),
-        ]
-    };
-    let token = TestKey::hmac(Algorithm::HS256, SECRET)
-        .sign(&claims("internal", json!({"scope": "read:products"})));
+    let token = read_token();
     let event = |cookie: bool| {
         let mut event = json!({
             "version": "2.0", "type": "REQUEST", "routeKey": "GET /products",
@@ -433,19 +441,68 @@ async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources(
         }
         event.to_string()
     };
-    let simple = authorizer(&vars("simple"));
+    let simple = sourced_authorizer("simple");
     for cookie in [true, false] {
         let answer =
             serde_json::to_value(simple.handle(&event(cookie), now()).await.unwrap()).unwrap();
         assert_eq!(answer["isAuthorized"], true, "cookie: {cookie}");
     }
-    let iam = authorizer(&vars("iam"));
+    let iam = sourced_authorizer("iam");
     let answer = iam.handle(&event(true), now()).await.unwrap();
     assert!(matches!(answer, AuthorizerResponse::HttpApiPolicy(_)));
     assert_eq!(
         effects(&serde_json::to_value(answer).unwrap()),
         [("Allow".to_owned(), 2)]
     );
+}
+
+/// RFC 6750 §2: one way per request. With the header present but not a bearer credential,
+/// every request format is refused as unauthenticated (REST and payload 1.0: `Unauthorized`, a
+/// 401; payload 2.0: `isAuthorized: false`), though a valid token sits in the configured cookie
+/// and query parameter: the gateway caches the answer under the header.
+#[tokio::test]
+async fn rfc6750_a_basic_authorization_header_is_refused_without_falling_back_to_cookie_or_query() {
+    let token = read_token();
+    let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
+    let event = |format: &str, authorization: Option<&str>| {
+        let mut event = json!({
+            "type": "REQUEST", "methodArn": arn, "routeArn": arn,
+            "headers": {"Cookie": format!("access_token={token}")},
+            "queryStringParameters": {"token": token},
+            "cookies": [format!("access_token={token}")],
+        });
+        if format != "REQUEST" {
+            event["version"] = json!(format);
+        }
+        if let Some(value) = authorization {
+            event["headers"]["Authorization"] = json!(value);
+        }
+        event.to_string()
+    };
+    for mode in ["simple", "iam"] {
+        let authorizer = sourced_authorizer(mode);
+        for format in ["REQUEST", "1.0", "2.0"] {
+            let answer = authorizer
+                .handle(&event(format, Some("Basic dXNlcjpwYXNz")), now())
+                .await;
+            match (format, mode) {
+                ("2.0", "simple") => {
+                    let answer = serde_json::to_value(answer.unwrap()).unwrap();
+                    assert_eq!(answer["isAuthorized"], false, "{format} {mode}");
+                }
+                _ => assert_eq!(
+                    answer.err(),
+                    Some(AuthorizerError::Unauthorized),
+                    "{format} {mode}"
+                ),
+            }
+            let without_header = authorizer.handle(&event(format, None), now()).await;
+            assert!(
+                without_header.is_ok(),
+                "{format} {mode}: the cookie is read"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -473,6 +530,10 @@ async fn the_hmac_secret_is_read_through_the_secrets_extension() {
         .await
         .unwrap_err();
     assert!(down.problem.contains("extension"), "{down}");
+    let elsewhere = secret_from_extension("http://localhost:9@evil.example", arn, "session")
+        .await
+        .unwrap_err();
+    assert!(elsewhere.problem.contains("must be https"), "{elsewhere}");
 }
 
 #[tokio::test]

@@ -41,6 +41,16 @@ def rest_request(tok, method, path, resource):
     }
 
 
+def basic_with_fallbacks(tok):
+    event = rest_request(tok, "GET", "/products", "/products")
+    basic = "Basic dXNlcjpwYXNz"
+    event["headers"].update({"Authorization": basic, "Cookie": f"{ENV['AUTH_TOKEN_COOKIE']}={tok}"})
+    event["multiValueHeaders"] = {"Authorization": [basic], "Cookie": [event["headers"]["Cookie"]]}
+    event["queryStringParameters"] = {ENV["AUTH_TOKEN_QUERY"]: tok}
+    event["multiValueQueryStringParameters"] = {ENV["AUTH_TOKEN_QUERY"]: [tok]}
+    return event
+
+
 def http_v1(tok, method, path, resource):
     event = rest_request(tok, method, path, resource)
     event.update({"version": "1.0", "identitySource": f"Bearer {tok}", "authorizationToken": f"Bearer {tok}"})
@@ -87,7 +97,12 @@ EVENTS = {
     "token-wrong-audience": rest_token(token(scope="read:products", aud="another-api"), "GET", "/products"),
     "token-basic-scheme": {**rest_token("x", "GET", "/products"), "authorizationToken": "Basic dXNlcjpwYXNz"},
     "token-lookalike-scope": rest_token(token(scope="read:products-archive READ:PRODUCTS"), "GET", "/products"),
+    # A raw token's claim is as issued: "[read:products]" is one opaque scope (RFC 6749 section 3.3), not read:products.
+    "token-bracketed-scope-deny": rest_token(token(scope="[read:products]"), "GET", "/products"),
+    "http-v1-bracketed-scp-item-deny": http_v1(token(scp=["[read:products]"]), "GET", "/products", "/products"),
     "request-permissions-allow": rest_request(WRITE, "PUT", "/product/usb-c-cable-2m", "/product/{name}"),
+    # A present Authorization header that is not Bearer is no token: the cookie and query token are not read.
+    "request-basic-scheme-with-cookie-and-query-token": basic_with_fallbacks(READ),
     "http-v1-scp-allow": http_v1(token(scp=["read:products"]), "GET", "/products", "/products"),
     "http-v2-allow": http_v2(READ, "GET", "/product/usb-c-cable-2m", "/product/{name}"),
     "http-v2-scope-deny": http_v2(READ, "DELETE", "/product/usb-c-cable-2m", "/product/{name}"),

@@ -172,6 +172,10 @@ cases["v2-lambda-authorizer-get-product"] = (
     v2("GET", "/product/gan-charger-65w", **product_route("gan-charger-65w"), payload=OURS,
        authorizer={"lambda": {"sub": "auth0|665f1c2a9b3e4d0012ab34cd", "scope": "read:products", "exp": EXP}}),
     product("gan-charger-65w"))
+cases["v2-lambda-authorizer-bracketed-scope-get-product"] = (
+    v2("GET", "/product/gan-charger-65w", **product_route("gan-charger-65w"), payload=with_(OURS, scope="[read:products]"),
+       authorizer={"lambda": {"sub": "auth0|665f1c2a9b3e4d0012ab34cd", "scope": "[read:products]", "exp": EXP}}),
+    insufficient("read:products"))
 cases["v2-named-stage-get-product"] = (
     v2("GET", "/prod/product/usb-c-cable-2m", **product_route("usb-c-cable-2m"), stage="prod", payload=OKTA_READ,
        authorizer=jwt_authorizer(OKTA_READ, ["read:products"])),
@@ -193,6 +197,12 @@ cases["rest-lambda-authorizer-get-product"] = (
 cases["rest-lambda-authorizer-put-with-read-scope-only"] = (
     rest("PUT", "/product/usb-c-cable-2m", resource="/product/{name}", path_params={"name": "usb-c-cable-2m"},
          authorizer=our_rest_authorizer("read:products"), bearer=OUR_TOKEN, body=PUT_BODY, content_type="application/json"),
+    insufficient("write:products"))
+# Our authorizer's context is read as written: a scope that holds brackets is that scope, never
+# unwrapped as API Gateway's stringified "[a b]" is (the authorizer read it so from the token).
+cases["rest-lambda-authorizer-put-with-bracketed-write-scope"] = (
+    rest("PUT", "/product/usb-c-cable-2m", resource="/product/{name}", path_params={"name": "usb-c-cable-2m"},
+         authorizer=our_rest_authorizer("[write:products]"), bearer=OUR_TOKEN, body=PUT_BODY, content_type="application/json"),
     insufficient("write:products"))
 cases["rest-lambda-authorizer-bad-name-encoded-space"] = (
     rest("GET", "/product/a%20b", resource="/product/{name}", path_params={"name": "a b"},

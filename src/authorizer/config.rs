@@ -6,7 +6,7 @@
 
 use crate::authorizer::alg::{ASYMMETRIC, Alg, SYMMETRIC};
 use crate::authorizer::contract::{self, AccessTable};
-use crate::authorizer::jwks::{FetchLimits, KeySource};
+use crate::authorizer::jwks::{FetchLimits, KeySource, fetchable};
 use crate::authorizer::keyset::KeySet;
 use crate::authorizer::verify::{ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules};
 use crate::scopes::ScopeNames;
@@ -153,14 +153,14 @@ impl AuthConfig {
             Ok(whole_number(name, lookup(name))?.unwrap_or(default))
         };
         let leeway = number("AUTH_LEEWAY_SECONDS", 60)?;
-        let entries = match lookup("AUTH_CONFIG") {
-            Some(document) => issuers_from_document(&document)?,
-            None => vec![single_issuer(&lookup)?],
+        let (entries, origin) = match lookup("AUTH_CONFIG") {
+            Some(document) => (issuers_from_document(&document)?, Origin::Document),
+            None => (vec![single_issuer(&lookup)?], Origin::Variables),
         };
         let principal = lookup("AUTH_PRINCIPAL_CLAIM").map(|c| c.trim().to_owned());
         let mut issuers = Vec::with_capacity(entries.len());
         for entry in entries {
-            issuers.push(issuer(entry, leeway, principal.as_deref())?);
+            issuers.push(issuer(entry, leeway, principal.as_deref(), origin)?);
         }
         for (i, issuer) in issuers.iter().enumerate() {
             if issuers[..i]
@@ -318,10 +318,31 @@ fn issuers_from_document(value: &str) -> Result<Vec<IssuerEntry>, ConfigError> {
     Ok(document.issuers)
 }
 
+/// Where the issuers were read from, so that an error about one of its URLs names the variable
+/// to fix.
+#[derive(Clone, Copy)]
+enum Origin {
+    /// `AUTH_ISSUER`, `AUTH_JWKS_URI`, ...
+    Variables,
+    /// `AUTH_CONFIG`.
+    Document,
+}
+
+impl Origin {
+    /// The variable holding a setting that the single-issuer form reads from `single`.
+    fn variable(self, single: &'static str) -> &'static str {
+        match self {
+            Origin::Variables => single,
+            Origin::Document => "AUTH_CONFIG",
+        }
+    }
+}
+
 fn issuer(
     entry: IssuerEntry,
     leeway: u64,
     principal: Option<&str>,
+    origin: Origin,
 ) -> Result<IssuerConfig, ConfigError> {
     let variable = "AUTH_ISSUER / AUTH_CONFIG";
     if entry.issuer.trim().is_empty() {
@@ -336,26 +357,23 @@ fn issuer(
             ),
         ));
     }
-    if let Some(uri) = &entry.jwks_uri
-        && !(uri.starts_with("https://") || uri.starts_with("http://"))
-    {
-        return Err(error(
-            "AUTH_JWKS_URI",
-            format!("{uri:?} is not an http(s) URL"),
-        ));
+    // Every URL keys will be fetched from passes the one https rule, or the cold start fails.
+    let url_error = |single, field, problem: String| {
+        let problem = match origin {
+            Origin::Variables => problem,
+            Origin::Document => format!("issuer {:?}: {field} {problem}", entry.issuer),
+        };
+        error(origin.variable(single), problem)
+    };
+    if let Some(uri) = &entry.jwks_uri {
+        fetchable(uri).map_err(|problem| url_error("AUTH_JWKS_URI", "jwksUri", problem))?;
     }
-    let discoverable = entry.issuer.starts_with("https://")
-        || ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|l| entry.issuer.starts_with(l));
-    if entry.jwks_uri.is_none() && entry.hmac_secret.is_none() && !discoverable {
-        return Err(error(
-            variable,
-            format!(
-                "issuer {:?} is not an https URL, so its keys cannot be discovered; set AUTH_JWKS_URI",
-                entry.issuer
-            ),
-        ));
+    if entry.jwks_uri.is_none() && entry.hmac_secret.is_none() {
+        fetchable(&entry.issuer).map_err(|problem| {
+            let problem =
+                format!("{problem}: its keys are discovered from it, or set AUTH_JWKS_URI");
+            url_error("AUTH_ISSUER", "issuer", problem)
+        })?;
     }
     if let Some(secret) = &entry.hmac_secret
         && secret.len() < MIN_SECRET_BYTES
@@ -551,6 +569,75 @@ mod tests {
             let e = config(vars).unwrap_err();
             assert_eq!(e.variable, variable, "{e}");
             assert!(e.to_string().starts_with(variable));
+        }
+    }
+
+    /// OpenID Connect Discovery §4 and RFC 8414 §6.1: keys and metadata over TLS; plain http
+    /// only to a loopback host, decided on the parsed host. A bad URL fails the cold start
+    /// naming the variable.
+    #[test]
+    fn key_urls_must_be_https_or_loopback_at_cold_start() {
+        let refused = |vars: &[(&str, &str)], variable: &str| {
+            let e = config(vars).unwrap_err();
+            assert_eq!(e.variable, variable, "{e}");
+            assert!(e.problem.contains("must be https"), "{e}");
+            e
+        };
+        refused(
+            &[
+                ("AUTH_ISSUER", "https://i/"),
+                ("AUTH_AUDIENCE", "a"),
+                ("AUTH_JWKS_URI", "http://keys.example.com/jwks.json"),
+            ],
+            "AUTH_JWKS_URI",
+        );
+        for issuer in [
+            "http://localhost.evil.example",
+            "http://127.0.0.1@evil.example/",
+            "http://idp.example.com/",
+            "local",
+        ] {
+            let e = refused(
+                &[("AUTH_ISSUER", issuer), ("AUTH_AUDIENCE", "a")],
+                "AUTH_ISSUER",
+            );
+            assert!(e.problem.contains("AUTH_JWKS_URI"), "{e}");
+        }
+        let document = |entry: &str| format!(r#"{{"issuers": [{entry}]}}"#);
+        let e = refused(
+            &[(
+                "AUTH_CONFIG",
+                &document(
+                    r#"{"issuer": "https://a/", "audiences": ["x"], "jwksUri": "http://keys.example.com/jwks"}"#,
+                ),
+            )],
+            "AUTH_CONFIG",
+        );
+        assert!(
+            e.problem.starts_with("issuer \"https://a/\": jwksUri"),
+            "{e}"
+        );
+        refused(
+            &[(
+                "AUTH_CONFIG",
+                &document(r#"{"issuer": "http://idp.example.com/", "audiences": ["x"]}"#),
+            )],
+            "AUTH_CONFIG",
+        );
+        for (issuer, jwks_uri) in [
+            ("http://127.0.0.1:3000", None),
+            ("http://[::1]:3000/", None),
+            ("http://localhost:3000", None),
+            (
+                "https://idp.example.com/",
+                Some("https://keys.example.com/jwks.json"),
+            ),
+            // Never fetched from: an issuer with its own key URL is only compared with `iss`.
+            ("http://idp.example.com/", Some("http://127.0.0.1:1/jwks")),
+        ] {
+            let mut vars = vec![("AUTH_ISSUER", issuer), ("AUTH_AUDIENCE", "a")];
+            vars.extend(jwks_uri.map(|uri| ("AUTH_JWKS_URI", uri)));
+            assert!(config(&vars).is_ok(), "{issuer} {jwks_uri:?}");
         }
     }
 

@@ -8,6 +8,9 @@
 //! | HTTP API payload 1.0           | `version: "1.0"`              | headers, cookie, query          |
 //! | HTTP API payload 2.0           | `version: "2.0"`              | headers, `cookies`, query       |
 //!
+//! A request with an `Authorization` header takes its token from there or has none; the cookie
+//! and query parameter (when configured) are read only without the header.
+//!
 //! The event is read once, into [`AuthorizerEvent`]: the fields the decision needs from any of
 //! these formats, everything else skipped by the parser, and only the headers that can carry a
 //! token kept. The full `aws_lambda_events` types cost 5 to 8 µs for an HTTP API 2.0 event (a
@@ -196,7 +199,13 @@ impl AuthorizerEvent {
                     .as_deref()
                     .and_then(|name| event.query_string_parameters.exact(name))
                     .filter(|v| !v.is_empty());
-                header.and_then(bearer).or(cookie).or(query)
+                // A present `Authorization` header decides alone, even when it holds no bearer
+                // token (`Basic ...`): falling back to a cookie or query token would let a
+                // policy cached under that header vouch for a token it never carried.
+                match header {
+                    Some(header) => bearer(header),
+                    None => cookie.or(query),
+                }
             }
         };
         let arn = match format {
@@ -423,6 +432,29 @@ mod tests {
         assert_eq!(bearer(""), None);
     }
 
+    /// RFC 6750 §2: a client sends its token one way per request. A present `Authorization`
+    /// header that is not a bearer credential leaves the request without a token (401), and
+    /// no cookie or query token is read in its place: API Gateway caches the answer under the
+    /// identity source it was told to use, which here is that header.
+    #[test]
+    fn rfc6750_a_non_bearer_authorization_header_is_no_token_and_no_fallback() {
+        let query = r#""queryStringParameters":{"access_token":"q"}"#;
+        for header in ["Basic dXNlcjpwYXNz", "Bearer ", "Digest x=1", ""] {
+            let fields =
+                format!(r#"{query},"headers":{{"Authorization":"{header}","Cookie":"token=c"}}"#);
+            assert_eq!(request_token(&fields), Ok(None), "{header:?}");
+        }
+        assert_eq!(
+            request_token(&format!(r#"{query},"headers":{{"Cookie":"token=c"}}"#)),
+            Ok(Some("c".into())),
+            "without the header, the configured cookie"
+        );
+        assert_eq!(
+            request_token(&format!(r#"{query},"headers":{{}}"#)),
+            Ok(Some("q".into()))
+        );
+    }
+
     #[test]
     fn cookies() {
         assert_eq!(cookie_value("a=1; token=xyz; b=2", "token"), Some("xyz"));
@@ -491,17 +523,21 @@ mod tests {
         assert!(seen.len() >= 12, "{seen:?}");
     }
 
-    #[test]
-    fn headers_in_any_case_escaped_or_null() {
+    /// The token of a REST `REQUEST` event for `GET /products` with these `fields`, read with
+    /// the cookie `token` and the query parameter `access_token` as further sources.
+    fn request_token(fields: &str) -> Result<Option<String>, EventError> {
         let sources = TokenSources {
             cookie: Some("token".into()),
             query: Some("access_token".into()),
         };
         let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
-        let read = |fields: &str| {
-            let event = format!(r#"{{"type":"REQUEST","methodArn":"{arn}",{fields}}}"#);
-            parse(&event, &sources).map(|input| input.token)
-        };
+        let event = format!(r#"{{"type":"REQUEST","methodArn":"{arn}",{fields}}}"#);
+        parse(&event, &sources).map(|input| input.token)
+    }
+
+    #[test]
+    fn headers_in_any_case_escaped_or_null() {
+        let read = request_token;
         assert_eq!(
             read(r#""headers":{"Authorization":"Bearer a\u002eb"}"#),
             Ok(Some("a.b".into()))

@@ -15,9 +15,75 @@ use crate::metrics::Metrics;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
+use url::{Host, Url};
+
+/// Redirects followed per fetch.
+const MAX_REDIRECTS: usize = 3;
+
+/// The one rule for every URL the authorizer fetches keys or token data from (`AUTH_JWKS_URI`,
+/// the issuer's discovery and metadata URLs, a discovered `jwks_uri`, the secrets extension,
+/// each redirect): `https`, or plain `http` to a loopback host only, decided on the host as the
+/// `url` crate parses it, so `http://localhost.evil.example` and `http://127.0.0.1@evil.example`
+/// are not loopback. Over plain http anyone on the path could serve their own keys, and the
+/// authorizer would accept tokens signed with them (OpenID Connect Discovery §4: metadata
+/// "MUST utilize TLS"; RFC 8414 §2 and §6.1 the same for OAuth metadata). Returns the parsed
+/// URL, or what is wrong with it.
+pub fn fetchable(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL ({e}): {HTTPS_RULE}"))?;
+    match allowed(&url) {
+        true => Ok(url),
+        false => Err(format!("{text:?} {HTTPS_RULE}")),
+    }
+}
+
+/// [`fetchable`]'s rule on a parsed URL.
+fn allowed(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+/// What [`fetchable`] requires, in its words.
+const HTTPS_RULE: &str =
+    "must be https (plain http only to a loopback host: 127.0.0.0/8, ::1 or localhost)";
+
+/// 127.0.0.0/8, `::1` or `localhost` (RFC 6761 §6.3), exactly: no other name, however it begins.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
+}
+
+/// Whether a fetch of `from` may follow a redirect to `to`: a URL [`fetchable`] accepts, and
+/// never from https down to http, not even to a loopback host (a key server's own redirect
+/// must not drop TLS). A loopback http server may redirect to another loopback http URL.
+pub fn may_redirect(from: &Url, to: &Url) -> bool {
+    allowed(to) && (from.scheme() != "https" || to.scheme() == "https")
+}
+
+/// reqwest's redirect policy for key fetches: at most [`MAX_REDIRECTS`], each [`may_redirect`].
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        // `previous` starts with the URL first asked for, which is no redirect.
+        let from = attempt.previous().last().cloned();
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if from.is_some_and(|from| !may_redirect(&from, attempt.url())) {
+            attempt.error("redirect refused by the https rule")
+        } else {
+            attempt.follow()
+        }
+    })
+}
 
 /// Bounds on fetching keys, shared by every issuer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +164,7 @@ impl KeyFetcher {
                 reqwest::Client::builder()
                     .timeout(self.limits.timeout)
                     .connect_timeout(self.limits.timeout)
-                    .redirect(reqwest::redirect::Policy::limited(3))
+                    .redirect(redirect_policy())
                     .user_agent(concat!("jwt-scopes-api/", env!("CARGO_PKG_VERSION")))
                     .tls_backend_preconfigured(tls_config()?)
                     .build()
@@ -108,10 +174,13 @@ impl KeyFetcher {
             .map_err(Clone::clone)
     }
 
-    /// GETs `url`, refusing non-2xx answers and bodies over the size limit.
+    /// GETs `url`, refusing a URL [`fetchable`] refuses, non-2xx answers and bodies over the
+    /// size limit.
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let checked =
+            fetchable(url).map_err(|problem| FetchError::new(format!("GET {problem}")))?;
         let failed = |e: reqwest::Error| FetchError::new(format!("GET {url}: {}", without_url(&e)));
-        let mut response = self.client()?.get(url).send().await.map_err(failed)?;
+        let mut response = self.client()?.get(checked).send().await.map_err(failed)?;
         if !response.status().is_success() {
             return Err(FetchError {
                 message: format!("GET {url}: status {}", response.status()),
@@ -159,7 +228,7 @@ fn without_url(error: &reqwest::Error) -> String {
     } else if error.is_connect() {
         "connection failed"
     } else if error.is_redirect() {
-        "too many redirects"
+        "redirect refused (too many, or from https to a URL that is not https)"
     } else {
         "request failed"
     };
@@ -395,6 +464,135 @@ fn metadata_urls(issuer: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpListener};
+
+    #[test]
+    fn key_urls_are_https_or_plain_http_to_a_loopback_host_by_its_parsed_host() {
+        for good in [
+            "https://keys.example.com/jwks.json",
+            "http://127.0.0.1:8080/jwks",
+            "http://127.1.2.3/jwks",
+            "http://[::1]:3000/.well-known/openid-configuration",
+            "http://localhost:3000/jwks",
+            "http://LOCALHOST/jwks",
+        ] {
+            assert!(fetchable(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://keys.example.com/jwks.json",
+            "http://localhost.evil.example/jwks",
+            "http://127.0.0.1.evil.example/jwks",
+            "http://127.0.0.1@evil.example/jwks",
+            "http://localhost:80@evil.example/jwks",
+            "http://[::ffff:7f00:1]/jwks",
+            "http://10.0.0.1/jwks",
+            "ftp://localhost/jwks",
+            "file:///etc/jwks.json",
+            "local",
+            "",
+        ] {
+            let problem = fetchable(bad).unwrap_err();
+            assert!(problem.contains("must be https"), "{bad}: {problem}");
+        }
+    }
+
+    #[test]
+    fn redirects_never_go_from_https_to_http() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        for (from, to, allowed) in [
+            ("https://a.example/jwks", "https://b.example/jwks", true),
+            ("https://a.example/jwks", "http://b.example/jwks", false),
+            ("https://a.example/jwks", "http://127.0.0.1/jwks", false),
+            ("https://a.example/jwks", "http://localhost/jwks", false),
+            ("http://127.0.0.1:1/a", "http://localhost:2/b", true),
+            ("http://127.0.0.1:1/a", "https://b.example/jwks", true),
+            ("http://127.0.0.1:1/a", "http://b.example/jwks", false),
+            (
+                "http://127.0.0.1:1/a",
+                "http://localhost.evil.example/",
+                false,
+            ),
+            ("https://a.example/jwks", "ftp://a.example/jwks", false),
+        ] {
+            assert_eq!(
+                may_redirect(&url(from), &url(to)),
+                allowed,
+                "{from} -> {to}"
+            );
+        }
+    }
+
+    /// A server on 127.0.0.1, on a thread of its own, answering each request with the raw
+    /// HTTP/1.1 response `reply` gives for its path and the server's address.
+    fn serve(reply: fn(&str, SocketAddr) -> String) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut socket in listener.incoming().map_while(Result::ok) {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let _ = socket.write_all(reply(&path, addr).as_bytes());
+            }
+        });
+        addr
+    }
+
+    fn redirect(to: &str) -> String {
+        format!(
+            "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+    }
+
+    fn json(body: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// On a real server: a loopback http redirect to another loopback URL is followed; one to
+    /// plain http elsewhere is refused by the redirect policy before any connection (the error
+    /// is the redirect's, not a failed look-up of the name); a discovered plain-http `jwks_uri`
+    /// is refused before it is fetched.
+    #[tokio::test]
+    async fn a_real_server_cannot_lead_the_key_fetch_to_plain_http() {
+        let addr = serve(|path, addr| match path {
+            "/jwks" => json(r#"{"keys": []}"#),
+            "/moved" => redirect(&format!("http://{addr}/jwks")),
+            "/away" => redirect("http://keys.example.com/jwks"),
+            "/.well-known/openid-configuration" => json(&format!(
+                r#"{{"issuer": "http://{addr}", "jwks_uri": "http://keys.example.com/jwks"}}"#
+            )),
+            _ => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+        });
+        let fetcher = Arc::new(KeyFetcher::new(FetchLimits::default()));
+        let body = fetcher.get(&format!("http://{addr}/moved")).await.unwrap();
+        assert_eq!(body, br#"{"keys": []}"#);
+        let away = fetcher
+            .get(&format!("http://{addr}/away"))
+            .await
+            .unwrap_err();
+        assert!(away.message.contains("redirect refused"), "{away}");
+        let direct = fetcher
+            .get("http://keys.example.com/jwks")
+            .await
+            .unwrap_err();
+        assert!(direct.message.contains("must be https"), "{direct}");
+        let cache = JwksCache::new(format!("http://{addr}"), KeySource::Discovery, fetcher);
+        let Err(refused) = cache.fetch_keys().await else {
+            panic!("a plain-http jwks_uri was fetched");
+        };
+        assert!(refused.message.contains("must be https"), "{refused}");
+    }
 
     #[test]
     fn rfc8414_metadata_url_inserts_the_well_known_path_before_the_issuer_path() {

@@ -4,6 +4,7 @@
 //! AWS SDK.
 
 use crate::authorizer::config::ConfigError;
+use crate::authorizer::jwks::fetchable;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -14,7 +15,9 @@ struct SecretValue {
 }
 
 /// Reads secret `secret_id` (its ARN or name) from the extension listening at `endpoint`
-/// (`http://localhost:2773`), authenticated with the function's session token.
+/// (`http://localhost:2773`), authenticated with the function's session token. The URL passes
+/// the key fetcher's https rule ([`fetchable`]: plain http to loopback only) and no redirect is
+/// followed: the secret and the session token never leave the host.
 pub async fn from_extension(
     endpoint: &str,
     secret_id: &str,
@@ -26,11 +29,14 @@ pub async fn from_extension(
     };
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| fail(format!("HTTP client: {e}")))?;
     let id = percent_encoding::utf8_percent_encode(secret_id, percent_encoding::NON_ALPHANUMERIC);
+    let url = fetchable(&format!("{endpoint}/secretsmanager/get?secretId={id}"))
+        .map_err(|problem| fail(format!("the extension's URL {problem}")))?;
     let response = client
-        .get(format!("{endpoint}/secretsmanager/get?secretId={id}"))
+        .get(url)
         .header("X-Aws-Parameters-Secrets-Token", session_token)
         .send()
         .await

@@ -239,7 +239,11 @@ pub fn audience_accepted(claims: &TokenClaims, audiences: &[String]) -> bool {
     }
 }
 
-/// Every scope claim present ([`SCOPE_CLAIMS`]), merged; one malformed claim refuses the token.
+/// Every scope claim present ([`SCOPE_CLAIMS`]), read as issued and merged
+/// ([`ScopeSet::merge_issued`]); one malformed claim refuses the token. A raw token's claim is
+/// never a stringified array (only API Gateway's JWT authorizer writes `"[a b]"`, into the
+/// integration's context), so `scope: "[orders:admin]"` grants the opaque scope
+/// `[orders:admin]`, never `orders:admin`.
 pub fn scopes_of(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
     let values = [
         &claims.scope,
@@ -248,15 +252,7 @@ pub fn scopes_of(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
         &claims.permissions,
     ];
     debug_assert_eq!(values.len(), SCOPE_CLAIMS.len());
-    let mut granted = ScopeSet::empty();
-    for value in values.into_iter().flatten() {
-        granted.extend(
-            ScopeSet::parse_value(value)
-                .map_err(TokenError::MalformedScope)?
-                .iter(),
-        );
-    }
-    Ok(granted)
+    ScopeSet::merge_issued(values.into_iter().flatten()).map_err(TokenError::MalformedScope)
 }
 
 /// `aud` is a string or an array of strings (RFC 7519 §4.1.3); anything else is a type error.
@@ -543,5 +539,33 @@ mod tests {
             Err(TokenError::MalformedScope(ScopeError::WrongType))
         );
         assert!(scopes_of(&claims(base()).unwrap()).unwrap().is_empty());
+    }
+
+    /// RFC 8693 §4.2 / RFC 9068 §2.2.3: `scope` is a space separated string as issued; `[` and
+    /// `]` are scope-token characters (RFC 6749 §3.3), so a bracketed value is one opaque scope.
+    #[test]
+    fn rfc6749_a_bracketed_scope_in_a_raw_token_grants_no_scope_of_that_name() {
+        for patch in [
+            json!({"scope": "[orders:admin]"}),
+            json!({"scope": "[\"orders:admin\"]"}),
+            json!({"scp": ["[orders:admin]"]}),
+            json!({"scp": "[orders:admin]"}),
+            json!({"permissions": ["[orders:admin orders:read]"]}),
+        ] {
+            let granted = scopes_of(&claims(with(patch.clone())).unwrap()).unwrap();
+            assert!(!granted.contains("orders:admin"), "{patch}: {granted}");
+        }
+        let opaque = scopes_of(&claims(with(json!({"scp": ["[orders:admin]"]}))).unwrap());
+        assert_eq!(opaque.unwrap().to_string(), "[orders:admin]");
+    }
+
+    #[test]
+    fn scopes_too_many_to_hand_on_whole_refuse_the_token() {
+        let half = |c: char| c.to_string().repeat(5000);
+        let c = claims(with(json!({"scope": half('a'), "scp": [half('b')]}))).unwrap();
+        assert_eq!(
+            scopes_of(&c),
+            Err(TokenError::MalformedScope(ScopeError::TooLarge))
+        );
     }
 }

@@ -18,6 +18,12 @@
 //! decided by `ClaimsShape::of` from the claims alone; anything that fits neither rule gets no
 //! identity (401) rather than a guess.
 //!
+//! A Lambda authorizer's context is read as it was written, like a token's claims: our
+//! authorizer's `scope` is its granted set, space separated, and a scope in it may itself hold
+//! brackets (`[orders:admin]` is a legal RFC 6749 scope-token). Unwrapping `"[a b]"` there, as
+//! for the JWT authorizer's stringified claims, would grant `orders:admin` to a token the
+//! authorizer read as holding only `[orders:admin]`.
+//!
 //! ALB, function URL and IAM-authorised requests carry no bearer identity and get none. Identity
 //! never comes from request headers: only the gateway writes the request context.
 
@@ -48,7 +54,10 @@ pub enum Claims<'a> {
     Strings(&'a HashMap<String, String>),
     /// Lambda authorizer context: strings, numbers or booleans (arrays on HTTP API).
     Values(&'a HashMap<String, Value>),
-    /// A JSON object of claims (Cognito on REST; our context on HTTP API payload 2.0).
+    /// Lambda authorizer context as a JSON object (`authorizer.lambda` in a flattened context).
+    Context(&'a Map<String, Value>),
+    /// A JSON object of claims stringified by the gateway (Cognito on REST; the JWT authorizer
+    /// on HTTP API payload 1.0).
     Object(&'a Map<String, Value>),
     /// The token's payload as issued, JSON types kept (REST API JWT authorizer).
     Issued(&'a Map<String, Value>),
@@ -80,14 +89,19 @@ impl<'a> Claims<'a> {
         match *self {
             Claims::Strings(map) => map.get(name).map(|v| Claim::Text(v)),
             Claims::Values(map) => map.get(name).map(Claim::Json),
-            Claims::Object(map) | Claims::Issued(map) => map.get(name).map(Claim::Json),
+            Claims::Context(map) | Claims::Object(map) | Claims::Issued(map) => {
+                map.get(name).map(Claim::Json)
+            }
         }
     }
 
     /// One scope claim, read in every spelling this source can deliver it in; `None` when absent.
+    /// Only what the gateway stringified is unwrapped; a token's claims and a Lambda authorizer's
+    /// context are read as written ([`ScopeSet::parse_issued`]).
     fn scopes(&self, name: &str) -> Option<Result<ScopeSet, ScopeError>> {
         match *self {
-            Claims::Issued(map) => map.get(name).map(ScopeSet::parse_issued),
+            Claims::Issued(map) | Claims::Context(map) => map.get(name).map(ScopeSet::parse_issued),
+            Claims::Values(map) => map.get(name).map(ScopeSet::parse_issued),
             _ => self.get(name).map(|claim| match claim {
                 Claim::Text(text) => ScopeSet::parse_text(text),
                 Claim::Json(value) => ScopeSet::parse_value(value),
@@ -184,7 +198,7 @@ fn from_flattened(fields: &HashMap<String, Value>) -> Option<Identity<'_>> {
     }
     if let Some(Value::Object(context)) = fields.get("lambda") {
         return Some(identity(
-            Claims::Object(context),
+            Claims::Context(context),
             None,
             Source::LambdaAuthorizer,
         ));
@@ -360,6 +374,36 @@ mod tests {
             (Some("u2"), Source::LambdaAuthorizer)
         );
         assert_eq!(scopes(&id), ["read:products"]);
+    }
+
+    /// Our authorizer writes its granted set space separated; a scope in it that holds brackets
+    /// (a legal RFC 6749 §3.3 scope-token) is read back as itself, never unwrapped.
+    #[test]
+    fn rfc6749_a_lambda_context_is_read_as_written_and_brackets_grant_nothing() {
+        let v2 = |scope: &str| {
+            v2_with_authorizer(&format!(r#"{{"lambda":{{"sub":"u2","scope":{scope}}}}}"#))
+        };
+        let rest =
+            |scope: &str| v1_with_authorizer(&format!(r#"{{"principalId":"p1","scope":{scope}}}"#));
+        let v1_lambda =
+            |scope: &str| v1_with_authorizer(&format!(r#"{{"lambda":{{"scope":{scope}}}}}"#));
+        for event in [v2, rest, v1_lambda] {
+            for (scope, expected) in [
+                (r#""[write:products]""#, &["[write:products]"][..]),
+                (r#""[\"write:products\"]""#, &[r#"["write:products"]"#]),
+                (
+                    r#""[read:products write:products]""#,
+                    &["[read:products", "write:products]"],
+                ),
+                (r#""[ ]""#, &["[", "]"]),
+                (r#"["[write:products]"]"#, &["[write:products]"]),
+            ] {
+                let ctx = context(&event(scope));
+                let id = identity_from_context(&ctx).unwrap();
+                assert_eq!(id.source, Source::LambdaAuthorizer);
+                assert_eq!(scopes(&id), expected, "{scope}");
+            }
+        }
     }
 
     #[test]
