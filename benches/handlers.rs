@@ -13,7 +13,7 @@
 //!   `bare/*` is `jsonwebtoken::crypto::verify` on the very token each event carries, so
 //!   `decision / bare` is the ratio the issue asks for, from one run.
 //! - `serialize/*`: `serde_json::to_string` of the decision alone.
-//! - `parse/*`: reading the event text alone (`authorizer_event::parse`, and `serde_json` skipping
+//! - `parse/*`: reading the event text alone (`AuthorizerEvent::input`, and `serde_json` skipping
 //!   every value as a floor); `read/*`: from the bytes, as the binary does.
 //! - `product_api/*`: `product_api::event::read` (what the binary's payload type does) on
 //!   `events/product-api/v2-jwt-get-product.json` (HTTP API 2.0 with JWT authorizer claims,
@@ -41,10 +41,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use jwt_scopes_api::authorizer::config::TokenSources;
-use jwt_scopes_api::authorizer::event::{self as authorizer_event, AuthorizerEvent};
+use jwt_scopes_api::authorizer::{AuthorizerEvent, TokenSources};
 use jwt_scopes_api::metrics::Invocation;
-use jwt_scopes_api::product_api::event as product_api_event;
+use jwt_scopes_api::product_api;
 use jwt_scopes_api::{AuthConfig, Authorizer, EmbeddedCatalog, ProductApi};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::http::HeaderMap;
@@ -214,7 +213,11 @@ fn bench_handlers(c: &mut Criterion) {
     let read_alone = |e: &&Event| e.alg == Algorithm::HS256 || e.name == "request_large_rs256";
     for event in events.iter().filter(read_alone) {
         group.bench_function(format!("parse/{}", event.name), |b| {
-            b.iter(|| authorizer_event::parse(black_box(&event.json), &sources).unwrap())
+            b.iter(|| {
+                AuthorizerEvent::from_json(black_box(&event.json))
+                    .input(&sources)
+                    .unwrap()
+            })
         });
         group.bench_function(format!("read/{}", event.name), |b| {
             b.iter(|| {
@@ -291,7 +294,7 @@ fn bench_handlers(c: &mut Criterion) {
     let api = ProductApi::new(EmbeddedCatalog);
     let event = read(&root().join("events/product-api/v2-jwt-get-product.json"));
     let parse =
-        |event: &str| -> lambda_http::Request { product_api_event::read(event).unwrap().into() };
+        |event: &str| -> lambda_http::Request { product_api::read_event(event).unwrap().into() };
     let respond = || async { v2_response_json(api.handle(parse(black_box(&event))).await) };
     let answer = rt.block_on(respond());
     assert!(answer.contains("\"statusCode\":200"), "{answer}");

@@ -20,7 +20,7 @@
 mod paired;
 
 use jwt_scopes_api::metrics::Metrics;
-use jwt_scopes_api::product_api::event as product_api_event;
+use jwt_scopes_api::product_api;
 use jwt_scopes_api::{AuthConfig, Authorizer, EmbeddedCatalog, ProductApi};
 use std::collections::HashMap;
 use std::fs::File;
@@ -107,7 +107,7 @@ fn main() {
         let api = if on { &counted } else { &quiet };
         rt.block_on(async {
             for _ in 0..n {
-                let request = product_api_event::read(black_box(&event)).unwrap();
+                let request = product_api::read_event(black_box(&event)).unwrap();
                 black_box(api.handle(request.into()).await);
             }
         })

@@ -33,7 +33,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use jwt_scopes_api::authorizer::verify::TokenClaims;
+use jwt_scopes_api::token::TokenClaims;
 use jwt_scopes_api::{AuthConfig, Authorizer};
 use serde_json::json;
 use std::collections::HashMap;

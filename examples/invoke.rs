@@ -43,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
         } else {
-            let request = jwt_scopes_api::product_api::event::read(&event)?;
+            let request = jwt_scopes_api::product_api::read_event(&event)?;
             let response = api.handle(request.into()).await;
             let headers: serde_json::Map<String, Value> = response
                 .headers()

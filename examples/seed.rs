@@ -5,8 +5,7 @@
 //! cargo run --example seed -- TABLE_NAME     # credentials, region, AWS_ENDPOINT_URL as for the AWS CLI
 //! ```
 
-use jwt_scopes_api::product_api::dynamo::DynamoStore;
-use jwt_scopes_api::product_api::products::{Precondition, StoreError};
+use jwt_scopes_api::product_api::{DynamoStore, Precondition, StoreError};
 use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 
 #[tokio::main(flavor = "current_thread")]

@@ -5,9 +5,9 @@
 //! [`scopes`]: crate::scopes
 //! [`product_api`]: crate::product_api
 //! [`authorizer`]: crate::authorizer
+//! [`token`]: crate::token
 //! [`reason`]: crate::reason
 //! [`metrics`]: crate::metrics
-//! [`redact`]: crate::redact
 //! [`mod@env`]: mod@crate::env
 #![doc = include_str!("../docs/architecture.md")]
 #![warn(missing_docs)]
@@ -17,9 +17,10 @@ pub mod env;
 pub mod metrics;
 pub mod product_api;
 pub mod reason;
-pub mod redact;
+mod redact;
 pub mod routes;
 pub mod scopes;
+pub mod token;
 
 pub use authorizer::{AuthConfig, Authorizer, AuthorizerError};
 pub use product_api::{EmbeddedCatalog, Identity, IdentityExt, ProductApi, ProductStore};

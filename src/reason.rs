@@ -1,6 +1,6 @@
 //! Why a request was answered as it was: one stable code per outcome, declared here once with who
 //! answers with it and what it means (each authorizer refusal,
-//! [`TokenError`](crate::authorizer::TokenError), bears the name of its code), and written the
+//! [`TokenError`](crate::token::TokenError), bears the name of its code), and written the
 //! same way in log lines (`reason=`), metrics (the `Reason` dimension), the product-api problem
 //! `type` (`urn:jwt-scopes-api:problem:<code>`) and the local gateway's output.
 //!

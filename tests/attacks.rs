@@ -8,7 +8,7 @@ mod support;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::{Algorithm, Header};
-use jwt_scopes_api::authorizer::TokenError;
+use jwt_scopes_api::token::TokenError;
 use jwt_scopes_api::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
 use support::{Reply, TestKey, TestServer, authorizer, claims, decide, jwks, jwks_authorizer, now};

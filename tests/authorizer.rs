@@ -7,7 +7,7 @@ mod support;
 use jsonwebtoken::{Algorithm, Header};
 use jwt_scopes_api::AuthorizerError;
 use jwt_scopes_api::authorizer::AuthorizerResponse;
-use jwt_scopes_api::authorizer::TokenError;
+use jwt_scopes_api::token::TokenError;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use support::{Reply, TestKey, TestServer, authorizer, claims, decide, jwks, jwks_authorizer, now};
@@ -539,8 +539,8 @@ async fn the_hmac_secret_is_read_through_the_secrets_extension() {
 #[tokio::test]
 async fn preloaded_keys_answer_without_a_fetch_and_an_unknown_kid_still_refetches() {
     use jwt_scopes_api::Authorizer;
-    use jwt_scopes_api::authorizer::config::{AuthConfig, preloaded_keys};
-    use jwt_scopes_api::authorizer::keyset::KeySet;
+    use jwt_scopes_api::authorizer::{AuthConfig, preloaded_keys};
+    use jwt_scopes_api::token::KeySet;
     use std::collections::HashMap;
     use std::sync::Arc;
     let server = TestServer::start().await;

@@ -365,7 +365,7 @@ async fn required_claims_refuse_with_401_and_compare_exactly() {
             .verify(Some(&with(json!("initech"))), support::now())
             .await
             .unwrap_err(),
-        jwt_scopes_api::authorizer::TokenError::ClaimNotAccepted("tenant".into())
+        jwt_scopes_api::token::TokenError::ClaimNotAccepted("tenant".into())
     );
 }
 

@@ -3,7 +3,7 @@
 //! its declaration in `src/reason.rs`'s tests.)
 
 use jwt_scopes_api::AuthConfig;
-use jwt_scopes_api::authorizer::config::preloaded_keys;
+use jwt_scopes_api::authorizer::preloaded_keys;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 

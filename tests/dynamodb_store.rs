@@ -3,8 +3,7 @@
 //! and stops; without either, the tests say so and pass vacuously). Every test creates its own
 //! table.
 
-use jwt_scopes_api::product_api::dynamo::DynamoStore;
-use jwt_scopes_api::product_api::products::{Precondition, ProductName, StoreError};
+use jwt_scopes_api::product_api::{DynamoStore, Precondition, ProductName, StoreError};
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -7,7 +7,7 @@ mod support;
 use jsonwebtoken::{Algorithm, Header};
 use jwt_scopes_api::authorizer::Outcome;
 use jwt_scopes_api::metrics::{Invocation, Metrics};
-use jwt_scopes_api::product_api::event;
+use jwt_scopes_api::product_api;
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::{AuthConfig, Authorizer, EmbeddedCatalog, ProductApi};
 use lambda_http::RequestExt;
@@ -400,8 +400,8 @@ async fn answer(name: &str, out: &Lines) -> (u16, Value) {
     let mut context = lambda_http::Context::default();
     context.request_id = "req-2".into();
     context.xray_trace_id = Some("Root=1-5759e988-bd862e3fe1be46a994272793".into());
-    let request =
-        lambda_http::Request::from(event::read(&text).unwrap()).with_lambda_context(context);
+    let request = lambda_http::Request::from(product_api::read_event(&text).unwrap())
+        .with_lambda_context(context);
     let api = ProductApi::new(EmbeddedCatalog).with_metrics(Metrics::to("Test", out.clone()));
     let status = api.handle(request).await.status().as_u16();
     let lines = out.take();

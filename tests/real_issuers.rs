@@ -8,7 +8,7 @@ mod support;
 
 use jsonwebtoken::{Algorithm, Header};
 use jwt_scopes_api::AuthorizerError;
-use jwt_scopes_api::authorizer::TokenError;
+use jwt_scopes_api::token::TokenError;
 use serde_json::{Value, json};
 use support::{RawKey, Reply, TestKey, TestServer, authorizer, decide, jwks, keys_document, now};
 

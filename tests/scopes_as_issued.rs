@@ -228,7 +228,7 @@ async fn rfc6749_the_context_scope_reads_back_as_the_authorizers_set() {
             "rest-lambda-authorizer-get-product",
         ] {
             let event = product_api_event(sample, &context);
-            let request = jwt_scopes_api::product_api::event::read(&event).unwrap();
+            let request = jwt_scopes_api::product_api::read_event(&event).unwrap();
             let request = lambda_http::Request::from(request);
             let identity = jwt_scopes_api::IdentityExt::identity(&request).unwrap();
             let read_back: Vec<&str> = identity.scopes.iter().collect();

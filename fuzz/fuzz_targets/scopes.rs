@@ -3,7 +3,7 @@
 #![no_main]
 
 use jwt_scopes_api::ScopeSet;
-use jwt_scopes_api::authorizer::keyset::KeySet;
+use jwt_scopes_api::token::KeySet;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,9 +6,7 @@
 mod common;
 
 use common::{AUTHORIZER, ISSUER, NOW, RUNTIME};
-use jwt_scopes_api::authorizer::jws::Jws;
-use jwt_scopes_api::authorizer::keyset::KeySet;
-use jwt_scopes_api::authorizer::verify::{self, Rules, TokenClaims};
+use jwt_scopes_api::token::{self, Jws, KeySet, Rules, TokenClaims};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
@@ -29,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(jws) = Jws::<TokenClaims>::parse(token, token.len()) {
         let kid = jws.header.kid.clone();
         let candidates = KEYS.candidates(kid.as_deref(), jws.header.alg);
-        let policy = verify::ClaimPolicy::default();
-        assert!(verify::verify(jws, candidates, &rules, &policy, NOW).is_err());
+        let policy = token::ClaimPolicy::default();
+        assert!(token::verify(jws, candidates, &rules, &policy, NOW).is_err());
     }
 });

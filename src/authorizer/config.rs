@@ -4,12 +4,12 @@
 //! The simple form is one issuer in `AUTH_ISSUER` / `AUTH_AUDIENCE` / `AUTH_JWKS_URI` /
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
-use crate::authorizer::alg::{ASYMMETRIC, Alg, SYMMETRIC};
 use crate::authorizer::contract::{self, AccessTable};
-use crate::authorizer::jwks::{FetchLimits, KeySource, fetchable};
-use crate::authorizer::keyset::KeySet;
-use crate::authorizer::verify::{ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules};
 use crate::scopes::ScopeNames;
+use crate::token::{
+    ASYMMETRIC, Alg, ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, FetchLimits, KeySet, KeySource,
+    RequiredClaim, Rules, SYMMETRIC, fetchable,
+};
 use serde::Deserialize;
 use std::fmt;
 use std::time::Duration;

@@ -148,7 +148,7 @@ impl std::fmt::Display for EventError {
 /// An authorizer event, read: what the decision needs from any of the formats, owned, and
 /// nothing else. It is the `authorizer` binary's payload type, so `lambda_runtime` reads the
 /// invocation body straight into it in one pass (a `Box<RawValue>` payload read the body once to
-/// copy it, then [`parse`] a second time: BENCHMARKS.md). Reading it never fails: an event we
+/// copy it, then parsed it a second time: BENCHMARKS.md). Reading it never fails: an event we
 /// cannot read is kept as its error, for the decision to log and count with its reason.
 #[derive(Debug)]
 pub struct AuthorizerEvent(Result<Fields, EventError>);
@@ -222,11 +222,6 @@ impl AuthorizerEvent {
             target,
         })
     }
-}
-
-/// Reads an authorizer event from its JSON text.
-pub fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
-    AuthorizerEvent::from_json(event).input(sources)
 }
 
 /// Why an event could not be read, without the value it choked on (a header may hold a token).
@@ -385,6 +380,11 @@ fn cookie_value<'h>(header: &'h str, name: &str) -> Option<&'h str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads an authorizer event from its JSON text.
+    fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
+        AuthorizerEvent::from_json(event).input(sources)
+    }
 
     #[test]
     fn splits_method_and_route_arns() {

@@ -3,19 +3,17 @@
 //! the route's scopes, or a route not in the table, is a `Deny` (403); an event we cannot read is
 //! an invocation error (500), never an Allow.
 
-use crate::authorizer::alg::{Alg, SYMMETRIC};
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::contract::AccessTable;
-use crate::authorizer::error::TokenError;
 use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError};
-use crate::authorizer::jwks::{JwksCache, KeyFetcher};
-use crate::authorizer::jws::{Jws, SignatureKey};
-use crate::authorizer::keyset::KeySet;
 use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
-use crate::authorizer::verify::{self, ClaimPolicy, ContextClaims, Rules, TokenClaims, Verified};
 use crate::metrics::{Invocation, Metrics};
 use crate::reason::Reason;
+use crate::token::{
+    self, Alg, ClaimPolicy, ContextClaims, JwksCache, Jws, KeyFetcher, KeySet, Rules, SYMMETRIC,
+    SignatureKey, TokenClaims, TokenError, Verified,
+};
 use lambda_runtime::Diagnostic;
 use std::sync::Arc;
 use tracing::Instrument;
@@ -77,9 +75,7 @@ pub struct Authorizer {
     response: ResponseMode,
     sources: TokenSources,
     max_token_bytes: usize,
-    /// Boxed: a router is a few hundred bytes, and an `Authorizer` is held by value in enums
-    /// beside much smaller variants (the local gateway's guards).
-    routes: Box<AccessTable>,
+    routes: AccessTable,
     metrics: Metrics,
 }
 
@@ -119,12 +115,12 @@ impl Authorizer {
             response: config.response,
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
-            routes: Box::new(config.routes),
+            routes: config.routes,
             metrics,
         }
     }
 
-    /// Seeds the only issuer's key cache with `keys` (from [`crate::authorizer::config::preloaded_keys`],
+    /// Seeds the only issuer's key cache with `keys` (from [`crate::authorizer::preloaded_keys`],
     /// which checks there is exactly one issuer with a key source), as if fetched at `now`.
     pub fn with_keys(mut self, keys: Arc<KeySet>, now: u64) -> Self {
         if let [issuer] = self.issuers.as_mut_slice()
@@ -169,7 +165,7 @@ impl Authorizer {
             Err(error) => {
                 let reason = Reason::InvalidEvent;
                 tracing::error!(%error, decision = Outcome::Error.code(), %reason, "unreadable authorizer event");
-                metrics::decision(&self.metrics, invocation, Outcome::Error, reason, None);
+                metrics::record_decision(&self.metrics, invocation, Outcome::Error, reason, None);
                 return Decision {
                     outcome: Outcome::Error,
                     reason,
@@ -227,7 +223,7 @@ impl Authorizer {
             %reason,
             "authorizer decision"
         );
-        metrics::decision(&self.metrics, invocation, outcome, reason, route);
+        metrics::record_decision(&self.metrics, invocation, outcome, reason, route);
         Decision {
             outcome,
             reason,
@@ -248,14 +244,14 @@ impl Authorizer {
             if issuer.hmac.is_empty() {
                 return Err(TokenError::AlgorithmNotAllowed);
             }
-            return verify::verify(jws, &issuer.hmac, &issuer.rules, &issuer.claims, now);
+            return token::verify(jws, &issuer.hmac, &issuer.rules, &issuer.claims, now);
         }
         let jwks = issuer
             .jwks
             .as_ref()
             .ok_or(TokenError::AlgorithmNotAllowed)?;
         jwks.check_signature(&jws, now).await?;
-        verify::accept(jws, &issuer.rules, &issuer.claims, now)
+        token::accept(jws, &issuer.rules, &issuer.claims, now)
     }
 
     /// The issuer whose keys verify this token: the only one, or the one its `iss` names.

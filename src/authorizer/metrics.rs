@@ -12,12 +12,12 @@
 //! `Outcome` is `allow`, `deny`, `unauthorized` (401 / `isAuthorized: false`) or `error` (no
 //! decision: unreadable event, set-up not ready). `Reason` is a [`Reason`] code. `Route` is the
 //! route key (`GET /product/{name}`), or `unmatched` for a path not in the table. A fetch line
-//! carries the issuer as a property (searchable, not a dimension).
+//! carries the issuer as a property (searchable, not a dimension); the key fetcher
+//! ([`crate::token::KeyFetcher`]) writes those lines, the authorizer's metrics switch them on.
 
 use crate::authorizer::contract::AccessRule;
 use crate::metrics::{Directive, Invocation, Metric, Metrics, Record, Unit};
 use crate::reason::Reason;
-use std::time::Duration;
 
 /// What a decision came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl Outcome {
 const UNMATCHED: &str = "unmatched";
 
 /// Records one decision.
-pub fn decision(
+pub fn record_decision(
     metrics: &Metrics,
     invocation: Invocation<'_>,
     outcome: Outcome,
@@ -71,27 +71,6 @@ pub fn decision(
             ("Route", route.as_deref().unwrap_or(UNMATCHED)),
         ],
         properties: &[],
-    });
-}
-
-/// Records one fetch of `issuer`'s keys that took `took` and `failed` or not.
-pub fn key_fetch(metrics: &Metrics, issuer: &str, took: Duration, failed: bool) {
-    metrics.emit(&Record {
-        invocation: Invocation::default(),
-        directives: &[Directive {
-            dimension_sets: &[&[]],
-            metrics: &[
-                count("KeyFetches", 1),
-                count("KeyFetchFailures", u32::from(failed)),
-                Metric {
-                    name: "KeyFetchLatency",
-                    unit: Unit::Milliseconds,
-                    value: took.as_secs_f64() * 1000.0,
-                },
-            ],
-        }],
-        dimensions: &[],
-        properties: &[("issuer", issuer)],
     });
 }
 

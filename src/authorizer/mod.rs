@@ -1,35 +1,27 @@
 //! The `authorizer` Lambda: an authorizer event in, a decision out.
 //!
-//! - [`event`]: every authorizer event format read in one pass into what the decision needs;
-//! - [`config`]: the configuration, read and checked once at cold start;
-//! - [`contract`]: the route table decided on, compiled in or read from an OpenAPI document;
-//! - verification: [`alg`] (the algorithm names and their key families), [`jws`] (a token split
-//!   and its signature checked), [`verify`] (the claims), [`error`] (why a token is refused);
-//! - keys: [`keyset`] (a JWKS turned into ready keys, the refetch rule; pure) and [`jwks`]
-//!   (fetching and caching them per issuer);
+//! - [`AuthorizerEvent`]: every authorizer event format read in one pass into what the decision
+//!   needs;
+//! - [`AuthConfig`]: the configuration, read and checked once at cold start;
+//! - [`AccessRule`]: the route table decided on, compiled in or read from an OpenAPI document;
+//! - the token itself is checked by [`crate::token`] (algorithms, JWS, key sets, claims);
 //! - answers: [`AuthorizerResponse`] in the shape each event format expects, policies that stay
 //!   right when API Gateway caches them;
 //! - [`Authorizer`] ties these together; errors become answers there and only there, each with
-//!   its [`crate::reason::Reason`], logged and counted ([`metrics`]).
+//!   its [`crate::reason::Reason`], logged and counted ([`record_decision`]).
 
-pub mod alg;
-pub mod config;
-pub mod contract;
-pub mod error;
-pub mod event;
+mod config;
+mod contract;
+mod event;
 mod handler;
-pub mod jwks;
-pub mod jws;
-pub mod keyset;
-pub mod metrics;
+mod metrics;
 mod policy;
 mod secret;
-pub mod verify;
 
-pub use alg::Alg;
-pub use config::{AuthConfig, ConfigError};
-pub use error::TokenError;
+pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys, whole_number};
+pub use contract::AccessRule;
+pub use event::AuthorizerEvent;
 pub use handler::{Authorizer, AuthorizerError, Decision};
-pub use metrics::Outcome;
+pub use metrics::{Outcome, record_decision};
 pub use policy::AuthorizerResponse;
 pub use secret::from_extension as secret_from_extension;

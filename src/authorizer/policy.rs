@@ -11,8 +11,8 @@
 use crate::authorizer::config::ResponseMode;
 use crate::authorizer::contract::AccessTable;
 use crate::authorizer::event::{EventFormat, ExecuteApiArn};
-use crate::authorizer::verify::ContextClaims;
 use crate::scopes::ScopeSet;
+use crate::token::ContextClaims;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerResponse,
     ApiGatewayV2CustomAuthorizerIamPolicyResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,

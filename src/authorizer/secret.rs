@@ -4,7 +4,7 @@
 //! AWS SDK.
 
 use crate::authorizer::config::ConfigError;
-use crate::authorizer::jwks::fetchable;
+use crate::token::fetchable;
 use serde::Deserialize;
 use std::time::Duration;
 

@@ -11,14 +11,14 @@
 //! wraps each invocation in the runtime's `Lambda runtime invoke` span, which the default
 //! subscriber prints on every line. Metrics go to stdout as EMF (`METRICS_NAMESPACE`).
 
-use jwt_scopes_api::authorizer::config::{preloaded_keys, whole_number};
-use jwt_scopes_api::authorizer::event::AuthorizerEvent;
-use jwt_scopes_api::authorizer::keyset::KeySet;
-use jwt_scopes_api::authorizer::{ConfigError, secret_from_extension};
-use jwt_scopes_api::authorizer::{Outcome, metrics};
+use jwt_scopes_api::authorizer::{
+    AuthorizerEvent, ConfigError, Outcome, preloaded_keys, record_decision, secret_from_extension,
+    whole_number,
+};
 use jwt_scopes_api::env::{self, var};
 use jwt_scopes_api::metrics::{Invocation, Metrics};
 use jwt_scopes_api::reason::Reason;
+use jwt_scopes_api::token::KeySet;
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
@@ -110,7 +110,7 @@ async fn serve() -> Result<(), Error> {
                 .map_err(|error| {
                     let reason = Reason::NotReady;
                     tracing::error!(%error, decision = Outcome::Error.code(), %reason, "authorizer not ready");
-                    metrics::decision(&metrics, invocation, Outcome::Error, reason, None);
+                    record_decision(&metrics, invocation, Outcome::Error, reason, None);
                     AuthorizerError::NotReady
                 })?;
             let decision = authorizer.decide_event(event.payload, env::now(), invocation);

@@ -7,8 +7,7 @@
 //! metrics go to stdout as EMF (`METRICS_NAMESPACE`).
 
 use jwt_scopes_api::metrics::Metrics;
-use jwt_scopes_api::product_api::dynamo::DynamoStore;
-use jwt_scopes_api::product_api::event::HttpEvent;
+use jwt_scopes_api::product_api::{DynamoStore, HttpEvent};
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ProductStore, ScopeNames};
 use lambda_http::{Adapter, Error, LambdaEvent, Request, Service, service_fn};
 use std::convert::Infallible;

@@ -2,7 +2,7 @@
 //!
 //! Reading: `lambda_http`'s own `LambdaRequest` tries each event type in turn, REST first, and a
 //! payload 2.0 event (the HTTP API, our main path) fails the REST type only after most of it was
-//! built: 36 µs where [`read`] takes 26 (BENCHMARKS.md). [`read`] looks at `version` first and
+//! built: 36 µs where [`read_event`] takes 26 (BENCHMARKS.md). [`read_event`] looks at `version` first and
 //! reads a `"2.0"` event as payload 2.0 (the one event this could change is a 2.0 event that also
 //! carries REST's top-level `httpMethod`, which API Gateway never sends); every other event still
 //! goes through `LambdaRequest` and its order of trial.
@@ -25,7 +25,7 @@ use std::borrow::Cow;
 /// The path given to a request whose path cannot be part of a URL: it matches no route.
 const UNROUTABLE: &str = "/.invalid-path";
 
-/// An HTTP event, read by [`read`]: the `product-api` function's payload type. The runtime logs
+/// An HTTP event, read by [`read_event`]: the `product-api` function's payload type. The runtime logs
 /// an event it cannot read, so the error says where reading failed, not the value there (a
 /// header may hold a token).
 #[derive(Debug)]
@@ -35,15 +35,15 @@ impl<'de> Deserialize<'de> for HttpEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         tracing::debug_span!("read_event")
-            .in_scope(|| read(raw.get()))
+            .in_scope(|| read_event(raw.get()))
             .map(HttpEvent)
             .map_err(|e| D::Error::custom(crate::redact::json_error(&e)))
     }
 }
 
 /// Reads an HTTP event as `lambda_http` would, payload 2.0 straight into its type, then
-/// [`sanitize`]s it.
-pub fn read(event: &str) -> Result<LambdaRequest, serde_json::Error> {
+// sanitizes it (drops what `lambda_http` could not build a URL from).
+pub fn read_event(event: &str) -> Result<LambdaRequest, serde_json::Error> {
     #[derive(Deserialize)]
     struct Version<'a> {
         #[serde(borrow, default)]
@@ -62,7 +62,7 @@ pub fn read(event: &str) -> Result<LambdaRequest, serde_json::Error> {
 }
 
 /// Drops what `lambda_http` could not build a URL from.
-pub fn sanitize(request: &mut LambdaRequest) {
+fn sanitize(request: &mut LambdaRequest) {
     match request {
         LambdaRequest::ApiGatewayV1(event) => {
             let context = &mut event.request_context;
@@ -147,7 +147,7 @@ mod tests {
     use super::*;
 
     fn convert(event: &str) -> lambda_http::Request {
-        read(event).unwrap().into()
+        read_event(event).unwrap().into()
     }
 
     const ALB: &str = r#"{"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:x"}},
@@ -184,7 +184,7 @@ mod tests {
         );
     }
 
-    /// `read` takes a shortcut to the payload 2.0 type; every sample event must still come out
+    /// `read_event` takes a shortcut to the payload 2.0 type; every sample event must still come out
     /// as the type `lambda_http`'s own trial order picks.
     #[test]
     fn reads_every_sample_event_as_lambda_http_does() {
@@ -198,7 +198,7 @@ mod tests {
             }
             let event = std::fs::read_to_string(&path).unwrap();
             let theirs: LambdaRequest = serde_json::from_str(&event).unwrap();
-            let ours = read(&event).unwrap();
+            let ours = read_event(&event).unwrap();
             let kind = format!("{:?}", ours.request_origin());
             assert_eq!(kind, format!("{:?}", theirs.request_origin()), "{name}");
             let (ours, theirs) = (
@@ -210,8 +210,8 @@ mod tests {
             kinds.insert(kind);
         }
         assert!(kinds.len() >= 3, "{kinds:?}");
-        assert!(read(r#"{"version":"2.0","rawPath":5}"#).is_err());
-        assert!(read("[]").is_err());
+        assert!(read_event(r#"{"version":"2.0","rawPath":5}"#).is_err());
+        assert!(read_event("[]").is_err());
     }
 
     #[test]

@@ -1,22 +1,29 @@
 //! The `product-api` Lambda: the product inventory behind API Gateway.
 //!
-//! - [`event`]: events read (and guarded) before `lambda_http` builds a request from them;
-//! - [`identity`]: the caller API Gateway already validated, from every request-context shape;
+//! - [`read_event`]: events read (and guarded) before `lambda_http` builds a request from them;
+//! - [`Identity`]: the caller API Gateway already validated, from every request-context shape;
 //! - [`ProductApi`]: routes, re-checks scopes (defence in depth), validates input and serves;
-//! - [`products`]: products, names and the [`ProductStore`] behind the API, with the embedded
-//!   catalog; [`dynamo`] the DynamoDB store;
+//! - [`Product`]s, their names and the [`ProductStore`] behind the API, with the
+//!   [`EmbeddedCatalog`]; [`DynamoStore`] the DynamoDB store;
 //! - answers: every failure an RFC 9457 problem with its RFC 6750 challenge, in one place, its
-//!   `type` named by the request's [`crate::reason::Reason`]; [`metrics`] counts the answers.
+//!   `type` named by the request's [`crate::reason::Reason`]; each answer is counted as an EMF
+//!   metric.
 
-pub mod dynamo;
-pub mod event;
+mod dynamo;
+mod event;
 mod handler;
-pub mod identity;
-pub mod metrics;
+mod identity;
+mod metrics;
 mod problem;
-pub mod products;
+mod products;
 
+pub use dynamo::DynamoStore;
+pub use event::{HttpEvent, read_event};
 pub use handler::{ProductApi, authorize};
-pub use identity::{Identity, IdentityExt};
+pub use identity::{Claim, Claims, Identity, IdentityExt, Source, identity_from_context};
 pub use problem::{ApiError, REALM};
-pub use products::{DEFAULT_PAGE, EmbeddedCatalog, MAX_BODY_BYTES, MAX_PAGE, ProductStore};
+pub use products::{
+    DEFAULT_PAGE, EmbeddedCatalog, MAX_BODY_BYTES, MAX_NAME_LEN, MAX_PAGE, MAX_PRICE_CENTS,
+    MAX_SPECIFICATIONS, MAX_STOCK, NameError, Page, Precondition, Product, ProductName,
+    ProductStore, StoreError, Versioned, Written,
+};

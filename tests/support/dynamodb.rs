@@ -10,8 +10,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use jwt_scopes_api::product_api::dynamo::DynamoStore;
-use jwt_scopes_api::product_api::products::Precondition;
+use jwt_scopes_api::product_api::{DynamoStore, Precondition};
 use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};

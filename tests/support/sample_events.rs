@@ -2,7 +2,7 @@
 //! the embedded catalog. Included with `#[path]` by the tests that need it, beside `mod.rs` (keys,
 //! tokens, a JWKS server) and `dynamodb.rs` (a DynamoDB server).
 
-use jwt_scopes_api::product_api::event;
+use jwt_scopes_api::product_api;
 use jwt_scopes_api::{EmbeddedCatalog, ProductApi, ScopeNames};
 use lambda_http::{Body, Response};
 use serde_json::Value;
@@ -20,7 +20,7 @@ pub async fn respond(event: &str) -> Result<Response<Body>, String> {
 
 /// The same, for a deployment whose issuer spells the scopes as `names` says (`SCOPE_NAMES`).
 pub async fn respond_with(event: &str, names: ScopeNames) -> Result<Response<Body>, String> {
-    let request = event::read(event).map_err(|e| format!("event: {e}"))?;
+    let request = product_api::read_event(event).map_err(|e| format!("event: {e}"))?;
     Ok(ProductApi::new(EmbeddedCatalog)
         .with_scope_names(names)
         .handle(request.into())

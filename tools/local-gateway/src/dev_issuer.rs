@@ -7,8 +7,8 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _, RsaEncoding};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_scopes_api::authorizer::alg::Alg;
 use jwt_scopes_api::routes::ROUTES;
+use jwt_scopes_api::token::Alg;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -286,16 +286,15 @@ impl DevIssuer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jwt_scopes_api::authorizer::keyset::KeySet;
+    use jwt_scopes_api::token::KeySet;
 
     #[test]
     fn its_jwks_verifies_its_tokens_with_every_rsa_algorithm() {
         let issuer = DevIssuer::generate("http://127.0.0.1:3000").unwrap();
         let keys = KeySet::from_jwks(issuer.jwks().to_string().as_bytes()).unwrap();
-        for &alg in &jwt_scopes_api::authorizer::alg::RSA {
+        for &alg in &jwt_scopes_api::token::RSA {
             let token = issuer.sign(alg, &json!({"sub": "x"})).unwrap();
-            let jws =
-                jwt_scopes_api::authorizer::jws::Jws::<Value>::parse(&token, token.len()).unwrap();
+            let jws = jwt_scopes_api::token::Jws::<Value>::parse(&token, token.len()).unwrap();
             assert_eq!(jws.header.alg, alg);
             assert_eq!(
                 jws.check_signature(keys.candidates(Some(issuer.kid()), alg)),

@@ -19,7 +19,7 @@
 //! - **Verification**: when the token's issuer is configured, each gate's own verifier checks
 //!   it ([`JwtAuthorizer::verify`], [`RestJwtAuthorizer::verify`], [`Authorizer::verify`]).
 //! - **Scopes**: each gate's own functions read and match them ([`token_scopes`],
-//!   [`verify::scopes_of`], [`Access::is_met_by`]).
+//!   [`token::scopes_of`], [`Access::is_met_by`]).
 //! - **product-api's re-check**: it reads the event the gate would send ([`crate::event`]) and
 //!   judges with [`product_api::authorize`].
 //!
@@ -36,14 +36,12 @@ use crate::rest_jwt_authorizer::RestJwtAuthorizer;
 use crate::server::{auth_config, issuer_configured};
 use hyper::HeaderMap;
 use hyper::header::{HOST, HeaderValue};
-use jwt_scopes_api::authorizer::contract::AccessRule;
-use jwt_scopes_api::authorizer::error::TokenError;
-use jwt_scopes_api::authorizer::jws::Jws;
-use jwt_scopes_api::authorizer::verify::{self, ContextClaims, Rules, TokenClaims};
+use jwt_scopes_api::authorizer::AccessRule;
 use jwt_scopes_api::product_api::{self, ApiError, IdentityExt};
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::routes::{Route, RouteTable};
 use jwt_scopes_api::scopes::{Access, SCOPE_CLAIMS, ScopeNames, ScopeSet};
+use jwt_scopes_api::token::{self, ContextClaims, Jws, Rules, TokenClaims, TokenError};
 use jwt_scopes_api::{AuthConfig, Authorizer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
@@ -408,7 +406,7 @@ fn cognito_check(rest: &Check, claims: &Map<String, Value>, now: u64) -> Check {
                 token_use: None,
                 typ: None,
             };
-            match verify::check_claims(&strict, &rules, None, now) {
+            match token::check_claims(&strict, &rules, None, now) {
                 Ok(()) | Err(TokenError::WrongAudience) => Check::Passed,
                 Err(error) => Check::Failed(error),
             }
@@ -581,7 +579,7 @@ struct GateReadings {
 
 /// The claims as this project's Lambda authorizer reads them.
 struct LambdaReading {
-    /// Every scope claim, merged ([`verify::scopes_of`]).
+    /// Every scope claim, merged ([`token::scopes_of`]).
     scopes: ScopeSet,
     /// Which scope claims the token has, for the report.
     read_from: Vec<&'static str>,
@@ -597,7 +595,7 @@ impl GateReadings {
                 Verdict::Unauthorized(Reason::MalformedClaims, why)
             })
             .and_then(|strict| {
-                let scopes = verify::scopes_of(&strict).map_err(|error| {
+                let scopes = token::scopes_of(&strict).map_err(|error| {
                     Verdict::Unauthorized(Reason::from(&error), error.to_string())
                 })?;
                 let read_from = SCOPE_CLAIMS
@@ -683,7 +681,7 @@ fn recheck(gate: Gate, route: &Route, names: &ScopeNames, context: Value) -> Ver
             event::rest_api_event(&request, &api, route, Some(context))
         }
     };
-    let request = match product_api::event::read(&event.to_string()) {
+    let request = match product_api::read_event(&event.to_string()) {
         Ok(request) => lambda_http::Request::from(request),
         Err(error) => return Verdict::Unavailable(format!("the event does not parse: {error}")),
     };

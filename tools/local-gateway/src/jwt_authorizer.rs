@@ -4,14 +4,14 @@
 //! - its `kid` must be in the issuer's JWKS (found by OpenID Connect discovery from the issuer
 //!   URL, or a configured JWKS URL), its signature RSA (RS256/384/512, PS256/384/512);
 //! - `iss` equals the one issuer; `aud` in the audiences, or, only when there is no `aud`,
-//!   `client_id` (the rule [`jwt_scopes_api::authorizer::verify::audience_accepted`] applies everywhere); `exp` in the
+//!   `client_id` (the rule [`jwt_scopes_api::token::audience_accepted`] applies everywhere); `exp` in the
 //!   future, `nbf` and `iat` in the past;
 //! - the route's authorization scopes: at least one in the token's `scope` or `scp`;
 //! - an invalid token answers 401 `{"message":"Unauthorized"}` with
 //!   `www-authenticate: Bearer scope="" error="invalid_token" error_description="..."`, missing
 //!   scopes 403 `{"message":"Forbidden"}`.
 //!
-//! Verification is this crate's own ([`jwt_scopes_api::authorizer::verify`], [`jwt_scopes_api::authorizer::jwks`]); only the rules above
+//! Verification is this crate's own ([`jwt_scopes_api::token`]); only the rules above
 //! are added here.
 
 use crate::event;
@@ -20,18 +20,16 @@ use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use hyper::StatusCode;
 use jwt_scopes_api::AuthConfig;
-use jwt_scopes_api::authorizer::alg::{self, Alg};
-use jwt_scopes_api::authorizer::error::TokenError;
-use jwt_scopes_api::authorizer::jwks::{JwksCache, KeyFetcher, KeySource};
-use jwt_scopes_api::authorizer::jws::Jws;
-use jwt_scopes_api::authorizer::verify::{self, Rules, TokenClaims};
 use jwt_scopes_api::reason::Reason;
+use jwt_scopes_api::token::{
+    self, Alg, JwksCache, Jws, KeyFetcher, KeySource, Rules, TokenClaims, TokenError,
+};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// The algorithms an HTTP API JWT authorizer verifies: RSA keys only.
-pub const HTTP_API_ALGORITHMS: &[Alg] = &alg::RSA;
+pub const HTTP_API_ALGORITHMS: &[Alg] = &token::RSA;
 
 /// The built-in authorizer for one issuer.
 pub struct JwtAuthorizer {
@@ -395,7 +393,7 @@ impl BuiltIn for JwtAuthorizer {
         // the scopes are read by `token_scopes` instead.
         let claim_type = |_| refuse(TokenError::MalformedClaims);
         let strict: TokenClaims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
-        verify::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
+        token::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
             .map_err(refuse)?;
         serde_json::from_str(jws.claims.get()).map_err(claim_type)
     }

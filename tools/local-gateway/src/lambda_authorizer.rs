@@ -17,7 +17,7 @@ use crate::guard::{Guard, GuardedRequest, Passed, Refusal};
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use hyper::StatusCode;
-use jwt_scopes_api::authorizer::config::TokenSources;
+use jwt_scopes_api::authorizer::TokenSources;
 use jwt_scopes_api::metrics::Invocation;
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::{AuthConfig, Authorizer, AuthorizerError};

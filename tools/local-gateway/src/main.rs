@@ -13,7 +13,7 @@
 //! `docs/local-gateway.md`.
 
 use clap::{Args, Parser, Subcommand};
-use jwt_scopes_api::product_api::dynamo::DynamoStore;
+use jwt_scopes_api::product_api::DynamoStore;
 use jwt_scopes_api::routes::ROUTES;
 use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 use local_gateway::cors::DEV_ALLOW_ORIGINS;

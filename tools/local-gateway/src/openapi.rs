@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document of the API, generated from the route table ([`ROUTES`]), the scope
-//! descriptions ([`SCOPES`]), the product types ([`jwt_scopes_api::product_api::products`]) and
+//! descriptions ([`SCOPES`]), the product types ([`jwt_scopes_api::product_api::Product`]) and
 //! the answers [`ApiError`] really gives, never written by hand: a JSON template per part, filled
 //! in from those.
 //!
@@ -30,13 +30,13 @@ use crate::dev_issuer::TOKEN_PATH;
 use crate::jwt_authorizer::{JwtOutcome, TokenRefusal};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_scopes_api::authorizer::error::TokenError;
-use jwt_scopes_api::product_api::products::{
-    EmbeddedCatalog, MAX_NAME_LEN, MAX_PRICE_CENTS, MAX_SPECIFICATIONS, MAX_STOCK, NameError,
+use jwt_scopes_api::product_api::{
+    ApiError, DEFAULT_PAGE, EmbeddedCatalog, MAX_BODY_BYTES, MAX_NAME_LEN, MAX_PAGE,
+    MAX_PRICE_CENTS, MAX_SPECIFICATIONS, MAX_STOCK, NameError,
 };
-use jwt_scopes_api::product_api::{ApiError, DEFAULT_PAGE, MAX_BODY_BYTES, MAX_PAGE};
 use jwt_scopes_api::routes::{Operation as Op, ROUTES, Route, SCOPES};
 use jwt_scopes_api::scopes::Requirement;
+use jwt_scopes_api::token::TokenError;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -132,7 +132,7 @@ fn name_schema() -> Value {
     json!({ "type": "string", "minLength": 1, "maxLength": MAX_NAME_LEN, "pattern": pattern })
 }
 
-/// A product, as [`jwt_scopes_api::product_api::products::Product::problems`] checks it.
+/// A product, as [`jwt_scopes_api::product_api::Product::problems`] checks it.
 fn product_schema() -> Value {
     // Text of 1 to `max` characters that is not only whitespace.
     let text = |max: usize, description: &str| {

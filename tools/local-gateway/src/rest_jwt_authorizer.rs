@@ -15,7 +15,7 @@
 //!   `SINGLE_STRING`), checked after the registered claims: `token_use` when `AUTH_TOKEN_USE` is
 //!   set (as `template.yaml` configures it: required, that one value), and each issuer's
 //!   required claims (`AUTH_REQUIRED_CLAIMS`, or `requiredClaims` in `AUTH_CONFIG`), read as
-//!   the Lambda authorizer reads them ([`verify::check_required`]): a value compared exactly,
+//!   the Lambda authorizer reads them ([`token::check_required`]): a value compared exactly,
 //!   several values any-of, a present claim that is not a string refused when values are given,
 //!   an absent claim refused only when `required`. AWS does not say how several values or an
 //!   absent optional claim are judged (any-of is the only reading a single string can meet), nor
@@ -36,17 +36,16 @@
 //! to `client_id`); no clock leeway (`AUTH_LEEWAY_SECONDS` does not apply); a future `nbf`, and a
 //! future `iat` (the library's claim check refuses both), are refused.
 //!
-//! Verification is the library's ([`Jws::parse`](jwt_scopes_api::authorizer::jws::Jws::parse),
-//! [`JwksCache::check_signature`], [`verify::check_claims`]); the rules above choose what it is
+//! Verification is the library's ([`Jws::parse`](jwt_scopes_api::token::Jws::parse),
+//! [`JwksCache::check_signature`], [`token::check_claims`]); the rules above choose what it is
 //! given.
 
 use crate::event;
 use crate::jwt_authorizer::{BuiltIn, JwtGrant, JwtOutcome, TokenRefusal, parse_for};
 use jwt_scopes_api::AuthConfig;
-use jwt_scopes_api::authorizer::alg::Alg;
-use jwt_scopes_api::authorizer::error::TokenError;
-use jwt_scopes_api::authorizer::jwks::{JwksCache, KeyFetcher};
-use jwt_scopes_api::authorizer::verify::{self, RequiredClaim, Rules, TokenClaims};
+use jwt_scopes_api::token::{
+    self, Alg, JwksCache, KeyFetcher, RequiredClaim, Rules, TokenClaims, TokenError,
+};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -167,10 +166,10 @@ impl BuiltIn for RestJwtAuthorizer {
         if claims.aud.is_none() {
             return Err(refuse(TokenError::WrongAudience));
         }
-        verify::check_claims(&claims, &issuer.rules, None, now).map_err(refuse)?;
+        token::check_claims(&claims, &issuer.rules, None, now).map_err(refuse)?;
         let payload = serde_json::from_str(jws.claims.get())
             .map_err(|_| refuse(TokenError::MalformedClaims))?;
-        verify::check_required(&issuer.required, &payload).map_err(refuse)?;
+        token::check_required(&issuer.required, &payload).map_err(refuse)?;
         Ok(payload)
     }
 }

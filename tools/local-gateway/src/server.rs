@@ -555,7 +555,7 @@ impl Gateway {
         };
         // The same path as the Lambda: its payload type (`HttpEvent`) reads and guards with
         // `read`, then converts.
-        let request = match product_api::event::read(event) {
+        let request = match product_api::read_event(event) {
             Ok(request) => lambda_http::Request::from(request),
             Err(error) => return failed(&format!("event does not parse: {error}")),
         };

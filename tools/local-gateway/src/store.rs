@@ -3,9 +3,9 @@
 //! read-only embedded catalog the Lambda serves without `PRODUCTS_TABLE` (`--read-only`).
 
 use jwt_scopes_api::EmbeddedCatalog;
-use jwt_scopes_api::product_api::dynamo::DynamoStore;
-use jwt_scopes_api::product_api::products::{
-    Page, Precondition, Product, ProductName, ProductStore, StoreError, Versioned, Written,
+use jwt_scopes_api::product_api::{
+    DynamoStore, Page, Precondition, Product, ProductName, ProductStore, StoreError, Versioned,
+    Written,
 };
 use std::collections::BTreeMap;
 use std::ops::Bound;

@@ -7,8 +7,8 @@ mod http;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwt_scopes_api::EmbeddedCatalog;
-use jwt_scopes_api::authorizer::Alg;
-use jwt_scopes_api::product_api::identity::identity_from_context;
+use jwt_scopes_api::product_api::identity_from_context;
+use jwt_scopes_api::token::Alg;
 use lambda_http::RequestExt as _;
 use local_gateway::{
     AuthorizerMode, DevIssuer, EventKind, Gateway, GatewayConfig, GatewayStore, MintRequest, serve,

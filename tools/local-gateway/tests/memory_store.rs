@@ -5,7 +5,7 @@
 #[path = "../../../tests/support/dynamodb.rs"]
 mod dynamodb;
 
-use jwt_scopes_api::product_api::products::{Precondition, Product, ProductName};
+use jwt_scopes_api::product_api::{Precondition, Product, ProductName};
 use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 use local_gateway::MemoryStore;
 use std::collections::BTreeSet;

@@ -9,8 +9,8 @@ mod support;
 
 use jsonwebtoken::{Algorithm, Header};
 use jwt_scopes_api::EmbeddedCatalog;
-use jwt_scopes_api::authorizer::Alg;
-use jwt_scopes_api::product_api::identity::{Source, identity_from_context};
+use jwt_scopes_api::product_api::{Source, identity_from_context};
+use jwt_scopes_api::token::Alg;
 use lambda_http::RequestExt as _;
 use local_gateway::{AuthorizerMode, EventKind, Gateway, GatewayConfig, GatewayStore, serve};
 use serde_json::{Value, json};
@@ -205,7 +205,7 @@ async fn the_captured_rest_jwt_events_replayed_with_development_tokens() {
             );
         }
         let request: lambda_http::Request =
-            jwt_scopes_api::product_api::event::read(&event.to_string())
+            jwt_scopes_api::product_api::read_event(&event.to_string())
                 .unwrap()
                 .into();
         let context = request.request_context();

@@ -6,8 +6,8 @@
 //! counted). Each key is parsed here, once per fetch, for each algorithm it may verify, so no
 //! token pays for key parsing.
 
-use crate::authorizer::alg::{Alg, Family};
-use crate::authorizer::jws::SignatureKey;
+use crate::token::alg::{Alg, Family};
+use crate::token::jws::SignatureKey;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use serde::Deserialize;

@@ -7,11 +7,10 @@
 //! state lock is never held across I/O. Fetches are bounded in time and size, and a failed fetch
 //! keeps serving the keys already known.
 
-use crate::authorizer::error::TokenError;
-use crate::authorizer::jws::Jws;
-use crate::authorizer::keyset::{KeySet, LastFetch, may_refetch};
-use crate::authorizer::metrics;
-use crate::metrics::Metrics;
+use crate::metrics::{Directive, Invocation, Metric, Metrics, Record, Unit};
+use crate::token::error::TokenError;
+use crate::token::jws::Jws;
+use crate::token::keyset::{KeySet, LastFetch, may_refetch};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use serde::Deserialize;
@@ -370,7 +369,7 @@ impl JwksCache {
             .instrument(tracing::debug_span!("key_fetch", issuer = %self.inner.issuer))
             .await;
         let metrics = &self.inner.fetcher.metrics;
-        metrics::key_fetch(
+        record_fetch(
             metrics,
             &self.inner.issuer,
             started.elapsed(),
@@ -459,6 +458,34 @@ fn metadata_urls(issuer: &str) -> Vec<String> {
         ));
     }
     urls
+}
+
+/// Records one fetch of `issuer`'s keys that took `took` and `failed` or not: the
+/// `KeyFetches`, `KeyFetchFailures` and `KeyFetchLatency` metrics of [`crate::authorizer`]'s
+/// table, without dimensions.
+fn record_fetch(metrics: &Metrics, issuer: &str, took: Duration, failed: bool) {
+    let count = |name, value: bool| Metric {
+        name,
+        unit: Unit::Count,
+        value: f64::from(u8::from(value)),
+    };
+    metrics.emit(&Record {
+        invocation: Invocation::default(),
+        directives: &[Directive {
+            dimension_sets: &[&[]],
+            metrics: &[
+                count("KeyFetches", true),
+                count("KeyFetchFailures", failed),
+                Metric {
+                    name: "KeyFetchLatency",
+                    unit: Unit::Milliseconds,
+                    value: took.as_secs_f64() * 1000.0,
+                },
+            ],
+        }],
+        dimensions: &[],
+        properties: &[("issuer", issuer)],
+    });
 }
 
 #[cfg(test)]

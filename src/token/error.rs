@@ -1,5 +1,5 @@
-//! Why a token was refused, in one type below every module that refuses one ([`crate::authorizer::jws`],
-//! [`crate::authorizer::verify`], [`crate::authorizer::jwks`]), so none of them imports another for it.
+//! Why a token was refused, in one type below every module that refuses one ([`crate::token::jws`],
+//! [`crate::token::claims`], [`crate::token::jwks`]), so none of them imports another for it.
 //!
 //! Each refusal is declared once, in the `token_errors!` table below: its variant (named as its [`Reason`], so
 //! the compiler holds the two together), its text for logs and the words API Gateway's built-in

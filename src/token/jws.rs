@@ -7,8 +7,8 @@
 //! and for a JWK RSA key the key itself, on every call (about 5 µs of a 27 µs RS256 check), and
 //! reads the header and the claims twice (BENCHMARKS.md).
 
-use crate::authorizer::alg::{Alg, Family};
-use crate::authorizer::error::TokenError;
+use crate::token::alg::{Alg, Family};
+use crate::token::error::TokenError;
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;

@@ -1,13 +1,13 @@
-//! Token verification: the signature by [`jws`](crate::authorizer::jws), the claims here, with the clock
+//! Token verification: the signature by [`jws`](crate::token::jws), the claims here, with the clock
 //! passed in.
 //!
 //! Claims are deserialized once, into strict types, so `"exp": "9999999999"` (a string) is
 //! refused rather than skipped (GHSA-h395-gr6q-cpjc), and checked against [`Rules`] and `now`,
 //! so tests never need to sleep.
 
-use crate::authorizer::error::TokenError;
-use crate::authorizer::jws::{Jws, SignatureKey};
 use crate::scopes::{SCOPE_CLAIMS, ScopeSet};
+use crate::token::error::TokenError;
+use crate::token::jws::{Jws, SignatureKey};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -3,7 +3,7 @@
 //! `jsonwebtoken::Algorithm` has no ES512 and no RFC 9864 fully-specified `Ed25519`, and a
 //! foreign enum cannot grow variants, so the names are ours. `jsonwebtoken` still reads the JWKs
 //! (`DecodingKey::from_jwk` gives the RSA components and the EC/OKP points) and signs tokens in
-//! the tests and the development issuer; aws-lc-rs checks every signature ([`crate::authorizer::jws`]).
+//! the tests and the development issuer; aws-lc-rs checks every signature ([`crate::token::jws`]).
 
 use std::fmt;
 use std::str::FromStr;

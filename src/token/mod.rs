@@ -1,0 +1,30 @@
+//! The token-verification toolkit: a JWT's signature and claims checked against keys fetched
+//! from its issuer, with the clock passed in. The [`crate::authorizer`] decides with it, and the
+//! local gateway emulates API Gateway's built-in JWT authorizers with the same pieces.
+//!
+//! - algorithms: [`Alg`] names each one once, with the key family it needs ([`RSA`],
+//!   [`ASYMMETRIC`], [`SYMMETRIC`]);
+//! - [`Jws`]: a compact token split once and its signature checked with a [`SignatureKey`];
+//! - [`KeySet`]: a JWKS turned into ready keys (pure); [`JwksCache`] fetches and keeps one issuer's
+//!   keys through a [`KeyFetcher`], refetching by rule;
+//! - claims: [`TokenClaims`] read strictly, checked against [`Rules`] ([`verify`], [`accept`],
+//!   [`check_claims`]); [`scopes_of`] reads a token's scopes; [`ContextClaims`] what reaches the
+//!   API;
+//! - [`TokenError`]: why a token is refused, one type for every step above.
+
+mod alg;
+mod claims;
+mod error;
+mod jwks;
+mod jws;
+mod keyset;
+
+pub use alg::{ASYMMETRIC, Alg, RSA, SYMMETRIC};
+pub use claims::{
+    ClaimPolicy, ContextClaims, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules, TokenClaims,
+    Verified, accept, audience_accepted, check_claims, check_required, scopes_of, verify,
+};
+pub use error::TokenError;
+pub use jwks::{FetchLimits, JwksCache, KeyFetcher, KeySource, fetchable};
+pub use jws::{Jws, SignatureKey};
+pub use keyset::KeySet;
