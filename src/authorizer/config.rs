@@ -260,13 +260,8 @@ pub fn preloaded_keys(
             "needs exactly one issuer, with AUTH_JWKS_URI or a discoverable issuer to refresh from",
         ));
     }
-    let document = if value.trim_start().starts_with('{') {
-        value.into_bytes()
-    } else {
-        std::fs::read(value.trim())
-            .map_err(|e| error("AUTH_JWKS", format!("cannot read {value:?}: {e}")))?
-    };
-    KeySet::from_jwks(&document)
+    let document = crate::env::inline_or_file(&value).map_err(|e| error("AUTH_JWKS", e))?;
+    KeySet::from_jwks(document.as_bytes())
         .map(Some)
         .map_err(|e| error("AUTH_JWKS", e.to_string()))
 }
@@ -304,12 +299,7 @@ fn single_issuer(lookup: &impl Fn(&str) -> Option<String>) -> Result<IssuerEntry
 }
 
 fn issuers_from_document(value: &str) -> Result<Vec<IssuerEntry>, ConfigError> {
-    let text = if value.trim_start().starts_with('{') {
-        value.to_owned()
-    } else {
-        std::fs::read_to_string(value.trim())
-            .map_err(|e| error("AUTH_CONFIG", format!("cannot read {value:?}: {e}")))?
-    };
+    let text = crate::env::inline_or_file(value).map_err(|e| error("AUTH_CONFIG", e))?;
     let document: Document = serde_json::from_str(&text)
         .map_err(|e| error("AUTH_CONFIG", format!("invalid JSON document: {e}")))?;
     if document.issuers.is_empty() {

@@ -150,15 +150,10 @@ fn meet(a: &[Segment<'_>], b: &[Segment<'_>]) -> bool {
     }
 }
 
-/// Reads `AUTH_ROUTES`: inline JSON (starting with `{`), inline YAML (several lines), or the
-/// path of a JSON or YAML file bundled with the function or from a layer (`/opt/...`).
+/// Reads `AUTH_ROUTES`: an inline JSON or YAML document, or the path of one
+/// ([`crate::env::inline_or_file`]).
 pub fn load(value: &str) -> Result<AccessTable, String> {
-    let inline = value.trim_start().starts_with('{') || value.trim().contains('\n');
-    let text = if inline {
-        value.to_owned()
-    } else {
-        std::fs::read_to_string(value.trim()).map_err(|e| format!("cannot read {value:?}: {e}"))?
-    };
+    let text = crate::env::inline_or_file(value)?;
     let table = from_document(&text)?;
     log_cache_rules(&table);
     Ok(table)

@@ -183,7 +183,7 @@ impl AuthorizerEvent {
             }
         };
         let token = match format {
-            EventFormat::Token => event.authorization_token.as_deref().and_then(bearer),
+            EventFormat::Token => event.authorization_token.as_deref().and_then(bearer_token),
             _ => {
                 // As API Gateway's own maps do, a repeated name (in another case) keeps the last.
                 let header = event.headers.any_case("authorization").last();
@@ -203,7 +203,7 @@ impl AuthorizerEvent {
                 // token (`Basic ...`): falling back to a cookie or query token would let a
                 // policy cached under that header vouch for a token it never carried.
                 match header {
-                    Some(header) => bearer(header),
+                    Some(header) => bearer_token(header),
                     None => cookie.or(query),
                 }
             }
@@ -355,8 +355,12 @@ impl<'de, K: Keep> Deserialize<'de> for Pairs<K> {
 #[derive(Debug, Deserialize)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
-/// `Bearer <token>` (scheme case-insensitive) or a bare token; any other scheme is no token.
-fn bearer(value: &str) -> Option<&str> {
+/// The token of an `Authorization` value: `Bearer <token>` (scheme case-insensitive) or a bare
+/// token. Any other scheme (`Basic x`) is no token (RFC 6750 §2.1): the authorizer answers 401
+/// and reads no cookie or query token instead. The local gateway's emulation of API Gateway's
+/// JWT authorizers reads the same way and then, as AWS does, takes another scheme's whole value
+/// as a malformed token (also 401).
+pub fn bearer_token(value: &str) -> Option<&str> {
     let value = value.trim();
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
@@ -423,13 +427,13 @@ mod tests {
 
     #[test]
     fn bearer_scheme_is_case_insensitive_and_optional() {
-        assert_eq!(bearer("Bearer abc"), Some("abc"));
-        assert_eq!(bearer("bearer  abc "), Some("abc"));
-        assert_eq!(bearer("BEARER abc"), Some("abc"));
-        assert_eq!(bearer("abc"), Some("abc"));
-        assert_eq!(bearer("Basic dXNlcjpwYXNz"), None);
-        assert_eq!(bearer("Bearer "), None);
-        assert_eq!(bearer(""), None);
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("BEARER abc"), Some("abc"));
+        assert_eq!(bearer_token("abc"), Some("abc"));
+        assert_eq!(bearer_token("Basic dXNlcjpwYXNz"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token(""), None);
     }
 
     /// RFC 6750 §2: a client sends its token one way per request. A present `Authorization`

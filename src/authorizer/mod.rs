@@ -20,7 +20,7 @@ mod secret;
 
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys, whole_number};
 pub use contract::AccessRule;
-pub use event::AuthorizerEvent;
+pub use event::{AuthorizerEvent, bearer_token};
 pub use handler::{Authorizer, AuthorizerError, Decision};
 pub use metrics::{Outcome, record_decision};
 pub use policy::AuthorizerResponse;

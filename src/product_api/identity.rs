@@ -249,7 +249,7 @@ fn identity<'a>(claims: Claims<'a>, scopes: Option<ScopeSet>, source: Source) ->
         .or_else(|| claims.get("principalId"))
         .and_then(Claim::as_str)
         .filter(|s| !s.is_empty());
-    let scopes = scopes.unwrap_or_else(|| scopes_from_claims(&claims));
+    let scopes = scopes.unwrap_or_else(|| scopes_in_context(&claims));
     Identity {
         subject,
         scopes,
@@ -258,10 +258,11 @@ fn identity<'a>(claims: Claims<'a>, scopes: Option<ScopeSet>, source: Source) ->
     }
 }
 
-/// Every scope claim present, merged: Auth0 puts RBAC grants in `permissions` beside an OIDC
+/// Every scope claim present in a gateway's context ([`SCOPE_CLAIMS`], the names
+/// [`crate::token::scopes_as_issued`] reads from a raw token), merged: Auth0 puts RBAC grants in `permissions` beside an OIDC
 /// `scope` of `openid profile`. A malformed claim grants nothing at all (and is logged by name,
 /// never by value), so a broken issuer fails closed.
-fn scopes_from_claims(claims: &Claims<'_>) -> ScopeSet {
+fn scopes_in_context(claims: &Claims<'_>) -> ScopeSet {
     let mut granted = ScopeSet::empty();
     for name in SCOPE_CLAIMS {
         let Some(parsed) = claims.scopes(name) else {

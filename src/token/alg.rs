@@ -69,20 +69,22 @@ pub const RSA: [Alg; 6] = [
     Alg::PS512,
 ];
 
-/// Every public-key algorithm the authorizer can verify; `AUTH_ALGORITHMS` narrows it.
-pub const ASYMMETRIC: [Alg; 11] = [
-    Alg::RS256,
-    Alg::RS384,
-    Alg::RS512,
-    Alg::PS256,
-    Alg::PS384,
-    Alg::PS512,
-    Alg::ES256,
-    Alg::ES384,
-    Alg::ES512,
-    Alg::EdDSA,
-    Alg::Ed25519,
-];
+/// Every public-key algorithm the authorizer can verify: [`RSA`], then the elliptic-curve and
+/// Edwards ones; `AUTH_ALGORITHMS` narrows it.
+pub const ASYMMETRIC: [Alg; 11] = {
+    let others = [Alg::ES256, Alg::ES384, Alg::ES512, Alg::EdDSA, Alg::Ed25519];
+    let mut all = [Alg::RS256; 11];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < RSA.len() {
+            RSA[i]
+        } else {
+            others[i - RSA.len()]
+        };
+        i += 1;
+    }
+    all
+};
 
 /// HMAC algorithms, accepted only for an issuer with a shared secret.
 pub const SYMMETRIC: [Alg; 3] = [Alg::HS256, Alg::HS384, Alg::HS512];

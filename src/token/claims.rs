@@ -5,7 +5,7 @@
 //! refused rather than skipped (GHSA-h395-gr6q-cpjc), and checked against [`Rules`] and `now`,
 //! so tests never need to sleep.
 
-use crate::scopes::{SCOPE_CLAIMS, ScopeSet};
+use crate::scopes::ScopeSet;
 use crate::token::error::TokenError;
 use crate::token::jws::{Jws, SignatureKey};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -153,7 +153,7 @@ pub fn accept(
         jws.payload_as::<Map<String, Value>>()?
     };
     check_required(&policy.required, &named)?;
-    let scopes = scopes_of(&jws.claims)?;
+    let scopes = scopes_as_issued(&jws.claims)?;
     let principal = match named.get(&policy.principal) {
         Some(Value::String(value)) if !value.is_empty() => value.clone(),
         _ => jws
@@ -239,19 +239,18 @@ pub fn audience_accepted(claims: &TokenClaims, audiences: &[String]) -> bool {
     }
 }
 
-/// Every scope claim present ([`SCOPE_CLAIMS`]), read as issued and merged
+/// Every scope claim present ([`crate::scopes::SCOPE_CLAIMS`]), read as issued and merged
 /// ([`ScopeSet::merge_issued`]); one malformed claim refuses the token. A raw token's claim is
 /// never a stringified array (only API Gateway's JWT authorizer writes `"[a b]"`, into the
 /// integration's context), so `scope: "[orders:admin]"` grants the opaque scope
 /// `[orders:admin]`, never `orders:admin`.
-pub fn scopes_of(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
+pub fn scopes_as_issued(claims: &TokenClaims) -> Result<ScopeSet, TokenError> {
     let values = [
         &claims.scope,
         &claims.scp,
         &claims.scopes,
         &claims.permissions,
     ];
-    debug_assert_eq!(values.len(), SCOPE_CLAIMS.len());
     ScopeSet::merge_issued(values.into_iter().flatten()).map_err(TokenError::MalformedScope)
 }
 
@@ -530,15 +529,19 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            scopes_of(&c).unwrap().to_string(),
+            scopes_as_issued(&c).unwrap().to_string(),
             "openid read:products write:products"
         );
         let c = claims(with(json!({"scope": 5}))).unwrap();
         assert_eq!(
-            scopes_of(&c),
+            scopes_as_issued(&c),
             Err(TokenError::MalformedScope(ScopeError::WrongType))
         );
-        assert!(scopes_of(&claims(base()).unwrap()).unwrap().is_empty());
+        assert!(
+            scopes_as_issued(&claims(base()).unwrap())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     /// RFC 8693 §4.2 / RFC 9068 §2.2.3: `scope` is a space separated string as issued; `[` and
@@ -552,10 +555,10 @@ mod tests {
             json!({"scp": "[orders:admin]"}),
             json!({"permissions": ["[orders:admin orders:read]"]}),
         ] {
-            let granted = scopes_of(&claims(with(patch.clone())).unwrap()).unwrap();
+            let granted = scopes_as_issued(&claims(with(patch.clone())).unwrap()).unwrap();
             assert!(!granted.contains("orders:admin"), "{patch}: {granted}");
         }
-        let opaque = scopes_of(&claims(with(json!({"scp": ["[orders:admin]"]}))).unwrap());
+        let opaque = scopes_as_issued(&claims(with(json!({"scp": ["[orders:admin]"]}))).unwrap());
         assert_eq!(opaque.unwrap().to_string(), "[orders:admin]");
     }
 
@@ -564,8 +567,20 @@ mod tests {
         let half = |c: char| c.to_string().repeat(5000);
         let c = claims(with(json!({"scope": half('a'), "scp": [half('b')]}))).unwrap();
         assert_eq!(
-            scopes_of(&c),
+            scopes_as_issued(&c),
             Err(TokenError::MalformedScope(ScopeError::TooLarge))
         );
+    }
+
+    /// Every claim of [`crate::scopes::SCOPE_CLAIMS`] (the list product-api reads contexts by) is a field
+    /// [`scopes_as_issued`] reads: the two readers never drift apart.
+    #[test]
+    fn every_scope_claim_name_is_read_from_a_token() {
+        for name in crate::scopes::SCOPE_CLAIMS {
+            let claims: TokenClaims =
+                serde_json::from_value(serde_json::json!({name: "a:b"})).unwrap();
+            let scopes = scopes_as_issued(&claims).unwrap();
+            assert_eq!(scopes.iter().collect::<Vec<_>>(), ["a:b"], "{name}");
+        }
     }
 }

@@ -19,7 +19,7 @@
 //! - **Verification**: when the token's issuer is configured, each gate's own verifier checks
 //!   it ([`JwtAuthorizer::verify`], [`RestJwtAuthorizer::verify`], [`Authorizer::verify`]).
 //! - **Scopes**: each gate's own functions read and match them ([`token_scopes`],
-//!   [`token::scopes_of`], [`Access::is_met_by`]).
+//!   [`token::scopes_as_issued`], [`Access::is_met_by`]).
 //! - **product-api's re-check**: it reads the event the gate would send ([`crate::event`]) and
 //!   judges with [`product_api::authorize`].
 //!
@@ -579,7 +579,7 @@ struct GateReadings {
 
 /// The claims as this project's Lambda authorizer reads them.
 struct LambdaReading {
-    /// Every scope claim, merged ([`token::scopes_of`]).
+    /// Every scope claim, merged ([`token::scopes_as_issued`]).
     scopes: ScopeSet,
     /// Which scope claims the token has, for the report.
     read_from: Vec<&'static str>,
@@ -595,7 +595,7 @@ impl GateReadings {
                 Verdict::Unauthorized(Reason::MalformedClaims, why)
             })
             .and_then(|strict| {
-                let scopes = token::scopes_of(&strict).map_err(|error| {
+                let scopes = token::scopes_as_issued(&strict).map_err(|error| {
                     Verdict::Unauthorized(Reason::from(&error), error.to_string())
                 })?;
                 let read_from = SCOPE_CLAIMS

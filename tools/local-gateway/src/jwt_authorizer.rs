@@ -20,6 +20,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use hyper::StatusCode;
 use jwt_scopes_api::AuthConfig;
+use jwt_scopes_api::authorizer;
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::token::{
     self, Alg, JwksCache, Jws, KeyFetcher, KeySource, Rules, TokenClaims, TokenError,
@@ -119,14 +120,14 @@ impl JwtOutcome {
     }
 }
 
-/// The token in an `Authorization` header value: bare, or after `Bearer ` (any case).
+/// The token API Gateway's JWT authorizers take from an `Authorization` value: the bearer
+/// credential as our authorizer reads it ([`authorizer::bearer_token`]), or, where another
+/// scheme is named (`Basic x`), the whole value, which AWS then refuses as a malformed token
+/// (401 `invalid_token`) where our authorizer finds no token (401). Both refuse `Basic`.
 pub fn token_from_header(value: &str) -> Option<&str> {
     let value = value.trim();
-    let token = match value.get(..7) {
-        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => value[7..].trim(),
-        _ => value,
-    };
-    (!token.is_empty() && !token.eq_ignore_ascii_case("bearer")).then_some(token)
+    authorizer::bearer_token(value)
+        .or_else(|| Some(value).filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("bearer")))
 }
 
 /// The token's scopes as API Gateway reads them: `scope` (space separated) or `scp` (space
@@ -412,6 +413,9 @@ mod tests {
         assert_eq!(token_from_header("Bearer "), None);
         assert_eq!(token_from_header("Bearer"), None);
         assert_eq!(token_from_header(""), None);
+        // `Basic`, one reading, two refusals: no bearer credential for our authorizer (401, no
+        // token), a malformed token for API Gateway's JWT authorizers (401 `invalid_token`).
+        assert_eq!(authorizer::bearer_token("Basic dXNlcg=="), None);
         assert_eq!(token_from_header("Basic dXNlcg=="), Some("Basic dXNlcg=="));
     }
 

@@ -210,7 +210,8 @@ fn failed(reason: Reason) -> impl Fn(&Check) -> bool {
 async fn each_gate_names_the_check_a_verified_token_fails() {
     let (idp, rsa, ec, explainer) = issuer().await;
     let iss = idp.url("");
-    let now = now();
+    // Each report is made at the clock of its call: a token signed a second after a `now`
+    // taken earlier would be "not yet valid" to the gates without leeway.
 
     // A Cognito-style access token: no `aud`, its `client_id` the audience. The HTTP API reads
     // `client_id` then, the REST API documents `aud` only (RFC 9068 §4 for the rule we share).
@@ -218,7 +219,7 @@ async fn each_gate_names_the_check_a_verified_token_fails() {
         &iss,
         json!({"aud": null, "client_id": "products-api", "scope": "read:products"}),
     ));
-    let report = explainer.token(&no_aud, now).await;
+    let report = explainer.token(&no_aud, now()).await;
     assert!(
         matches!(report.verified, Verification::Verified { .. }),
         "{:?}",
@@ -236,12 +237,17 @@ async fn each_gate_names_the_check_a_verified_token_fails() {
 
     // ES256: the HTTP API verifies RSA only.
     let es = ec.sign(&claims(&iss, json!({"scope": "read:products"})));
-    let [http, rest, _, ours] = checks(&explainer.token(&es, now).await).try_into().unwrap();
+    let [http, rest, _, ours] = checks(&explainer.token(&es, now()).await)
+        .try_into()
+        .unwrap();
     assert!(failed(Reason::AlgorithmNotAllowed)(&http), "{http:?}");
     assert_eq!((rest, ours), (Check::Passed, Check::Passed));
 
     // Expired, from another issuer, signed by another key under a known kid: every gate.
-    let expired = rsa.sign(&claims(&iss, json!({"exp": now - 3600, "iat": now - 7200})));
+    let expired = rsa.sign(&claims(
+        &iss,
+        json!({"exp": now() - 3600, "iat": now() - 7200}),
+    ));
     let other_key = TestKey::generate(Algorithm::RS256, "rsa-1");
     let cases = [
         (expired, Reason::Expired),
@@ -251,7 +257,7 @@ async fn each_gate_names_the_check_a_verified_token_fails() {
         ),
     ];
     for (token, reason) in cases {
-        let report = explainer.token(&token, now).await;
+        let report = explainer.token(&token, now()).await;
         for (gate, check) in &report.checks {
             if *gate != Gate::Cognito {
                 assert!(failed(reason)(check), "{gate:?} {reason}: {check:?}");
@@ -260,7 +266,7 @@ async fn each_gate_names_the_check_a_verified_token_fails() {
         let refused = verdict(&report, "GET /products", Gate::Lambda);
         assert!(matches!(refused, Verdict::Unauthorized(r, _) if r == reason));
     }
-    let report = explainer.token("not.a-token", now).await;
+    let report = explainer.token("not.a-token", now()).await;
     assert!(
         report
             .checks
