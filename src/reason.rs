@@ -30,6 +30,10 @@ pub const ALL: &[Reason] = &[
     Reason::WrongTokenType,
     Reason::MalformedScope,
     Reason::ClaimNotAccepted,
+    Reason::Inactive,
+    Reason::IntrospectionUnavailable,
+    Reason::Revoked,
+    Reason::RevocationUnavailable,
     Reason::InsufficientScope,
     Reason::RouteNotFound,
     Reason::MethodNotAllowed,
@@ -87,6 +91,14 @@ pub enum Reason {
     ClaimNotAccepted,
     /// Authorizer 401: [`TokenError::BadScopeClaim`].
     MalformedScope,
+    /// Authorizer 401: [`TokenError::Inactive`].
+    Inactive,
+    /// Authorizer 401: [`TokenError::IntrospectionUnavailable`].
+    IntrospectionUnavailable,
+    /// Authorizer 401: [`TokenError::Revoked`].
+    Revoked,
+    /// Authorizer 401: [`TokenError::RevocationUnavailable`].
+    RevocationUnavailable,
     /// Both: a valid identity without the route's scopes (authorizer Deny, product-api 403).
     InsufficientScope,
     /// Both: no route has this path (authorizer Deny, product-api 404).
@@ -161,6 +173,10 @@ impl Reason {
             WrongTokenType => code!("wrong-token-type"),
             ClaimNotAccepted => code!("claim-not-accepted"),
             MalformedScope => code!("malformed-scope"),
+            Inactive => code!("inactive"),
+            IntrospectionUnavailable => code!("introspection-unavailable"),
+            Revoked => code!("revoked"),
+            RevocationUnavailable => code!("revocation-unavailable"),
             InsufficientScope => code!("insufficient-scope"),
             RouteNotFound => code!("route-not-found"),
             MethodNotAllowed => code!("method-not-allowed"),
@@ -207,6 +223,10 @@ impl From<&TokenError> for Reason {
             TokenError::WrongTokenType => Reason::WrongTokenType,
             TokenError::BadScopeClaim(_) => Reason::MalformedScope,
             TokenError::ClaimNotAccepted(_) => Reason::ClaimNotAccepted,
+            TokenError::Inactive => Reason::Inactive,
+            TokenError::IntrospectionUnavailable => Reason::IntrospectionUnavailable,
+            TokenError::Revoked => Reason::Revoked,
+            TokenError::RevocationUnavailable => Reason::RevocationUnavailable,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Why a token was refused, in one type below every module that refuses one ([`crate::authorizer::jws`],
-//! [`crate::authorizer::verify`], [`crate::authorizer::jwks`]), so none of them imports another for it.
+//! [`crate::authorizer::verify`], [`crate::authorizer::jwks`], [`crate::authorizer::introspection`],
+//! [`crate::authorizer::revocation`]), so none of them imports another for it.
 
 use crate::scopes::ScopeError;
 use std::fmt;
@@ -40,6 +41,16 @@ pub enum TokenError {
     /// A required claim (named here; its value is not logged) is absent or not an accepted
     /// value.
     ClaimNotAccepted(String),
+    /// The issuer's introspection endpoint says the token is not active (RFC 7662 §2.2).
+    Inactive,
+    /// The introspection endpoint could not be asked or gave no usable answer (down, slow, an
+    /// error status, garbage, too large): refused, never allowed.
+    IntrospectionUnavailable,
+    /// The revocation table revokes the token, or every token of its subject issued by then.
+    Revoked,
+    /// The revocation table could not be read (missing, throttled, unreachable, slow): refused,
+    /// never allowed.
+    RevocationUnavailable,
 }
 
 impl fmt::Display for TokenError {
@@ -59,6 +70,10 @@ impl fmt::Display for TokenError {
             TokenError::WrongAudience => "audience not accepted",
             TokenError::WrongIssuer => "wrong issuer",
             TokenError::WrongTokenType => "wrong token type",
+            TokenError::Inactive => "token not active",
+            TokenError::IntrospectionUnavailable => "introspection unavailable",
+            TokenError::Revoked => "token revoked",
+            TokenError::RevocationUnavailable => "revocation table unavailable",
             TokenError::BadScopeClaim(error) => return write!(f, "{error}"),
             TokenError::ClaimNotAccepted(name) => {
                 return write!(f, "required claim {name:?} absent or not accepted");

@@ -7,6 +7,9 @@
 //!   and its signature checked), [`verify`] (the claims), [`error`] (why a token is refused);
 //! - keys: [`keyset`] (a JWKS turned into ready keys, the refetch rule; pure) and [`jwks`]
 //!   (fetching and caching them per issuer);
+//! - tokens a signature cannot judge: [`introspection`] (opaque tokens, asked of their issuer,
+//!   RFC 7662) and [`revocation`] (a DynamoDB table of revoked tokens and subjects), with
+//!   [`dynamodb`] (the client and bounds any table of the authorizer shares);
 //! - answers: [`AuthorizerResponse`] in the shape each event format expects, policies that stay
 //!   right when API Gateway caches them;
 //! - [`Authorizer`] ties these together; errors become answers there and only there, each with
@@ -15,14 +18,17 @@
 pub mod alg;
 pub mod config;
 pub mod contract;
+pub mod dynamodb;
 pub mod error;
 pub mod event;
 mod handler;
+pub mod introspection;
 pub mod jwks;
 pub mod jws;
 pub mod keyset;
 pub mod metrics;
 mod policy;
+pub mod revocation;
 mod secret;
 pub mod verify;
 
