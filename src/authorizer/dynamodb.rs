@@ -19,6 +19,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -59,8 +61,13 @@ impl TableConfig {
 
 /// The SDK client for the authorizer's tables, from the standard configuration: built once per
 /// cold start, and only when [`TableConfig::any`]. Retries (standard mode, two attempts) stay
-/// inside `timeout`.
-pub async fn client_from_env(timeout: Duration) -> Client {
+/// inside `timeout`. Boxed: the SDK's loading future, inlined into a spawned task's, trips
+/// rustc's `Send` inference ("implementation of `Send` is not general enough").
+pub fn client_from_env(timeout: Duration) -> BoxFuture<'static, Client> {
+    load(timeout).boxed()
+}
+
+async fn load(timeout: Duration) -> Client {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(timeout)
         .operation_timeout(timeout)

@@ -24,6 +24,7 @@ use crate::authorizer::error::TokenError;
 use crate::authorizer::metrics::Dependency;
 use crate::authorizer::verify::TokenClaims;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use futures_util::FutureExt;
 use std::collections::HashMap;
 
 /// The partition key attribute.
@@ -103,8 +104,11 @@ impl RevocationStore {
             tracing::error!(table = %self.table, "revocation table configured but no DynamoDB client given");
             return Err(TokenError::RevocationUnavailable);
         };
+        // Boxed: the SDK's request future, inlined into the runtime's task, trips rustc's `Send`
+        // inference ("implementation of `Send` is not general enough").
+        let read = self.read(tables, &keys).boxed();
         let found = tables
-            .call(Dependency::RevocationTable, self.read(tables, &keys))
+            .call(Dependency::RevocationTable, read)
             .await
             .map_err(|error| {
                 tracing::warn!(table = %self.table, %error, "revocation table unavailable");
