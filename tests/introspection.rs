@@ -162,7 +162,11 @@ async fn rfc7662_an_active_answer_for_us_allows_and_every_other_answer_refuses()
         (Outcome::Allow, Reason::Granted),
         "a JWT is still verified by its signature"
     );
-    assert_eq!(server.hits("/introspect"), cases.len(), "JWTs are never introspected");
+    assert_eq!(
+        server.hits("/introspect"),
+        cases.len(),
+        "JWTs are never introspected"
+    );
 }
 
 #[tokio::test]
