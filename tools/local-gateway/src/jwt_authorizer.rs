@@ -224,6 +224,11 @@ pub fn description(error: &TokenError, alg: Option<Alg>) -> String {
         TokenError::WrongTokenType => "the token has the wrong type".into(),
         TokenError::BadScopeClaim(_) => "the token has a malformed scope claim".into(),
         TokenError::ClaimNotAccepted(name) => format!("the token's {name} claim is not accepted"),
+        // The Lambda authorizer's own checks (introspection, revocation); no built-in one makes them.
+        TokenError::Inactive
+        | TokenError::IntrospectionUnavailable
+        | TokenError::Revoked
+        | TokenError::RevocationUnavailable => error.to_string(),
     }
 }
 
