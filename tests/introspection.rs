@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{Reply, TestKey, TestServer, authorizer, claims, now, token_event};
+use support::{Reply, TestKey, TestServer, authorizer, claims, now, patched, token_event};
 
 const CLIENT_ID: &str = "products-api";
 const CLIENT_SECRET: &str = "introspection secret: with & and =";
@@ -54,18 +54,11 @@ fn issuer(server: &TestServer, answers: HashMap<&'static str, Value>) {
 
 /// An active answer from `server`'s issuer for the `products-api` audience, plus `extra`.
 fn active(server: &TestServer, extra: Value) -> Value {
-    let mut answer = claims(
+    let answer = claims(
         &server.url("/"),
         json!({"active": true, "scope": "read:products", "client_id": "web"}),
     );
-    for (k, v) in extra.as_object().unwrap() {
-        if v.is_null() {
-            answer.as_object_mut().unwrap().remove(k);
-        } else {
-            answer[k] = v.clone();
-        }
-    }
-    answer
+    patched(answer, extra)
 }
 
 fn introspecting(server: &TestServer, extra: &[(&str, String)]) -> Authorizer {

@@ -9,55 +9,19 @@ mod support;
 mod dynamodb;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use jsonwebtoken::Algorithm;
 use jwt_scopes_api::Authorizer;
 use jwt_scopes_api::authorizer::Outcome;
 use jwt_scopes_api::metrics::{Invocation, Metrics};
 use jwt_scopes_api::reason::Reason;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{TestKey, authorizer, claims, now, token_event};
 
 const ISSUER: &str = "https://issuer.test/";
 const SECRET: &str = "an-hmac-secret-of-at-least-32-bytes!";
-
-/// A new revocation table (string key `pk`) on `client`'s server.
-async fn table(client: &Client) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "revoked-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("create table");
-    name
-}
 
 /// What `aws dynamodb put-item` writes (docs/revocation-and-introspection.md).
 async fn put(client: &Client, table: &str, pk: &str, revoked_before: Option<u64>) {
@@ -100,12 +64,9 @@ async fn decide(authorizer: &Authorizer, token: &str) -> (Outcome, Reason) {
 
 #[tokio::test]
 async fn a_jti_item_revokes_that_token_only() {
-    let Some(server) = dynamodb::server().await else {
-        eprintln!("skipped: no DynamoDB server (install moto[server] or set DYNAMODB_ENDPOINT)");
+    let Some((_server, client, table)) = dynamodb::fresh_table("revoked", "pk").await else {
         return;
     };
-    let client = dynamodb::client(&server.endpoint);
-    let table = table(&client).await;
     let authorizer = revoking(&table, &[]).with_dynamodb(client.clone());
     let (first, second) = (token(json!({"jti": "t-1"})), token(json!({"jti": "t-2"})));
     assert_eq!(
@@ -132,12 +93,9 @@ async fn a_jti_item_revokes_that_token_only() {
 
 #[tokio::test]
 async fn a_subject_item_revokes_tokens_issued_at_or_before_it() {
-    let Some(server) = dynamodb::server().await else {
-        eprintln!("skipped: no DynamoDB server (install moto[server] or set DYNAMODB_ENDPOINT)");
+    let Some((_server, client, table)) = dynamodb::fresh_table("revoked", "pk").await else {
         return;
     };
-    let client = dynamodb::client(&server.endpoint);
-    let table = table(&client).await;
     let lines = Arc::new(Mutex::new(Vec::new()));
     let metrics = Metrics::to("Test", Sink(lines.clone()));
     let config = |vars: &[(&str, String)]| {
@@ -209,11 +167,9 @@ async fn a_missing_or_unreachable_table_refuses_every_token() {
         (Outcome::Unauthorized, Reason::RevocationUnavailable),
         "no client given"
     );
-    let Some(server) = dynamodb::server().await else {
-        eprintln!("skipped: no DynamoDB server (install moto[server] or set DYNAMODB_ENDPOINT)");
+    let Some((_server, client, _)) = dynamodb::fresh_table("revoked", "pk").await else {
         return;
     };
-    let client = dynamodb::client(&server.endpoint);
     let missing = revoking("no-such-table", &[]).with_dynamodb(client);
     assert_eq!(
         decide(&missing, &valid).await,

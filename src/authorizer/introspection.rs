@@ -515,17 +515,8 @@ impl Introspector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authorizer::verify::tests::{patched, rules};
     use serde_json::json;
-
-    fn rules() -> Rules {
-        Rules {
-            issuer: "https://issuer.test/".into(),
-            audiences: vec!["products-api".into()],
-            leeway: 60,
-            token_use: None,
-            typ: None,
-        }
-    }
 
     fn answer(value: Value) -> Answer {
         parse(value.to_string().as_bytes()).unwrap()
@@ -536,16 +527,9 @@ mod tests {
     }
 
     fn active(patch: Value) -> Value {
-        let mut value = json!({"active": true, "iss": "https://issuer.test/", "aud": "products-api",
+        let answer = json!({"active": true, "iss": "https://issuer.test/", "aud": "products-api",
             "sub": "u1", "client_id": "app", "scope": "read:products openid", "exp": 2000, "iat": 1000});
-        for (k, v) in patch.as_object().unwrap() {
-            if v.is_null() {
-                value.as_object_mut().unwrap().remove(k);
-            } else {
-                value[k] = v.clone();
-            }
-        }
-        value
+        patched(answer, patch)
     }
 
     #[test]

@@ -350,12 +350,13 @@ impl ContextClaims {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::scopes::ScopeError;
     use serde_json::json;
 
-    fn rules() -> Rules {
+    /// The rules the claim tests (and the introspection tests) judge by.
+    pub(crate) fn rules() -> Rules {
         Rules {
             issuer: "https://issuer.test/".into(),
             audiences: vec!["products-api".into()],
@@ -374,7 +375,11 @@ mod tests {
     }
 
     fn with(patch: Value) -> Value {
-        let mut value = base();
+        patched(base(), patch)
+    }
+
+    /// `value` with each member of `patch` set, or removed where `patch` has `null`.
+    pub(crate) fn patched(mut value: Value, patch: Value) -> Value {
         for (k, v) in patch.as_object().unwrap() {
             if v.is_null() {
                 value.as_object_mut().unwrap().remove(k);

@@ -196,15 +196,20 @@ pub fn now() -> u64 {
 /// Standard valid claims for `issuer` and audience `products-api`, plus `extra`.
 pub fn claims(issuer: &str, extra: Value) -> Value {
     let now = now();
-    let mut claims = json!({"iss": issuer, "sub": "user-1", "aud": "products-api", "iat": now, "exp": now + 600});
-    for (k, v) in extra.as_object().unwrap() {
+    let claims = json!({"iss": issuer, "sub": "user-1", "aud": "products-api", "iat": now, "exp": now + 600});
+    patched(claims, extra)
+}
+
+/// `value` with each member of `patch` set, or removed where `patch` has `null`.
+pub fn patched(mut value: Value, patch: Value) -> Value {
+    for (k, v) in patch.as_object().unwrap() {
         if v.is_null() {
-            claims.as_object_mut().unwrap().remove(k);
+            value.as_object_mut().unwrap().remove(k);
         } else {
-            claims[k] = v.clone();
+            value[k] = v.clone();
         }
     }
-    claims
+    value
 }
 
 /// What the test server answers on a path.
