@@ -77,6 +77,10 @@ reasons! {
     WrongTokenType = "wrong-token-type", "authorizer", "401", "`token_use` / `typ` not the required one";
     ClaimNotAccepted = "claim-not-accepted", "authorizer", "401", "a required claim (`requiredClaims`, `AUTH_REQUIRED_CLAIMS`) absent or not an accepted value";
     MalformedScope = "malformed-scope", "authorizer", "401", "a scope claim is malformed";
+    Inactive = "inactive", "authorizer", "401", "the issuer's introspection endpoint says the opaque token is not active";
+    IntrospectionUnavailable = "introspection-unavailable", "authorizer", "401", "the introspection endpoint is down, slow, refused our client or answered garbage";
+    Revoked = "revoked", "authorizer", "401", "the revocation table revokes the token or its subject ([revocation-and-introspection.md](revocation-and-introspection.md))";
+    RevocationUnavailable = "revocation-unavailable", "authorizer", "401", "the revocation table is missing, throttled, unreachable or slow";
     InvalidEvent = "invalid-event", "authorizer", "500", "an event it cannot read";
     NotReady = "not-ready", "authorizer", "500", "the HMAC secret could not be read yet";
     Served = "served", "product-api", "2xx", "answered";

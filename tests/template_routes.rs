@@ -681,6 +681,7 @@ fn resolve(template: &Value, given: &[(&str, &str)], value: &Value) -> Option<Va
         ("Condition", _) => Some(Value::Bool(condition(&tagged.value))),
         ("Not", [inner]) => Some(Value::Bool(!truth(inner)?)),
         ("And", all) => Some(Value::Bool(all.iter().all(|c| truth(c) == Some(true)))),
+        ("Or", any) => Some(Value::Bool(any.iter().any(|c| truth(c) == Some(true)))),
         ("Equals", [a, b]) => Some(Value::Bool(
             resolve(template, given, a) == resolve(template, given, b),
         )),

@@ -5,6 +5,8 @@
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
 use crate::authorizer::contract::{self, AccessTable};
+use crate::authorizer::dynamodb::TableConfig;
+use crate::authorizer::introspection::IntrospectionConfig;
 use crate::scopes::ScopeNames;
 use crate::token::{
     ASYMMETRIC, Alg, ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, FetchLimits, KeySet, KeySource,
@@ -68,6 +70,10 @@ pub struct AuthConfig {
     /// The routes decided on: the document at `AUTH_ROUTES`, else the compiled-in table with
     /// its scopes spelled by `scope_names`.
     pub routes: AccessTable,
+    /// Opaque tokens by introspection (`AUTH_INTROSPECTION_*`), off by default.
+    pub introspection: Option<IntrospectionConfig>,
+    /// The DynamoDB tables read (`AUTH_REVOCATION_TABLE`), none by default.
+    pub tables: TableConfig,
 }
 
 /// A configuration error, naming the variable.
@@ -226,7 +232,11 @@ impl AuthConfig {
                 contract::load(&value).map_err(|problem| error("AUTH_ROUTES", problem))?
             }
         };
+        let introspection = IntrospectionConfig::from_lookup(&lookup, &issuers)?;
+        let tables = TableConfig::from_lookup(&lookup)?;
         Ok(AuthConfig {
+            introspection,
+            tables,
             issuers,
             algorithms,
             response,

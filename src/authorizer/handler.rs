@@ -5,9 +5,12 @@
 
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::contract::AccessTable;
+use crate::authorizer::dynamodb::{TableConfig, Tables};
 use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError};
+use crate::authorizer::introspection::{self, Introspector};
 use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
+use crate::authorizer::revocation::RevocationStore;
 use crate::metrics::{Invocation, Metrics};
 use crate::reason::Reason;
 use crate::token::{
@@ -77,6 +80,13 @@ pub struct Authorizer {
     max_token_bytes: usize,
     routes: AccessTable,
     metrics: Metrics,
+    /// Opaque tokens, when introspection is configured.
+    introspection: Option<Introspector>,
+    /// Checked for every verified JWT, when a revocation table is configured.
+    revocation: Option<RevocationStore>,
+    /// The tables' client once given ([`Self::with_dynamodb`]), and their bounds.
+    tables: Option<Tables>,
+    table_config: TableConfig,
 }
 
 impl Authorizer {
@@ -89,6 +99,15 @@ impl Authorizer {
     /// The same, recording decisions and key fetches in `metrics`.
     pub fn with_metrics(config: AuthConfig, metrics: Metrics) -> Self {
         let fetcher = Arc::new(KeyFetcher::new(config.limits).with_metrics(metrics.clone()));
+        let introspection = match (config.introspection, config.issuers.as_slice()) {
+            (Some(introspection), [issuer]) => Some(Introspector::new(
+                introspection,
+                issuer.rules.issuer.clone(),
+                fetcher.clone(),
+                metrics.clone(),
+            )),
+            _ => None,
+        };
         let issuers = config
             .issuers
             .into_iter()
@@ -117,7 +136,22 @@ impl Authorizer {
             max_token_bytes: config.max_token_bytes,
             routes: config.routes,
             metrics,
+            introspection,
+            revocation: config.tables.revocation.clone().map(RevocationStore::new),
+            tables: None,
+            table_config: config.tables,
         }
+    }
+
+    /// Reads the configured tables through `client` (one for the process:
+    /// [`crate::authorizer::dynamodb_client`] at cold start, or a test's). Without
+    /// it, a configured table refuses every token it would be asked about.
+    pub fn with_dynamodb(mut self, client: aws_sdk_dynamodb::Client) -> Self {
+        if self.table_config.any() {
+            let timeout = self.table_config.timeout;
+            self.tables = Some(Tables::new(client, timeout, self.metrics.clone()));
+        }
+        self
     }
 
     /// Seeds the only issuer's key cache with `keys` (from [`crate::authorizer::preloaded_keys`],
@@ -231,9 +265,34 @@ impl Authorizer {
         }
     }
 
-    /// Verifies a bearer token against the configured issuers.
+    /// Verifies a bearer token: an opaque one by introspection when it is on, a JWT against the
+    /// configured issuers and then the revocation table when there is one.
     pub async fn verify(&self, token: Option<&str>, now: u64) -> Result<Verified, TokenError> {
         let token = token.ok_or(TokenError::MissingToken)?;
+        if let Some(introspector) = &self.introspection
+            && introspection::is_opaque(token)
+        {
+            if token.len() > self.max_token_bytes {
+                return Err(TokenError::Malformed);
+            }
+            let [issuer] = self.issuers.as_slice() else {
+                return Err(TokenError::UnknownIssuer);
+            };
+            return introspector
+                .verify(token, &issuer.rules, &issuer.claims, now)
+                .await;
+        }
+        let verified = self.verify_jwt(token, now).await?;
+        if let Some(revocation) = &self.revocation {
+            revocation
+                .check(self.tables.as_ref(), &verified.claims)
+                .await?;
+        }
+        Ok(verified)
+    }
+
+    /// Verifies a JWT against the configured issuers.
+    async fn verify_jwt(&self, token: &str, now: u64) -> Result<Verified, TokenError> {
         let jws = Jws::<TokenClaims>::parse(token, self.max_token_bytes)?;
         let alg = jws.header.alg;
         if !self.algorithms.contains(&alg) {

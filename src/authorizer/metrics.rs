@@ -8,6 +8,9 @@
 //! | `KeyFetches` | Count | none | one per fetch of a key set (discovery included) |
 //! | `KeyFetchFailures` | Count | none | 1 when that fetch failed, else 0 |
 //! | `KeyFetchLatency` | Milliseconds | none | how long that fetch took, failed or not |
+//! | `DependencyCalls` | Count | `Dependency` | one per call a decision makes to another service |
+//! | `DependencyFailures` | Count | `Dependency` | 1 when that call failed (the decision is a 401) |
+//! | `DependencyLatency` | Milliseconds | `Dependency` | how long that call took, failed or not |
 //!
 //! `Outcome` is `allow`, `deny`, `unauthorized` (401 / `isAuthorized: false`) or `error` (no
 //! decision: unreadable event, set-up not ready). `Reason` is a [`Reason`] code. `Route` is the
@@ -18,6 +21,7 @@
 use crate::authorizer::contract::AccessRule;
 use crate::metrics::{Directive, Invocation, Metric, Metrics, Record, Unit};
 use crate::reason::Reason;
+use std::time::Duration;
 
 /// What a decision came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +75,68 @@ pub fn record_decision(
             ("Route", route.as_deref().unwrap_or(UNMATCHED)),
         ],
         properties: &[],
+    });
+}
+
+/// A service a decision may call, the `Dependency` dimension: a bounded set, one per feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dependency {
+    /// The issuer's RFC 7662 introspection endpoint (a cache miss).
+    Introspection,
+    /// The DynamoDB revocation table (`AUTH_REVOCATION_TABLE`).
+    RevocationTable,
+}
+
+impl Dependency {
+    /// The dimension's value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Dependency::Introspection => "introspection",
+            Dependency::RevocationTable => "revocation-table",
+        }
+    }
+}
+
+/// Records one call to `dependency` that took `took` and `failed` or not; the template's alarm
+/// on a table's failures reads these.
+pub fn dependency_call(metrics: &Metrics, dependency: Dependency, took: Duration, failed: bool) {
+    let names = ["DependencyCalls", "DependencyFailures", "DependencyLatency"];
+    let dimensions = [("Dependency", dependency.code())];
+    call(
+        metrics,
+        names,
+        (&[&["Dependency"]], &dimensions),
+        &[],
+        took,
+        failed,
+    );
+}
+
+/// One line for one outgoing call: its count, whether it failed, and how long it took.
+fn call(
+    metrics: &Metrics,
+    [calls, failures, latency]: [&'static str; 3],
+    (dimension_sets, dimensions): (&'static [&'static [&'static str]], &[(&'static str, &str)]),
+    properties: &[(&'static str, &str)],
+    took: Duration,
+    failed: bool,
+) {
+    metrics.emit(&Record {
+        invocation: Invocation::default(),
+        directives: &[Directive {
+            dimension_sets,
+            metrics: &[
+                count(calls, 1),
+                count(failures, u32::from(failed)),
+                Metric {
+                    name: latency,
+                    unit: Unit::Milliseconds,
+                    value: took.as_secs_f64() * 1000.0,
+                },
+            ],
+        }],
+        dimensions,
+        properties,
     });
 }
 

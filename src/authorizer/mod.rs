@@ -5,6 +5,9 @@
 //! - [`AuthConfig`]: the configuration, read and checked once at cold start;
 //! - [`AccessRule`]: the route table decided on, compiled in or read from an OpenAPI document;
 //! - the token itself is checked by [`crate::token`] (algorithms, JWS, key sets, claims);
+//! - tokens a signature cannot judge: introspection (opaque tokens, asked of their issuer, RFC
+//!   7662) and revocation (a DynamoDB table of revoked tokens and subjects), sharing one DynamoDB
+//!   client and its bounds;
 //! - answers: [`AuthorizerResponse`] in the shape each event format expects, policies that stay
 //!   right when API Gateway caches them;
 //! - [`Authorizer`] ties these together; errors become answers there and only there, each with
@@ -12,14 +15,18 @@
 
 mod config;
 mod contract;
+mod dynamodb;
 mod event;
 mod handler;
+mod introspection;
 mod metrics;
 mod policy;
+mod revocation;
 mod secret;
 
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys, whole_number};
 pub use contract::AccessRule;
+pub use dynamodb::client_from_env as dynamodb_client;
 pub use event::{AuthorizerEvent, bearer_token};
 pub use handler::{Authorizer, AuthorizerError, Decision};
 pub use metrics::{Outcome, record_decision};

@@ -1,7 +1,7 @@
-//! The HMAC shared secret, read from AWS Secrets Manager through the AWS Parameters and Secrets
+//! A secret (the HMAC key, the introspection client's secret), read from AWS Secrets Manager through the AWS Parameters and Secrets
 //! Lambda Extension (a layer serving `localhost:2773`) on the first invocation, so the secret
-//! never sits in a template parameter or an environment variable, and the authorizer links no
-//! AWS SDK.
+//! never sits in a template parameter or an environment variable, and reading it needs no AWS
+//! SDK.
 
 use crate::authorizer::config::ConfigError;
 use crate::token::fetchable;

@@ -2,18 +2,19 @@
 //! HTTP API payload 1.0 and 2.0) and enforces the route table's scopes.
 //!
 //! Configuration is read and checked once here; a bad one fails the cold start with a message
-//! naming the variable. An HMAC secret named by `AUTH_HMAC_SECRET_ARN` is read through the
-//! Parameters and Secrets extension on the first invocation (the extension does not serve the
-//! init phase) and kept for the life of the process. A key set in `AUTH_JWKS` is read here too,
-//! so the first token needs no fetch.
+//! naming the variable. An HMAC secret named by `AUTH_HMAC_SECRET_ARN`, and an introspection
+//! client secret given as a Secrets Manager ARN, are read through the Parameters and Secrets
+//! extension on the first invocation (the extension does not serve the init phase) and kept for
+//! the life of the process. A key set in `AUTH_JWKS` is read here too, so the first token needs
+//! no fetch; the DynamoDB client is built here when a table is configured, and only then.
 //!
 //! Every log line of an invocation carries its `requestId` and `xrayTraceId`: `run_concurrent`
 //! wraps each invocation in the runtime's `Lambda runtime invoke` span, which the default
 //! subscriber prints on every line. Metrics go to stdout as EMF (`METRICS_NAMESPACE`).
 
 use jwt_scopes_api::authorizer::{
-    AuthorizerEvent, ConfigError, Outcome, preloaded_keys, record_decision, secret_from_extension,
-    whole_number,
+    AuthorizerEvent, ConfigError, Outcome, dynamodb_client, preloaded_keys, record_decision,
+    secret_from_extension, whole_number,
 };
 use jwt_scopes_api::env::{self, var};
 use jwt_scopes_api::metrics::{Invocation, Metrics};
@@ -74,9 +75,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let secret_arn = var("AUTH_HMAC_SECRET_ARN");
+    let secrets = secret_arns();
+    let pending: Vec<_> = secrets
+        .iter()
+        .map(|(secret, _)| (*secret, PENDING_SECRET.to_owned()))
+        .collect();
     let authorizer = Arc::new(OnceCell::new());
-    let checked = config(secret_arn.as_ref().map(|_| PENDING_SECRET.to_owned()))
+    let checked = config(&pending)
         .and_then(|checked| {
             let keys = preloaded_keys(&checked, var)?;
             Ok((checked, keys.map(Arc::new)))
@@ -84,17 +89,29 @@ async fn serve() -> Result<(), Error> {
         .inspect_err(|error| tracing::error!(%error, "invalid configuration"));
     let (checked, keys) = checked?;
     let metrics = Metrics::stdout_from_env();
+    // Built here, once, and only when a table is configured: nothing for a deployment without.
+    let dynamodb = match checked.tables.any() {
+        true => Some(dynamodb_client(checked.tables.timeout).await),
+        false => None,
+    };
     let build = {
         let metrics = metrics.clone();
-        move |config: AuthConfig| seeded(Authorizer::with_metrics(config, metrics.clone()), &keys)
+        move |config: AuthConfig| {
+            let authorizer = Authorizer::with_metrics(config, metrics.clone());
+            let authorizer = match &dynamodb {
+                Some(client) => authorizer.with_dynamodb(client.clone()),
+                None => authorizer,
+            };
+            seeded(authorizer, &keys)
+        }
     };
-    if secret_arn.is_none() {
+    if secrets.is_empty() {
         let _ = authorizer.set(build(checked));
     }
     lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<AuthorizerEvent>| {
-        let (authorizer, secret_arn, build, metrics) = (
+        let (authorizer, secrets, build, metrics) = (
             authorizer.clone(),
-            secret_arn.clone(),
+            secrets.clone(),
             build.clone(),
             metrics.clone(),
         );
@@ -102,9 +119,7 @@ async fn serve() -> Result<(), Error> {
             let invocation = Invocation::from(&event.context);
             let authorizer = authorizer
                 .get_or_try_init(|| async {
-                    let arn = secret_arn.as_deref().unwrap_or_default();
-                    let secret = fetch_secret(arn).await?;
-                    config(Some(secret)).map(build)
+                    config(&fetch_secrets(secrets).await?).map(build)
                 })
                 .await
                 .map_err(|error| {
@@ -120,6 +135,45 @@ async fn serve() -> Result<(), Error> {
     .await
 }
 
+/// A secret read through the extension on the first invocation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Secret {
+    /// The HMAC secret, named by `AUTH_HMAC_SECRET_ARN`.
+    Hmac,
+    /// The introspection client's, when `AUTH_INTROSPECTION_CLIENT_SECRET` holds a Secrets
+    /// Manager ARN instead of the secret.
+    IntrospectionClient,
+}
+
+impl Secret {
+    /// The variable whose value the secret is.
+    fn variable(self) -> &'static str {
+        match self {
+            Secret::Hmac => "AUTH_HMAC_SECRET",
+            Secret::IntrospectionClient => "AUTH_INTROSPECTION_CLIENT_SECRET",
+        }
+    }
+
+    /// The variable holding its ARN.
+    fn named_by(self) -> &'static str {
+        match self {
+            Secret::Hmac => "AUTH_HMAC_SECRET_ARN",
+            Secret::IntrospectionClient => "AUTH_INTROSPECTION_CLIENT_SECRET",
+        }
+    }
+}
+
+/// The secrets to read on the first invocation, with their ARNs.
+fn secret_arns() -> Vec<(Secret, String)> {
+    let hmac = var(Secret::Hmac.named_by()).map(|arn| (Secret::Hmac, arn));
+    let client = Secret::IntrospectionClient;
+    let introspection = var(client.named_by())
+        .map(|value| value.trim().to_owned())
+        .filter(|value| value.starts_with("arn:aws:secretsmanager:"))
+        .map(|arn| (client, arn));
+    hmac.into_iter().chain(introspection).collect()
+}
+
 /// The authorizer, its issuer's cache seeded with the preloaded keys if any.
 fn seeded(authorizer: Authorizer, keys: &Option<Arc<KeySet>>) -> Authorizer {
     match keys {
@@ -128,16 +182,32 @@ fn seeded(authorizer: Authorizer, keys: &Option<Arc<KeySet>>) -> Authorizer {
     }
 }
 
-/// The environment, with `AUTH_HMAC_SECRET` replaced by `secret` when given.
-fn config(secret: Option<String>) -> Result<AuthConfig, ConfigError> {
-    AuthConfig::from_lookup(|name| match (name, &secret) {
-        ("AUTH_HMAC_SECRET", Some(secret)) => Some(secret.clone()),
-        _ => var(name),
+/// The environment, with each of `secrets` in place of its variable's setting.
+fn config(secrets: &[(Secret, String)]) -> Result<AuthConfig, ConfigError> {
+    AuthConfig::from_lookup(|name| {
+        match secrets.iter().find(|(secret, _)| secret.variable() == name) {
+            Some((_, value)) => Some(value.clone()),
+            None => var(name),
+        }
     })
 }
 
-async fn fetch_secret(arn: &str) -> Result<String, ConfigError> {
+/// Each of `secrets` read through the extension.
+async fn fetch_secrets(
+    secrets: Vec<(Secret, String)>,
+) -> Result<Vec<(Secret, String)>, ConfigError> {
     let port = var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT").unwrap_or_else(|| "2773".into());
+    let endpoint = format!("http://localhost:{port}");
     let token = var("AWS_SESSION_TOKEN").unwrap_or_default();
-    secret_from_extension(&format!("http://localhost:{port}"), arn, &token).await
+    let mut fetched = Vec::with_capacity(secrets.len());
+    for (secret, arn) in secrets {
+        let value = secret_from_extension(&endpoint, &arn, &token)
+            .await
+            .map_err(|error| ConfigError {
+                variable: secret.named_by(),
+                ..error
+            })?;
+        fetched.push((secret, value));
+    }
+    Ok(fetched)
 }

@@ -84,7 +84,7 @@ impl RequiredClaim {
 pub const DEFAULT_PRINCIPAL_CLAIM: &str = "sub";
 
 /// The claims we read, strictly typed. Unknown claims are ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct TokenClaims {
     /// Issuer.
     pub iss: Option<String>,
@@ -102,6 +102,8 @@ pub struct TokenClaims {
     pub nbf: Option<f64>,
     /// Issued at.
     pub iat: Option<f64>,
+    /// Token id (RFC 7519 §4.1.7), what a revocation item names one token by.
+    pub jti: Option<String>,
     /// Cognito's token type.
     pub token_use: Option<String>,
     /// RFC 8693 space separated scopes.
@@ -154,20 +156,30 @@ pub fn accept(
     };
     check_required(&policy.required, &named)?;
     let scopes = scopes_as_issued(&jws.claims)?;
-    let principal = match named.get(&policy.principal) {
-        Some(Value::String(value)) if !value.is_empty() => value.clone(),
-        _ => jws
-            .claims
-            .sub
-            .clone()
-            .or_else(|| jws.claims.client_id.clone())
-            .unwrap_or_else(|| "anonymous".into()),
-    };
+    let principal = principal_of(&named, &jws.claims, policy);
     Ok(Verified {
         claims: jws.claims,
         scopes,
         principal,
     })
+}
+
+/// The policy's principal: `policy`'s claim from `named` (all the claims, or an empty map when
+/// only `sub` is wanted) when it is a non-empty string, else `sub`, else `client_id`, else
+/// `anonymous`.
+pub fn principal_of(
+    named: &Map<String, Value>,
+    claims: &TokenClaims,
+    policy: &ClaimPolicy,
+) -> String {
+    match named.get(&policy.principal) {
+        Some(Value::String(value)) if !value.is_empty() => value.clone(),
+        _ => claims
+            .sub
+            .clone()
+            .or_else(|| claims.client_id.clone())
+            .unwrap_or_else(|| "anonymous".into()),
+    }
 }
 
 /// Refuses a token whose `claims` (its payload) fail one of `required`, naming the first: one
@@ -193,17 +205,10 @@ pub fn check_claims(
     if claims.iss.as_deref() != Some(rules.issuer.as_str()) {
         return Err(TokenError::WrongIssuer);
     }
-    let now = now as f64;
-    let leeway = rules.leeway as f64;
-    let exp = claims.exp.ok_or(TokenError::MissingExpiry)?;
-    if exp + leeway <= now {
-        return Err(TokenError::Expired);
+    if claims.exp.is_none() {
+        return Err(TokenError::MissingExpiry);
     }
-    if claims.nbf.is_some_and(|nbf| nbf - leeway > now)
-        || claims.iat.is_some_and(|iat| iat - leeway > now)
-    {
-        return Err(TokenError::NotYetValid);
-    }
+    check_window(claims, rules.leeway, now)?;
     if !audience_accepted(claims, &rules.audiences) {
         return Err(TokenError::WrongAudience);
     }
@@ -221,6 +226,23 @@ pub fn check_claims(
         if !media_type.eq_ignore_ascii_case(required) {
             return Err(TokenError::WrongTokenType);
         }
+    }
+    Ok(())
+}
+
+/// The time claims present, with `leeway` seconds of skew: `exp` in the past is `Expired`,
+/// `nbf` or `iat` in the future `NotYetValid` (RFC 7519 §4.1.4-6). Whether `exp` is required is
+/// the caller's rule: a JWT's, not an introspection answer's (RFC 7662 §2.2).
+pub fn check_window(claims: &TokenClaims, leeway: u64, now: u64) -> Result<(), TokenError> {
+    let now = now as f64;
+    let leeway = leeway as f64;
+    if claims.exp.is_some_and(|exp| exp + leeway <= now) {
+        return Err(TokenError::Expired);
+    }
+    if claims.nbf.is_some_and(|nbf| nbf - leeway > now)
+        || claims.iat.is_some_and(|iat| iat - leeway > now)
+    {
+        return Err(TokenError::NotYetValid);
     }
     Ok(())
 }
@@ -323,12 +345,13 @@ impl ContextClaims {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::scopes::ScopeError;
     use serde_json::json;
 
-    fn rules() -> Rules {
+    /// The rules the claim tests (and the introspection tests) judge by.
+    pub(crate) fn rules() -> Rules {
         Rules {
             issuer: "https://issuer.test/".into(),
             audiences: vec!["products-api".into()],
@@ -347,7 +370,11 @@ mod tests {
     }
 
     fn with(patch: Value) -> Value {
-        let mut value = base();
+        patched(base(), patch)
+    }
+
+    /// `value` with each member of `patch` set, or removed where `patch` has `null`.
+    pub(crate) fn patched(mut value: Value, patch: Value) -> Value {
         for (k, v) in patch.as_object().unwrap() {
             if v.is_null() {
                 value.as_object_mut().unwrap().remove(k);

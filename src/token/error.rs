@@ -95,4 +95,14 @@ token_errors! {
     /// value.
     ClaimNotAccepted(name: String), "required claim {name:?} absent or not accepted",
         "the token's {name} claim is not accepted";
+    /// The issuer's introspection endpoint says the token is not active (RFC 7662 §2.2).
+    Inactive, "token not active", "the token is not active";
+    /// The introspection endpoint could not be asked or gave no usable answer (down, slow, an
+    /// error status, garbage, too large): refused, never allowed.
+    IntrospectionUnavailable, "introspection unavailable", "the token could not be introspected";
+    /// The revocation table revokes the token, or every token of its subject issued by then.
+    Revoked, "token revoked", "the token has been revoked";
+    /// The revocation table could not be read (missing, throttled, unreachable, slow): refused,
+    /// never allowed.
+    RevocationUnavailable, "revocation table unavailable", "the token's revocation could not be checked";
 }

@@ -118,7 +118,7 @@ pub struct FetchError {
 }
 
 impl FetchError {
-    fn new(message: String) -> Self {
+    pub(crate) fn new(message: String) -> Self {
         FetchError {
             message,
             not_found: false,
@@ -157,7 +157,8 @@ impl KeyFetcher {
         KeyFetcher { metrics, ..self }
     }
 
-    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+    /// The process's one HTTP client (key fetching, introspection).
+    pub(crate) fn client(&self) -> Result<&reqwest::Client, FetchError> {
         self.client
             .get_or_init(|| {
                 reqwest::Client::builder()
@@ -178,33 +179,70 @@ impl KeyFetcher {
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         let checked =
             fetchable(url).map_err(|problem| FetchError::new(format!("GET {problem}")))?;
-        let failed = |e: reqwest::Error| FetchError::new(format!("GET {url}: {}", without_url(&e)));
-        let mut response = self.client()?.get(checked).send().await.map_err(failed)?;
+        let response = self.client()?.get(checked).send().await;
+        self.body(response, &format!("GET {url}"), self.limits.max_bytes)
+            .await
+    }
+
+    /// The body of `response` to `request` (`GET url`, named in errors), refusing failed
+    /// requests, non-2xx answers and bodies over `max` bytes: the bounds every fetch shares.
+    pub(crate) async fn body(
+        &self,
+        response: reqwest::Result<reqwest::Response>,
+        request: &str,
+        max: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        let failed = |e: reqwest::Error| FetchError::new(format!("{request}: {}", without_url(&e)));
+        let mut response = response.map_err(failed)?;
         if !response.status().is_success() {
             return Err(FetchError {
-                message: format!("GET {url}: status {}", response.status()),
+                message: format!("{request}: status {}", response.status()),
                 not_found: response.status() == reqwest::StatusCode::NOT_FOUND,
             });
         }
-        let max = self.limits.max_bytes;
         if response
             .content_length()
             .is_some_and(|len| len > max as u64)
         {
             return Err(FetchError::new(format!(
-                "GET {url}: body larger than {max} bytes"
+                "{request}: body larger than {max} bytes"
             )));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
             if body.len() + chunk.len() > max {
                 return Err(FetchError::new(format!(
-                    "GET {url}: body larger than {max} bytes"
+                    "{request}: body larger than {max} bytes"
                 )));
             }
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+
+    /// `issuer`'s OpenID Connect discovery document or, where that is absent (404), its RFC 8414
+    /// authorization server metadata. Either document must name the issuer exactly (OpenID
+    /// Connect Discovery §4.3, RFC 8414 §3.3).
+    pub(crate) async fn metadata(&self, issuer: &str) -> Result<Metadata, FetchError> {
+        let mut outcome = Err(FetchError::new(format!("{issuer:?}: no metadata URL")));
+        for url in metadata_urls(issuer) {
+            outcome = self.get(&url).await.and_then(|body| {
+                let document: Metadata = serde_json::from_slice(&body)
+                    .map_err(|_| FetchError::new(format!("GET {url}: not a metadata document")))?;
+                if document.issuer != *issuer {
+                    return Err(FetchError::new(format!(
+                        "GET {url}: issuer {:?} is not {issuer:?}",
+                        document.issuer
+                    )));
+                }
+                Ok(document)
+            });
+            match &outcome {
+                Err(error) if error.not_found => continue,
+                _ => break,
+            }
+        }
+        outcome
     }
 }
 
@@ -267,10 +305,13 @@ pub struct JwksCache {
     inner: Arc<Inner>,
 }
 
+/// The members of an issuer's metadata (discovery) document we read.
 #[derive(Deserialize)]
-struct Discovery {
+pub(crate) struct Metadata {
     issuer: String,
-    jwks_uri: String,
+    jwks_uri: Option<String>,
+    /// RFC 8414 §2: where the issuer answers RFC 7662 introspection requests.
+    pub(crate) introspection_endpoint: Option<String>,
 }
 
 impl JwksCache {
@@ -417,30 +458,13 @@ impl JwksCache {
         Ok((Arc::new(keys), uri))
     }
 
-    /// The issuer's `jwks_uri`, from its OpenID Connect discovery document or, where that is
-    /// absent (404), its RFC 8414 authorization server metadata. Either document must name the
-    /// issuer exactly (OpenID Connect Discovery §4.3, RFC 8414 §3.3).
+    /// The issuer's `jwks_uri`, from its metadata.
     async fn discover(&self) -> Result<String, FetchError> {
         let issuer = &self.inner.issuer;
-        let mut outcome = Err(FetchError::new(format!("{issuer:?}: no metadata URL")));
-        for url in metadata_urls(issuer) {
-            outcome = self.inner.fetcher.get(&url).await.and_then(|body| {
-                let document: Discovery = serde_json::from_slice(&body)
-                    .map_err(|_| FetchError::new(format!("GET {url}: not a metadata document")))?;
-                if document.issuer != *issuer {
-                    return Err(FetchError::new(format!(
-                        "GET {url}: issuer {:?} is not {issuer:?}",
-                        document.issuer
-                    )));
-                }
-                Ok(document.jwks_uri)
-            });
-            match &outcome {
-                Err(error) if error.not_found => continue,
-                _ => break,
-            }
-        }
-        outcome
+        let metadata = self.inner.fetcher.metadata(issuer).await?;
+        metadata
+            .jwks_uri
+            .ok_or_else(|| FetchError::new(format!("{issuer:?}: metadata names no jwks_uri")))
     }
 }
 

@@ -20,11 +20,14 @@ mod jws;
 mod keyset;
 
 pub use alg::{ASYMMETRIC, Alg, RSA, SYMMETRIC};
+#[cfg(test)]
+pub(crate) use claims::tests as claims_tests;
 pub use claims::{
     ClaimPolicy, ContextClaims, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules, TokenClaims,
-    Verified, accept, audience_accepted, check_claims, check_required, scopes_as_issued, verify,
+    Verified, accept, audience_accepted, check_claims, check_required, check_window, principal_of,
+    scopes_as_issued, verify,
 };
 pub use error::TokenError;
-pub use jwks::{FetchLimits, JwksCache, KeyFetcher, KeySource, fetchable};
+pub use jwks::{FetchError, FetchLimits, JwksCache, KeyFetcher, KeySource, fetchable};
 pub use jws::{Jws, SignatureKey};
 pub use keyset::KeySet;

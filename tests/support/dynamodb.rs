@@ -75,8 +75,9 @@ pub fn client(endpoint: &str) -> Client {
     Client::from_conf(config)
 }
 
-/// A store over a new, empty table, and the server behind it (stopped when dropped).
-pub async fn fresh_store() -> Option<(Server, DynamoStore)> {
+/// A new, empty table keyed by the string attribute `key`, named after `prefix`, and the server
+/// behind it (stopped when dropped); `None`, said so, without a server.
+pub async fn fresh_table(prefix: &str, key: &str) -> Option<(Server, Client, String)> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let Some(server) = server().await else {
         eprintln!("skipped: no DynamoDB server (install moto[server] or set DYNAMODB_ENDPOINT)");
@@ -84,7 +85,7 @@ pub async fn fresh_store() -> Option<(Server, DynamoStore)> {
     };
     let client = client(&server.endpoint);
     let table = format!(
-        "products-{}-{}",
+        "{prefix}-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     );
@@ -94,14 +95,14 @@ pub async fn fresh_store() -> Option<(Server, DynamoStore)> {
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("name")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .unwrap(),
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("name")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .unwrap(),
@@ -109,6 +110,12 @@ pub async fn fresh_store() -> Option<(Server, DynamoStore)> {
         .send()
         .await
         .expect("create table");
+    Some((server, client, table))
+}
+
+/// A store over a new, empty table, and the server behind it (stopped when dropped).
+pub async fn fresh_store() -> Option<(Server, DynamoStore)> {
+    let (server, client, table) = fresh_table("products", "name").await?;
     Some((server, DynamoStore::new(client, table)))
 }
 

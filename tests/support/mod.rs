@@ -198,15 +198,20 @@ pub fn now() -> u64 {
 /// Standard valid claims for `issuer` and audience `products-api`, plus `extra`.
 pub fn claims(issuer: &str, extra: Value) -> Value {
     let now = now();
-    let mut claims = json!({"iss": issuer, "sub": "user-1", "aud": "products-api", "iat": now, "exp": now + 600});
-    for (k, v) in extra.as_object().unwrap() {
+    let claims = json!({"iss": issuer, "sub": "user-1", "aud": "products-api", "iat": now, "exp": now + 600});
+    patched(claims, extra)
+}
+
+/// `value` with each member of `patch` set, or removed where `patch` has `null`.
+pub fn patched(mut value: Value, patch: Value) -> Value {
+    for (k, v) in patch.as_object().unwrap() {
         if v.is_null() {
-            claims.as_object_mut().unwrap().remove(k);
+            value.as_object_mut().unwrap().remove(k);
         } else {
-            claims[k] = v.clone();
+            value[k] = v.clone();
         }
     }
-    claims
+    value
 }
 
 /// What the test server answers on a path.
@@ -222,11 +227,14 @@ pub enum Reply {
     Huge(usize),
 }
 
-/// A real HTTP/1.1 server on 127.0.0.1, one reply per path, counting hits.
+/// Chooses the reply to a request from its text (head and body).
+pub type Responder = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
+
+/// A real HTTP/1.1 server on 127.0.0.1, one reply (or [`Responder`]) per path, counting hits.
 #[derive(Clone)]
 pub struct TestServer {
     pub addr: SocketAddr,
-    replies: Arc<Mutex<HashMap<String, Reply>>>,
+    replies: Arc<Mutex<HashMap<String, Responder>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -245,7 +253,7 @@ impl TestServer {
                 tokio::spawn(async move {
                     let mut request = Vec::new();
                     let mut buf = [0u8; 1024];
-                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    while !complete(&request) {
                         match socket.read(&mut buf).await {
                             Ok(0) | Err(_) => return,
                             Ok(n) => request.extend_from_slice(&buf[..n]),
@@ -254,13 +262,8 @@ impl TestServer {
                     let text = String::from_utf8_lossy(&request);
                     let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
                     *server.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-                    let reply = server
-                        .replies
-                        .lock()
-                        .unwrap()
-                        .get(&path)
-                        .cloned()
-                        .unwrap_or(Reply::Status(404));
+                    let responder = server.replies.lock().unwrap().get(&path).cloned();
+                    let reply = responder.map_or(Reply::Status(404), |respond| respond(&text));
                     let _ = socket.write_all(&render(reply).await).await;
                     let _ = socket.shutdown().await;
                 });
@@ -274,12 +277,31 @@ impl TestServer {
     }
 
     pub fn set(&self, path: &str, reply: Reply) {
-        self.replies.lock().unwrap().insert(path.into(), reply);
+        self.respond(path, Arc::new(move |_| reply.clone()));
+    }
+
+    /// Answers requests for `path` with what `responder` makes of each.
+    pub fn respond(&self, path: &str, responder: Responder) {
+        self.replies.lock().unwrap().insert(path.into(), responder);
     }
 
     pub fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
+}
+
+/// Whether `request` holds its head and the whole body its `content-length` announces.
+fn complete(request: &[u8]) -> bool {
+    let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    request.len() >= end + 4 + length
 }
 
 async fn render(reply: Reply) -> Vec<u8> {
