@@ -4,7 +4,7 @@
 //! The simple form is one issuer in `AUTH_ISSUER` / `AUTH_AUDIENCE` / `AUTH_JWKS_URI` /
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
-use crate::authorizer::contract::{self, AccessTable};
+use crate::authorizer::openapi_routes::{self, AccessTable};
 use crate::scopes::ScopeNames;
 use crate::token::{
     ASYMMETRIC, Alg, ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, FetchLimits, KeySet, KeySource,
@@ -215,7 +215,7 @@ impl AuthConfig {
         // compiled table's, and applying it to a document as well would leave a reader unsure
         // which names a route needs.
         let routes = match lookup("AUTH_ROUTES") {
-            None => contract::compiled(&scope_names),
+            None => openapi_routes::compiled(&scope_names),
             Some(_) if scope_names != ScopeNames::AsWritten => {
                 return Err(error(
                     "AUTH_ROUTES",
@@ -223,7 +223,7 @@ impl AuthConfig {
                 ));
             }
             Some(value) => {
-                contract::load(&value).map_err(|problem| error("AUTH_ROUTES", problem))?
+                openapi_routes::load(&value).map_err(|problem| error("AUTH_ROUTES", problem))?
             }
         };
         Ok(AuthConfig {

@@ -4,9 +4,9 @@
 //! an invocation error (500), never an Allow.
 
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
-use crate::authorizer::contract::AccessTable;
 use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError};
 use crate::authorizer::metrics::{self, Outcome};
+use crate::authorizer::openapi_routes::AccessTable;
 use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
 use crate::metrics::{Invocation, Metrics};
 use crate::reason::Reason;

@@ -11,17 +11,17 @@
 //!   its [`crate::reason::Reason`], logged and counted ([`record_decision`]).
 
 mod config;
-mod contract;
 mod event;
 mod handler;
 mod metrics;
+mod openapi_routes;
 mod policy;
 mod secret;
 
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys, whole_number};
-pub use contract::AccessRule;
 pub use event::AuthorizerEvent;
 pub use handler::{Authorizer, AuthorizerError, Decision};
 pub use metrics::{Outcome, record_decision};
+pub use openapi_routes::AccessRule;
 pub use policy::AuthorizerResponse;
 pub use secret::from_extension as secret_from_extension;
