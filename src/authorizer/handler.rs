@@ -132,25 +132,27 @@ impl Authorizer {
     }
 
     /// Decides on one event (its JSON text) at `now`, seconds since the epoch, outside a Lambda
-    /// invocation (tests, the local gateway): [`Self::decide`] without request ids.
-    pub async fn handle(
+    /// invocation (tests, the local gateway): [`Self::decide_json`] without request ids.
+    pub async fn answer_json(
         &self,
         event: &str,
         now: u64,
     ) -> Result<AuthorizerResponse, AuthorizerError> {
-        self.decide(event, now, Invocation::default()).await.answer
+        self.decide_json(event, now, Invocation::default())
+            .await
+            .answer
     }
 
-    /// Decides on one event (its JSON text) at `now` for `invocation`: [`Self::decide_event`].
-    pub async fn decide(&self, event: &str, now: u64, invocation: Invocation<'_>) -> Decision {
+    /// Decides on one event (its JSON text) at `now` for `invocation`: [`Self::decide`].
+    pub async fn decide_json(&self, event: &str, now: u64, invocation: Invocation<'_>) -> Decision {
         let event = AuthorizerEvent::from_json(event);
-        self.decide_event(event, now, invocation).await
+        self.decide(event, now, invocation).await
     }
 
     /// Decides on one event at `now` for `invocation`: logs the decision with its reason, records
     /// it in the metrics, and returns the answer with its outcome and reason (which the local
     /// gateway prints). The token, its signature and its claims are never logged; the subject is.
-    pub async fn decide_event(
+    pub async fn decide(
         &self,
         event: AuthorizerEvent,
         now: u64,
@@ -177,7 +179,7 @@ impl Authorizer {
         let route = matched.as_ref().map(|m| m.route);
         let shape = Shape::of(format, self.response);
         let verified = self
-            .verify(token.as_deref(), now)
+            .verify_token(token.as_deref(), now)
             .instrument(tracing::debug_span!("verify"))
             .await;
         let (outcome, reason, subject, answer) = match verified {
@@ -232,7 +234,11 @@ impl Authorizer {
     }
 
     /// Verifies a bearer token against the configured issuers.
-    pub async fn verify(&self, token: Option<&str>, now: u64) -> Result<Verified, TokenError> {
+    pub async fn verify_token(
+        &self,
+        token: Option<&str>,
+        now: u64,
+    ) -> Result<Verified, TokenError> {
         let token = token.ok_or(TokenError::MissingToken)?;
         let jws = Jws::<TokenClaims>::parse(token, self.max_token_bytes)?;
         let alg = jws.header.alg;
@@ -244,14 +250,14 @@ impl Authorizer {
             if issuer.hmac.is_empty() {
                 return Err(TokenError::AlgorithmNotAllowed);
             }
-            return token::verify(jws, &issuer.hmac, &issuer.rules, &issuer.claims, now);
+            return token::verify_with_keys(jws, &issuer.hmac, &issuer.rules, &issuer.claims, now);
         }
         let jwks = issuer
             .jwks
             .as_ref()
             .ok_or(TokenError::AlgorithmNotAllowed)?;
         jwks.check_signature(&jws, now).await?;
-        token::accept(jws, &issuer.rules, &issuer.claims, now)
+        token::accept_checked_signature(jws, &issuer.rules, &issuer.claims, now)
     }
 
     /// The issuer whose keys verify this token: the only one, or the one its `iss` names.
