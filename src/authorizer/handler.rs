@@ -4,7 +4,7 @@
 //! an invocation error (500), never an Allow.
 
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
-use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError};
+use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError, ExecuteApiArn};
 use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::openapi_routes::AccessTable;
 use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
@@ -152,6 +152,9 @@ impl Authorizer {
     /// Decides on one event at `now` for `invocation`: logs the decision with its reason, records
     /// it in the metrics, and returns the answer with its outcome and reason (which the local
     /// gateway prints). The token, its signature and its claims are never logged; the subject is.
+    ///
+    /// The steps: the credential and the target read from the event, the token verified, the
+    /// route found, the answer shaped for the event's format.
     pub async fn decide(
         &self,
         event: AuthorizerEvent,
@@ -164,72 +167,80 @@ impl Authorizer {
             target,
         } = match event.input(&self.sources) {
             Ok(input) => input,
-            Err(error) => {
-                let reason = Reason::InvalidEvent;
-                tracing::error!(%error, decision = Outcome::Error.code(), %reason, "unreadable authorizer event");
-                metrics::record_decision(&self.metrics, invocation, Outcome::Error, reason, None);
-                return Decision {
-                    outcome: Outcome::Error,
-                    reason,
-                    answer: Err(AuthorizerError::InvalidEvent(error)),
-                };
-            }
+            Err(error) => return self.unreadable(error, invocation),
         };
-        let matched = self.routes.find(&target.method, &target.path).ok();
-        let route = matched.as_ref().map(|m| m.route);
-        let shape = Shape::of(format, self.response);
         let verified = self
             .verify_token(token.as_deref(), now)
             .instrument(tracing::debug_span!("verify"))
             .await;
-        let (outcome, reason, subject, answer) = match verified {
-            Err(error) => (
-                Outcome::Unauthorized,
-                Reason::from(&error),
-                None,
-                shape.unauthorized().ok_or(AuthorizerError::Unauthorized),
-            ),
+        let matched = self.routes.find(&target.method, &target.path).ok();
+        let route = matched.as_ref().map(|m| m.route);
+        let shape = Shape::of(format, self.response);
+        let (decision, subject) = match verified {
+            Err(error) => (refused(shape, &error), None),
             Ok(verified) => tracing::debug_span!("decide").in_scope(|| {
                 let requested = matched.map(|m| Requested {
                     index: m.index,
                     permitted: m.route.access.is_met_by(&verified.scopes),
                 });
-                let Verified {
-                    claims,
-                    scopes,
-                    principal,
-                } = verified;
-                let context = ContextClaims::new(claims, &scopes);
-                let answer = shape.answer(
-                    requested,
-                    &target,
-                    &scopes,
-                    &self.routes,
-                    principal.clone(),
-                    context,
-                );
-                let (outcome, reason) = match requested {
-                    None => (Outcome::Deny, Reason::RouteNotFound),
-                    Some(_) if answer.allows_request => (Outcome::Allow, Reason::Granted),
-                    Some(r) if r.permitted => (Outcome::Deny, Reason::WildcardPath),
-                    Some(_) => (Outcome::Deny, Reason::InsufficientScope),
-                };
-                (outcome, reason, Some(principal), Ok(answer.response))
+                let subject = verified.principal.clone();
+                (
+                    self.answer(shape, requested, &target, verified),
+                    Some(subject),
+                )
             }),
         };
         tracing::info!(
             method = %target.method,
             route = route.map_or("unmatched", |r| r.path.as_str()),
             subject = subject.as_deref().unwrap_or("-"),
-            decision = outcome.code(),
-            %reason,
+            decision = decision.outcome.code(),
+            reason = %decision.reason,
             "authorizer decision"
         );
+        let (outcome, reason) = (decision.outcome, decision.reason);
         metrics::record_decision(&self.metrics, invocation, outcome, reason, route);
+        decision
+    }
+
+    /// An event we cannot read: an invocation error, logged and counted without a route.
+    fn unreadable(&self, error: EventError, invocation: Invocation<'_>) -> Decision {
+        let reason = Reason::InvalidEvent;
+        tracing::error!(%error, decision = Outcome::Error.code(), %reason, "unreadable authorizer event");
+        metrics::record_decision(&self.metrics, invocation, Outcome::Error, reason, None);
+        Decision {
+            outcome: Outcome::Error,
+            reason,
+            answer: Err(AuthorizerError::InvalidEvent(error)),
+        }
+    }
+
+    /// The answer for a verified token: Allow when its scopes meet the `requested` route and
+    /// the policy allows the request, otherwise Deny naming why.
+    fn answer(
+        &self,
+        shape: Shape,
+        requested: Option<Requested>,
+        target: &ExecuteApiArn,
+        verified: Verified,
+    ) -> Decision {
+        let Verified {
+            claims,
+            scopes,
+            principal,
+        } = verified;
+        let context = ContextClaims::new(claims, &scopes);
+        let answer = shape.answer(requested, target, &scopes, &self.routes, principal, context);
+        let (outcome, reason) = match requested {
+            None => (Outcome::Deny, Reason::RouteNotFound),
+            Some(_) if answer.allows_request => (Outcome::Allow, Reason::Granted),
+            Some(r) if r.permitted => (Outcome::Deny, Reason::WildcardPath),
+            Some(_) => (Outcome::Deny, Reason::InsufficientScope),
+        };
         Decision {
             outcome,
             reason,
-            answer,
+            answer: Ok(answer.response),
         }
     }
 
@@ -270,5 +281,15 @@ impl Authorizer {
             .iter()
             .find(|i| i.rules.issuer == claimed)
             .ok_or(TokenError::UnknownIssuer)
+    }
+}
+
+/// A token refused: `Unauthorized` (401), or `isAuthorized: false` where the simple response
+/// can say it.
+fn refused(shape: Shape, error: &TokenError) -> Decision {
+    Decision {
+        outcome: Outcome::Unauthorized,
+        reason: Reason::from(error),
+        answer: shape.unauthorized().ok_or(AuthorizerError::Unauthorized),
     }
 }
