@@ -51,7 +51,7 @@ node bench/compare.mjs gen "$work"
 
 passes="${PASSES:-5}"
 for pass in $(seq 1 "$passes"); do
-  echo "== pass $pass/$passes: ours (Authorizer::verify, warm key cache), then aws-jwt-verify, jose, node:crypto"
+  echo "== pass $pass/$passes: ours (Authorizer::verify_token, warm key cache), then aws-jwt-verify, jose, node:crypto"
   "${CARGO_TARGET_DIR:-target}/release/examples/verify_throughput" "$work" "$work/ours-$pass.json"
   node bench/compare.mjs peers "$work" "$work/node-$pass.json"
 done

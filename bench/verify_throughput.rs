@@ -1,4 +1,4 @@
-//! Verifications per second of our verifier (`Authorizer::verify`, warm key cache) on tokens made
+//! Verifications per second of our verifier (`Authorizer::verify_token`, warm key cache) on tokens made
 //! elsewhere, for `bench/compare.sh`.
 //!
 //! Usage: `verify_throughput DIR [OUT]`, where `DIR` holds what `node bench/compare.mjs gen DIR`
@@ -76,7 +76,7 @@ fn main() {
     let mut out = Map::new();
     for (alg, token) in tokens.as_object().unwrap() {
         let token = token.as_str().unwrap();
-        rt.block_on(authorizer.verify(Some(token), now))
+        rt.block_on(authorizer.verify_token(Some(token), now))
             .unwrap_or_else(|e| panic!("{alg}: our verifier refused the token: {e}"));
         let per_op_us: Vec<f64> = rt.block_on(async {
             let timed = |limit: Duration| {
@@ -88,7 +88,7 @@ fn main() {
                         for _ in 0..32 {
                             black_box(
                                 authorizer
-                                    .verify(Some(black_box(token)), now)
+                                    .verify_token(Some(black_box(token)), now)
                                     .await
                                     .unwrap(),
                             );

@@ -1,7 +1,7 @@
 //! Whole handlers, from event JSON in to response JSON out, on a current-thread Tokio runtime.
 //!
 //! - `authorizer/*`: the event bytes read into the binary's payload type as `lambda_runtime` reads
-//!   them, `Authorizer::decide` at `now = 1_795_839_600`, then `serde_json::to_string`, for the
+//!   them, `Authorizer::answer_json` at `now = 1_795_839_600`, then `serde_json::to_string`, for the
 //!   sample events `events/authorizer/token-read-allow.json` (REST `TOKEN`), `http-v2-allow.json`
 //!   (HTTP API payload 2.0) and `request-permissions-allow.json` (REST `REQUEST`), configured from
 //!   `events/authorizer/test.env`. `request_large_rs256` is the REST `REQUEST` event with the two
@@ -226,7 +226,7 @@ fn bench_handlers(c: &mut Criterion) {
             })
         });
         let response = rt
-            .block_on(authorizer_for(event).handle(&event.json, NOW))
+            .block_on(authorizer_for(event).answer_json(&event.json, NOW))
             .unwrap();
         group.bench_function(format!("serialize/{}", event.name), |b| {
             b.iter(|| serde_json::to_string(black_box(&response)).unwrap())
@@ -406,7 +406,7 @@ fn with_browser_headers(event: &str) -> String {
 async fn decide(authorizer: &Authorizer, event: &Event) -> String {
     let payload: AuthorizerEvent = runtime_payload(black_box(event.json.as_bytes()));
     let response = authorizer
-        .decide_event(payload, NOW, Invocation::default())
+        .decide(payload, NOW, Invocation::default())
         .await
         .answer
         .unwrap();

@@ -93,7 +93,10 @@ fn main() {
         let authorizer = if on { &counted } else { &quiet };
         rt.block_on(async {
             for _ in 0..n {
-                let answer = authorizer.handle(black_box(&event), NOW).await.unwrap();
+                let answer = authorizer
+                    .answer_json(black_box(&event), NOW)
+                    .await
+                    .unwrap();
                 black_box(serde_json::to_string(&answer).unwrap());
             }
         })

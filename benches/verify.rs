@@ -10,7 +10,7 @@
 //! |                      | so parses the key) on every call.                                         |
 //! | `jwt_decode`         | `jsonwebtoken::decode::<verify::TokenClaims>`, claim checks off: header +       |
 //! |                      | signature + claims, what `src/verify.rs` called before `src/jws.rs`.      |
-//! | `authorizer_verify`  | `Authorizer::verify` with a warm key cache: everything our code does      |
+//! | `authorizer_verify`  | `Authorizer::verify_token` with a warm key cache: everything our code does      |
 //! |                      | (header, signature with keys parsed once per key set, claims once,        |
 //! |                      | claim checks, scopes).                                                    |
 //!
@@ -220,7 +220,7 @@ fn bench_verify(c: &mut Criterion) {
         jsonwebtoken::decode::<TokenClaims>(&case.token, &case.decoding, &signature_only(case.alg))
             .unwrap();
         let verified = rt
-            .block_on(authorizer.verify(Some(&case.token), now))
+            .block_on(authorizer.verify_token(Some(&case.token), now))
             .unwrap_or_else(|e| panic!("{:?}: {e}", case.alg));
         assert_eq!(verified.scopes.to_string(), "read:products write:products");
     }
@@ -254,7 +254,7 @@ fn bench_verify(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("authorizer_verify", &alg), |b| {
             b.to_async(&rt).iter(|| async {
                 authorizer
-                    .verify(Some(black_box(&case.token)), now)
+                    .verify_token(Some(black_box(&case.token)), now)
                     .await
                     .unwrap()
             })
@@ -306,7 +306,7 @@ fn bench_verify(c: &mut Criterion) {
                             for _ in 0..n {
                                 black_box(
                                     authorizer
-                                        .verify(Some(black_box(&case.token)), now)
+                                        .verify_token(Some(black_box(&case.token)), now)
                                         .await
                                         .unwrap(),
                                 );
@@ -323,7 +323,7 @@ fn bench_verify(c: &mut Criterion) {
 
 /// ES512 (P-521) beside ES256 (P-256), the two ECDSA curves issuers publish most. jsonwebtoken
 /// has no ES512, so only two depths exist for it: the floor (aws-lc-rs with the key parsed once)
-/// and `Authorizer::verify`; ES256 is measured the same two ways here for the side-by-side.
+/// and `Authorizer::verify_token`; ES256 is measured the same two ways here for the side-by-side.
 fn bench_ecdsa_curves(c: &mut Criterion) {
     let Setup {
         rt,
@@ -373,7 +373,7 @@ fn bench_ecdsa_curves(c: &mut Criterion) {
     for (alg, token, key) in &cases {
         let floor = Floor::Public(key.clone());
         assert!(floor.verify(token), "{alg} floor");
-        rt.block_on(authorizer.verify(Some(token), now))
+        rt.block_on(authorizer.verify_token(Some(token), now))
             .unwrap_or_else(|e| panic!("{alg}: {e}"));
         group.bench_function(BenchmarkId::new("aws_lc_preparsed", alg), |b| {
             b.iter(|| assert!(floor.verify(black_box(token))))
@@ -381,7 +381,7 @@ fn bench_ecdsa_curves(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("authorizer_verify", alg), |b| {
             b.to_async(&rt).iter(|| async {
                 authorizer
-                    .verify(Some(black_box(token)), now)
+                    .verify_token(Some(black_box(token)), now)
                     .await
                     .unwrap()
             })

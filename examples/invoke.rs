@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in files {
         let event = std::fs::read_to_string(&file)?;
         let answer = if file.components().any(|c| c.as_os_str() == "authorizer") {
-            match authorizer.handle(&event, now).await {
+            match authorizer.answer_json(&event, now).await {
                 Ok(response) => serde_json::to_value(response)?,
                 Err(error) => {
                     json!({"error": lambda_runtime::Diagnostic::from(error).error_message})

@@ -113,7 +113,10 @@ async fn hostile_kid_values_are_just_unknown_keys() {
         header.kid = Some(kid.into());
         let token = s.key.sign_with(&header, &s.claims(json!({})));
         assert_eq!(
-            s.authorizer.verify(Some(&token), now()).await.unwrap_err(),
+            s.authorizer
+                .verify_token(Some(&token), now())
+                .await
+                .unwrap_err(),
             TokenError::UnknownKey,
             "{kid:?}"
         );
@@ -158,7 +161,7 @@ async fn alg_confusion_and_none_in_every_spelling() {
     assert_eq!(
         narrowed
             .authorizer
-            .verify(Some(&token), now())
+            .verify_token(Some(&token), now())
             .await
             .unwrap_err(),
         TokenError::AlgorithmNotAllowed
@@ -293,12 +296,15 @@ async fn a_jwks_with_duplicate_and_malformed_keys_still_verifies_only_real_signa
     let iss = server.url("/");
     for signer in [&key, &twin] {
         let token = signer.sign(&claims(&iss, json!({"scope": "read:products"})));
-        assert!(authorizer.verify(Some(&token), now()).await.is_ok());
+        assert!(authorizer.verify_token(Some(&token), now()).await.is_ok());
     }
     let stranger = TestKey::generate(Algorithm::RS256, "dup");
     let token = stranger.sign(&claims(&iss, json!({"scope": "read:products"})));
     assert_eq!(
-        authorizer.verify(Some(&token), now()).await.unwrap_err(),
+        authorizer
+            .verify_token(Some(&token), now())
+            .await
+            .unwrap_err(),
         TokenError::BadSignature
     );
 }
@@ -325,8 +331,8 @@ async fn keys_rotate_during_traffic_without_a_cold_start() {
             server.set("/jwks", Reply::Json(jwks(&[&new])));
         }
         let at = start + second;
-        let old_result = authorizer.verify(Some(&traffic(&old)), at).await;
-        let new_result = authorizer.verify(Some(&traffic(&new)), at).await;
+        let old_result = authorizer.verify_token(Some(&traffic(&old)), at).await;
+        let new_result = authorizer.verify_token(Some(&traffic(&new)), at).await;
         assert!(
             old_result.is_ok(),
             "old key keeps working until its cache expires (second {second})"

@@ -140,15 +140,23 @@ async fn a_key_rotated_in_right_after_a_fetch_is_fetched_at_once() {
     let iss = server.url("/");
     let at = now();
     let old_token = old.sign(&claims(&iss, json!({"scope": "read:products"})));
-    assert!(authorizer.verify(Some(&old_token), at).await.is_ok());
+    assert!(authorizer.verify_token(Some(&old_token), at).await.is_ok());
 
     server.set("/jwks", Reply::Json(jwks(&[&old, &new])));
     let new_token = new.sign(&claims(&iss, json!({"scope": "read:products"})));
     assert!(
-        authorizer.verify(Some(&new_token), at + 2).await.is_ok(),
+        authorizer
+            .verify_token(Some(&new_token), at + 2)
+            .await
+            .is_ok(),
         "the cold start's fetch found its key, so a new kid two seconds later is fetched at once"
     );
-    assert!(authorizer.verify(Some(&old_token), at + 2).await.is_ok());
+    assert!(
+        authorizer
+            .verify_token(Some(&old_token), at + 2)
+            .await
+            .is_ok()
+    );
     assert_eq!(server.hits("/jwks"), 2);
 }
 
@@ -161,7 +169,7 @@ async fn attacker_chosen_kids_cause_at_most_one_fetch_per_cooldown() {
     let iss = server.url("/");
     let at = now();
     let token = key.sign(&claims(&iss, json!({"scope": "read:products"})));
-    assert!(authorizer.verify(Some(&token), at).await.is_ok());
+    assert!(authorizer.verify_token(Some(&token), at).await.is_ok());
     let attacker = |kid: usize| {
         TestKey::generate(Algorithm::RS256, &format!("attacker-{kid}"))
             .sign(&claims(&iss, json!({"scope": "read:products"})))
@@ -170,7 +178,7 @@ async fn attacker_chosen_kids_cause_at_most_one_fetch_per_cooldown() {
     for (i, token) in forged.iter().enumerate() {
         assert_eq!(
             authorizer
-                .verify(Some(token), at + 1 + i as u64)
+                .verify_token(Some(token), at + 1 + i as u64)
                 .await
                 .unwrap_err(),
             TokenError::UnknownKey
@@ -182,12 +190,12 @@ async fn attacker_chosen_kids_cause_at_most_one_fetch_per_cooldown() {
         "the first unknown kid is fetched for; the fetch misses, so the rest wait out the cooldown"
     );
     assert!(
-        authorizer.verify(Some(&token), at + 25).await.is_ok(),
+        authorizer.verify_token(Some(&token), at + 25).await.is_ok(),
         "known keys are still served"
     );
     assert_eq!(
         authorizer
-            .verify(Some(&forged[0]), at + 31)
+            .verify_token(Some(&forged[0]), at + 31)
             .await
             .unwrap_err(),
         TokenError::UnknownKey
@@ -211,7 +219,8 @@ async fn concurrent_first_requests_share_one_fetch() {
     let token = key.sign(&claims(&server.url("/"), json!({"scope": "read:products"})));
     let at = now();
     let results =
-        futures_util::future::join_all((0..16).map(|_| authorizer.verify(Some(&token), at))).await;
+        futures_util::future::join_all((0..16).map(|_| authorizer.verify_token(Some(&token), at)))
+            .await;
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(server.hits("/jwks"), 1);
 }
@@ -231,7 +240,7 @@ async fn keys_are_discovered_from_the_issuer() {
         ("AUTH_AUDIENCE", "products-api".into()),
     ]);
     let token = key.sign(&claims(&issuer, json!({"scope": "read:products"})));
-    assert!(authorizer.verify(Some(&token), now()).await.is_ok());
+    assert!(authorizer.verify_token(Some(&token), now()).await.is_ok());
 }
 
 #[tokio::test]
@@ -255,7 +264,7 @@ async fn key_server_faults_fail_closed_quickly_and_recover() {
         let at = now();
         let started = Instant::now();
         assert_eq!(
-            authorizer.verify(Some(&token), at).await.unwrap_err(),
+            authorizer.verify_token(Some(&token), at).await.unwrap_err(),
             TokenError::KeysUnavailable,
             "{fault:?}"
         );
@@ -266,11 +275,14 @@ async fn key_server_faults_fail_closed_quickly_and_recover() {
         );
         server.set("/jwks", Reply::Json(good.clone()));
         assert_eq!(
-            authorizer.verify(Some(&token), at + 1).await.unwrap_err(),
+            authorizer
+                .verify_token(Some(&token), at + 1)
+                .await
+                .unwrap_err(),
             TokenError::KeysUnavailable
         );
         assert!(
-            authorizer.verify(Some(&token), at + 10).await.is_ok(),
+            authorizer.verify_token(Some(&token), at + 10).await.is_ok(),
             "recovers after {fault:?}"
         );
     }
@@ -280,7 +292,10 @@ async fn key_server_faults_fail_closed_quickly_and_recover() {
         ("AUTH_JWKS_URI", "http://127.0.0.1:9/jwks".into()),
     ]);
     assert_eq!(
-        unreachable.verify(Some(&token), now()).await.unwrap_err(),
+        unreachable
+            .verify_token(Some(&token), now())
+            .await
+            .unwrap_err(),
         TokenError::KeysUnavailable
     );
 }
@@ -388,19 +403,30 @@ async fn several_issuers_each_with_its_own_keys() {
         "internal",
         json!({"aud": "svc", "scope": "read:products"}),
     ));
-    assert!(authorizer.verify(Some(&a), now()).await.is_ok());
-    assert!(authorizer.verify(Some(&internal), now()).await.is_ok());
+    assert!(authorizer.verify_token(Some(&a), now()).await.is_ok());
+    assert!(
+        authorizer
+            .verify_token(Some(&internal), now())
+            .await
+            .is_ok()
+    );
     let crossed = TestKey::hmac(Algorithm::HS256, SECRET).sign(&claims(
         "https://a.example/",
         json!({"scope": "read:products"}),
     ));
     assert_eq!(
-        authorizer.verify(Some(&crossed), now()).await.unwrap_err(),
+        authorizer
+            .verify_token(Some(&crossed), now())
+            .await
+            .unwrap_err(),
         TokenError::AlgorithmNotAllowed
     );
     let unknown = rsa.sign(&claims("https://b.example/", json!({})));
     assert_eq!(
-        authorizer.verify(Some(&unknown), now()).await.unwrap_err(),
+        authorizer
+            .verify_token(Some(&unknown), now())
+            .await
+            .unwrap_err(),
         TokenError::UnknownIssuer
     );
 }
@@ -444,11 +470,11 @@ async fn http_api_answers_simple_or_iam_and_tokens_come_from_configured_sources(
     let simple = sourced_authorizer("simple");
     for cookie in [true, false] {
         let answer =
-            serde_json::to_value(simple.handle(&event(cookie), now()).await.unwrap()).unwrap();
+            serde_json::to_value(simple.answer_json(&event(cookie), now()).await.unwrap()).unwrap();
         assert_eq!(answer["isAuthorized"], true, "cookie: {cookie}");
     }
     let iam = sourced_authorizer("iam");
-    let answer = iam.handle(&event(true), now()).await.unwrap();
+    let answer = iam.answer_json(&event(true), now()).await.unwrap();
     assert!(matches!(answer, AuthorizerResponse::HttpApiPolicy(_)));
     assert_eq!(
         effects(&serde_json::to_value(answer).unwrap()),
@@ -483,7 +509,7 @@ async fn rfc6750_a_basic_authorization_header_is_refused_without_falling_back_to
         let authorizer = sourced_authorizer(mode);
         for format in ["REQUEST", "1.0", "2.0"] {
             let answer = authorizer
-                .handle(&event(format, Some("Basic dXNlcjpwYXNz")), now())
+                .answer_json(&event(format, Some("Basic dXNlcjpwYXNz")), now())
                 .await;
             match (format, mode) {
                 ("2.0", "simple") => {
@@ -496,7 +522,7 @@ async fn rfc6750_a_basic_authorization_header_is_refused_without_falling_back_to
                     "{format} {mode}"
                 ),
             }
-            let without_header = authorizer.handle(&event(format, None), now()).await;
+            let without_header = authorizer.answer_json(&event(format, None), now()).await;
             assert!(
                 without_header.is_ok(),
                 "{format} {mode}: the cookie is read"
@@ -560,17 +586,20 @@ async fn preloaded_keys_answer_without_a_fetch_and_an_unknown_kid_still_refetche
     let authorizer = Authorizer::new(config).with_keys(Arc::new(keys), at);
     let iss = server.url("/");
     let old_token = old.sign(&claims(&iss, json!({"scope": "read:products"})));
-    assert!(authorizer.verify(Some(&old_token), at).await.is_ok());
+    assert!(authorizer.verify_token(Some(&old_token), at).await.is_ok());
     assert_eq!(server.hits("/jwks"), 0, "a preloaded key needs no fetch");
     let forged = TestKey::generate(Algorithm::RS256, "old")
         .sign(&claims(&iss, json!({"scope": "read:products"})));
     assert_eq!(
-        authorizer.verify(Some(&forged), at).await.unwrap_err(),
+        authorizer
+            .verify_token(Some(&forged), at)
+            .await
+            .unwrap_err(),
         TokenError::BadSignature
     );
     let new_token = new.sign(&claims(&iss, json!({"scope": "read:products"})));
     assert!(
-        authorizer.verify(Some(&new_token), at).await.is_ok(),
+        authorizer.verify_token(Some(&new_token), at).await.is_ok(),
         "an unknown kid fetches the issuer's keys"
     );
     assert_eq!(server.hits("/jwks"), 1);

@@ -362,7 +362,7 @@ async fn required_claims_refuse_with_401_and_compare_exactly() {
     }
     assert_eq!(
         guarded
-            .verify(Some(&with(json!("initech"))), support::now())
+            .verify_token(Some(&with(json!("initech"))), support::now())
             .await
             .unwrap_err(),
         jwt_scopes_api::token::TokenError::ClaimNotAccepted("tenant".into())

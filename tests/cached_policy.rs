@@ -172,13 +172,13 @@ fn event(format: &str, token: &str, method: &str, path: &str) -> String {
 async fn verdict(table: &Authorizer, token: &str, method: &str, path: &str) -> Reason {
     let event = event("2.0", token, method, path);
     table
-        .decide(&event, now(), Invocation::default())
+        .decide_json(&event, now(), Invocation::default())
         .await
         .reason
 }
 
 async fn answer(authorizer: &Authorizer, event: &str) -> Value {
-    let answer = authorizer.handle(event, now()).await.unwrap();
+    let answer = authorizer.answer_json(event, now()).await.unwrap();
     serde_json::to_value(answer).unwrap()
 }
 

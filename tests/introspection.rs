@@ -86,7 +86,9 @@ fn introspecting(server: &TestServer, extra: &[(&str, String)]) -> Authorizer {
 /// The decision on `token` for `GET /products` at `at`: its outcome and reason.
 async fn decide_at(authorizer: &Authorizer, token: &str, at: u64) -> (Outcome, Reason) {
     let event = token_event(token, "GET", "/products");
-    let decision = authorizer.decide(&event, at, Invocation::default()).await;
+    let decision = authorizer
+        .decide_json(&event, at, Invocation::default())
+        .await;
     (decision.outcome, decision.reason)
 }
 
@@ -170,7 +172,7 @@ async fn the_answer_feeds_the_principal_and_context_as_a_jwt_claims_do() {
         HashMap::from([("active", active(&server, json!({})))]),
     );
     let answer = introspecting(&server, &[])
-        .handle(&token_event("active", "GET", "/products"), now())
+        .answer_json(&token_event("active", "GET", "/products"), now())
         .await
         .unwrap();
     let answer = serde_json::to_value(answer).unwrap();

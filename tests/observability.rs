@@ -285,7 +285,7 @@ async fn every_decision_is_one_emf_line_with_its_outcome_reason_and_route() {
             request_id: Some("req-1"),
             trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
         };
-        let decision = authorizer.decide(&event, now(), invocation).await;
+        let decision = authorizer.decide_json(&event, now(), invocation).await;
         assert_eq!((decision.outcome, decision.reason), (outcome, reason));
         let lines = metrics_out.take();
         let decisions: Vec<Value> = lines
@@ -327,7 +327,9 @@ async fn every_decision_is_one_emf_line_with_its_outcome_reason_and_route() {
         assert_no_token(&lines, &tokens);
     }
 
-    let invalid = authorizer.decide("{}", now(), Invocation::default()).await;
+    let invalid = authorizer
+        .decide_json("{}", now(), Invocation::default())
+        .await;
     assert_eq!(
         (invalid.outcome, invalid.reason),
         (Outcome::Error, Reason::InvalidEvent)
@@ -361,7 +363,7 @@ async fn key_fetches_are_counted_with_their_failures_and_latency() {
             Metrics::to("Test", out.clone()),
         );
         let token = key.sign(&claims(&server.url("/"), json!({})));
-        let _ = authorizer.verify(Some(&token), now()).await;
+        let _ = authorizer.verify_token(Some(&token), now()).await;
         let lines = out.take();
         assert_eq!(lines.len(), 1, "{lines:?}");
         let line = emf(&lines[0]);

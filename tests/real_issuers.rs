@@ -134,7 +134,7 @@ async fn cognito_id_tokens_are_refused_where_access_tokens_are_required() {
     let authorizer = cognito_authorizer(&server);
     assert_eq!(
         authorizer
-            .verify(Some(&key.sign(&cognito_id())), now())
+            .verify_token(Some(&key.sign(&cognito_id())), now())
             .await
             .unwrap_err(),
         TokenError::WrongTokenType
@@ -180,7 +180,7 @@ async fn rfc9068_a_token_for_another_api_is_refused_even_when_its_client_is_list
         "s6BhdRkqt3",
         &issuer,
     ));
-    assert!(authorizer.verify(Some(&ours), now()).await.is_ok());
+    assert!(authorizer.verify_token(Some(&ours), now()).await.is_ok());
     let ours_among_others = sign(&rfc9068(
         json!([
             "https://billing.example.com",
@@ -191,7 +191,7 @@ async fn rfc9068_a_token_for_another_api_is_refused_even_when_its_client_is_list
     ));
     assert!(
         authorizer
-            .verify(Some(&ours_among_others), now())
+            .verify_token(Some(&ours_among_others), now())
             .await
             .is_ok()
     );
@@ -201,12 +201,18 @@ async fn rfc9068_a_token_for_another_api_is_refused_even_when_its_client_is_list
         &issuer,
     ));
     assert_eq!(
-        authorizer.verify(Some(&billing), now()).await.unwrap_err(),
+        authorizer
+            .verify_token(Some(&billing), now())
+            .await
+            .unwrap_err(),
         TokenError::WrongAudience
     );
     let empty = sign(&rfc9068(json!([]), "s6BhdRkqt3", &issuer));
     assert_eq!(
-        authorizer.verify(Some(&empty), now()).await.unwrap_err(),
+        authorizer
+            .verify_token(Some(&empty), now())
+            .await
+            .unwrap_err(),
         TokenError::WrongAudience
     );
     let plain_jwt = key.sign(&rfc9068(
@@ -216,7 +222,7 @@ async fn rfc9068_a_token_for_another_api_is_refused_even_when_its_client_is_list
     ));
     assert_eq!(
         authorizer
-            .verify(Some(&plain_jwt), now())
+            .verify_token(Some(&plain_jwt), now())
             .await
             .unwrap_err(),
         TokenError::WrongTokenType,
@@ -239,11 +245,14 @@ async fn the_same_audience_rule_holds_for_every_issuer_of_a_document() {
         &issuer,
     ));
     assert_eq!(
-        authorizer.verify(Some(&billing), now()).await.unwrap_err(),
+        authorizer
+            .verify_token(Some(&billing), now())
+            .await
+            .unwrap_err(),
         TokenError::WrongAudience
     );
     let cognito = key.sign(&cognito_access("products/read:products"));
-    assert!(authorizer.verify(Some(&cognito), now()).await.is_ok());
+    assert!(authorizer.verify_token(Some(&cognito), now()).await.is_ok());
 }
 
 #[tokio::test]
@@ -266,7 +275,7 @@ async fn es512_tokens_verify_with_p521_keys() {
     let mislabelled = key.sign(json!({"alg": "ES256", "kid": "p521"}), &claims);
     assert_eq!(
         authorizer
-            .verify(Some(&mislabelled), now())
+            .verify_token(Some(&mislabelled), now())
             .await
             .unwrap_err(),
         TokenError::UnknownKey,
@@ -274,7 +283,12 @@ async fn es512_tokens_verify_with_p521_keys() {
     );
     let last = if token.ends_with('A') { "B" } else { "A" };
     let tampered = format!("{}{last}", &token[..token.len() - 1]);
-    assert!(authorizer.verify(Some(&tampered), now()).await.is_err());
+    assert!(
+        authorizer
+            .verify_token(Some(&tampered), now())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -290,18 +304,22 @@ async fn rfc9864_ed25519_is_accepted_beside_eddsa_and_can_be_chosen_alone() {
     let fully_specified = key.sign(json!({"alg": "Ed25519", "kid": "ed"}), &claims);
     let polymorphic = key.sign(json!({"alg": "EdDSA", "kid": "ed"}), &claims);
     let any = support::jwks_authorizer(&server, &[]);
-    assert!(any.verify(Some(&fully_specified), now()).await.is_ok());
-    assert!(any.verify(Some(&polymorphic), now()).await.is_ok());
+    assert!(
+        any.verify_token(Some(&fully_specified), now())
+            .await
+            .is_ok()
+    );
+    assert!(any.verify_token(Some(&polymorphic), now()).await.is_ok());
     let only_ed25519 = support::jwks_authorizer(&server, &[("AUTH_ALGORITHMS", "Ed25519".into())]);
     assert!(
         only_ed25519
-            .verify(Some(&fully_specified), now())
+            .verify_token(Some(&fully_specified), now())
             .await
             .is_ok()
     );
     assert_eq!(
         only_ed25519
-            .verify(Some(&polymorphic), now())
+            .verify_token(Some(&polymorphic), now())
             .await
             .unwrap_err(),
         TokenError::AlgorithmNotAllowed
@@ -326,7 +344,7 @@ async fn rfc7517_a_key_whose_key_ops_lack_verify_never_verifies() {
     let by_encryption_key = encrypting.sign(json!({"alg": "EdDSA", "kid": "enc"}), &claims);
     assert_eq!(
         authorizer
-            .verify(Some(&by_encryption_key), now())
+            .verify_token(Some(&by_encryption_key), now())
             .await
             .unwrap_err(),
         TokenError::UnknownKey
@@ -334,7 +352,7 @@ async fn rfc7517_a_key_whose_key_ops_lack_verify_never_verifies() {
     let by_signing_key = signing.sign(json!({"alg": "EdDSA", "kid": "sig"}), &claims);
     assert!(
         authorizer
-            .verify(Some(&by_signing_key), now())
+            .verify_token(Some(&by_signing_key), now())
             .await
             .is_ok()
     );
@@ -352,7 +370,7 @@ async fn rfc8414_metadata_is_used_when_openid_discovery_is_absent() {
     );
     let authorizer = authorizer_for(&server);
     let token = key.sign(&support::claims(&issuer, json!({"scope": "read:products"})));
-    assert!(authorizer.verify(Some(&token), now()).await.is_ok());
+    assert!(authorizer.verify_token(Some(&token), now()).await.is_ok());
     assert_eq!(server.hits("/.well-known/openid-configuration"), 1);
 
     let other = TestServer::start().await;
@@ -367,7 +385,10 @@ async fn rfc8414_metadata_is_used_when_openid_discovery_is_absent() {
     let impostor = authorizer_for(&other);
     let token = key.sign(&support::claims(&other.url("/"), json!({})));
     assert_eq!(
-        impostor.verify(Some(&token), now()).await.unwrap_err(),
+        impostor
+            .verify_token(Some(&token), now())
+            .await
+            .unwrap_err(),
         TokenError::KeysUnavailable,
         "the metadata must name the issuer exactly"
     );

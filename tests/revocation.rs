@@ -57,7 +57,7 @@ fn token(extra: Value) -> String {
 async fn decide(authorizer: &Authorizer, token: &str) -> (Outcome, Reason) {
     let event = token_event(token, "GET", "/products");
     let decision = authorizer
-        .decide(&event, now(), Invocation::default())
+        .decide_json(&event, now(), Invocation::default())
         .await;
     (decision.outcome, decision.reason)
 }

@@ -71,7 +71,10 @@ async fn rfc6749_a_bracketed_scope_token_is_denied_by_the_authorizer() {
                 .any(|s| s["Effect"] == "Deny"),
             "{claim}: a valid token without the scope is a Deny (403): {policy}"
         );
-        let simple = rest.handle(&http_v2_event(&token), now()).await.unwrap();
+        let simple = rest
+            .answer_json(&http_v2_event(&token), now())
+            .await
+            .unwrap();
         let simple = serde_json::to_value(simple).unwrap();
         assert_eq!(simple["isAuthorized"], false, "{claim}: {simple}");
     }
@@ -219,7 +222,7 @@ async fn rfc6749_the_context_scope_reads_back_as_the_authorizers_set() {
             _ => json!({"scope": first.join(" "), "permissions": second}),
         };
         let token = token(scope_claims.clone());
-        let verified = authorizer.verify(Some(&token), now()).await.unwrap();
+        let verified = authorizer.verify_token(Some(&token), now()).await.unwrap();
         let decided: Vec<&str> = verified.scopes.iter().collect();
         assert_eq!(decided, expected, "case {case}: {scope_claims}");
         let context = context_for(&authorizer, &token).await;

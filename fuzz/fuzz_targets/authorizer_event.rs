@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(answer) = RUNTIME.block_on(AUTHORIZER.handle(text, NOW)) {
+    if let Ok(answer) = RUNTIME.block_on(AUTHORIZER.answer_json(text, NOW)) {
         let answer = serde_json::to_value(answer).unwrap();
         assert_ne!(answer["isAuthorized"], true, "allowed without a valid token: {text}");
         let statements = answer["policyDocument"]["Statement"].as_array().cloned().unwrap_or_default();

@@ -4,9 +4,9 @@
 //! The simple form is one issuer in `AUTH_ISSUER` / `AUTH_AUDIENCE` / `AUTH_JWKS_URI` /
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
-use crate::authorizer::contract::{self, AccessTable};
 use crate::authorizer::dynamodb::TableConfig;
 use crate::authorizer::introspection::IntrospectionConfig;
+use crate::authorizer::openapi_routes::{self, AccessTable};
 use crate::scopes::ScopeNames;
 use crate::token::{
     ASYMMETRIC, Alg, ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, FetchLimits, KeySet, KeySource,
@@ -154,31 +154,10 @@ impl AuthConfig {
     }
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    /// Each setting is read and checked in turn; the first error fails the cold start.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            Ok(whole_number(name, lookup(name))?.unwrap_or(default))
-        };
-        let leeway = number("AUTH_LEEWAY_SECONDS", 60)?;
-        let (entries, origin) = match lookup("AUTH_CONFIG") {
-            Some(document) => (issuers_from_document(&document)?, Origin::Document),
-            None => (vec![single_issuer(&lookup)?], Origin::Variables),
-        };
-        let principal = lookup("AUTH_PRINCIPAL_CLAIM").map(|c| c.trim().to_owned());
-        let mut issuers = Vec::with_capacity(entries.len());
-        for entry in entries {
-            issuers.push(issuer(entry, leeway, principal.as_deref(), origin)?);
-        }
-        for (i, issuer) in issuers.iter().enumerate() {
-            if issuers[..i]
-                .iter()
-                .any(|other| other.rules.issuer == issuer.rules.issuer)
-            {
-                return Err(error(
-                    "AUTH_CONFIG",
-                    format!("issuer {:?} is listed twice", issuer.rules.issuer),
-                ));
-            }
-        }
+        let leeway = number(&lookup, "AUTH_LEEWAY_SECONDS", 60)?;
+        let issuers = issuers(&lookup, leeway)?;
         let any_secret = issuers.iter().any(|i| i.hmac_secret.is_some());
         let algorithms = match lookup("AUTH_ALGORITHMS") {
             None => ASYMMETRIC
@@ -188,50 +167,15 @@ impl AuthConfig {
                 .collect(),
             Some(list) => algorithms(&list, any_secret)?,
         };
-        let response = match lookup("AUTH_RESPONSE").as_deref().map(str::trim) {
-            None | Some("simple") => ResponseMode::Simple,
-            Some("iam") => ResponseMode::Iam,
-            Some(other) => {
-                return Err(error(
-                    "AUTH_RESPONSE",
-                    format!("{other:?} is neither \"simple\" nor \"iam\""),
-                ));
-            }
-        };
-        let defaults = FetchLimits::default();
-        let limits = FetchLimits {
-            timeout: Duration::from_millis(number(
-                "AUTH_JWKS_TIMEOUT_MS",
-                defaults.timeout.as_millis() as u64,
-            )?),
-            max_bytes: number("AUTH_JWKS_MAX_BYTES", defaults.max_bytes as u64)? as usize,
-            cooldown_secs: number("AUTH_JWKS_COOLDOWN_SECONDS", defaults.cooldown_secs)?,
-            max_age_secs: number("AUTH_JWKS_MAX_AGE_SECONDS", defaults.max_age_secs)?,
-        };
-        if limits.timeout.is_zero() {
-            return Err(error("AUTH_JWKS_TIMEOUT_MS", "must be greater than 0"));
-        }
+        let response = response_mode(&lookup)?;
+        let limits = fetch_limits(&lookup)?;
         let scope_names = match lookup(ScopeNames::VARIABLE) {
             None => ScopeNames::default(),
             Some(text) => {
                 ScopeNames::parse(&text).map_err(|problem| error(ScopeNames::VARIABLE, problem))?
             }
         };
-        // A document's scopes are the issuer's names as written: SCOPE_NAMES spells the
-        // compiled table's, and applying it to a document as well would leave a reader unsure
-        // which names a route needs.
-        let routes = match lookup("AUTH_ROUTES") {
-            None => contract::compiled(&scope_names),
-            Some(_) if scope_names != ScopeNames::AsWritten => {
-                return Err(error(
-                    "AUTH_ROUTES",
-                    "is read with the scope names as written; unset SCOPE_NAMES and write the issuer's names in the document",
-                ));
-            }
-            Some(value) => {
-                contract::load(&value).map_err(|problem| error("AUTH_ROUTES", problem))?
-            }
-        };
+        let routes = routes(&lookup, &scope_names)?;
         let introspection = IntrospectionConfig::from_lookup(&lookup, &issuers)?;
         let tables = TableConfig::from_lookup(&lookup)?;
         Ok(AuthConfig {
@@ -245,10 +189,98 @@ impl AuthConfig {
                 query: lookup("AUTH_TOKEN_QUERY"),
             },
             limits,
-            max_token_bytes: number("AUTH_MAX_TOKEN_BYTES", 8192)? as usize,
+            max_token_bytes: number(&lookup, "AUTH_MAX_TOKEN_BYTES", 8192)? as usize,
             scope_names,
             routes,
         })
+    }
+}
+
+/// The whole number in variable `name`, or `default` when it is unset.
+fn number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    Ok(whole_number(name, lookup(name))?.unwrap_or(default))
+}
+
+/// The issuers, from `AUTH_CONFIG` or the single-issuer variables, each checked, none twice.
+fn issuers(
+    lookup: &impl Fn(&str) -> Option<String>,
+    leeway: u64,
+) -> Result<Vec<IssuerConfig>, ConfigError> {
+    let (entries, origin) = match lookup("AUTH_CONFIG") {
+        Some(document) => (issuers_from_document(&document)?, Origin::Document),
+        None => (vec![single_issuer(lookup)?], Origin::Variables),
+    };
+    let principal = lookup("AUTH_PRINCIPAL_CLAIM").map(|c| c.trim().to_owned());
+    let mut issuers = Vec::with_capacity(entries.len());
+    for entry in entries {
+        issuers.push(issuer(entry, leeway, principal.as_deref(), origin)?);
+    }
+    for (i, issuer) in issuers.iter().enumerate() {
+        if issuers[..i]
+            .iter()
+            .any(|other| other.rules.issuer == issuer.rules.issuer)
+        {
+            return Err(error(
+                "AUTH_CONFIG",
+                format!("issuer {:?} is listed twice", issuer.rules.issuer),
+            ));
+        }
+    }
+    Ok(issuers)
+}
+
+/// `AUTH_RESPONSE`: simple responses unless `iam` is asked for.
+fn response_mode(lookup: &impl Fn(&str) -> Option<String>) -> Result<ResponseMode, ConfigError> {
+    match lookup("AUTH_RESPONSE").as_deref().map(str::trim) {
+        None | Some("simple") => Ok(ResponseMode::Simple),
+        Some("iam") => Ok(ResponseMode::Iam),
+        Some(other) => Err(error(
+            "AUTH_RESPONSE",
+            format!("{other:?} is neither \"simple\" nor \"iam\""),
+        )),
+    }
+}
+
+/// The `AUTH_JWKS_*` limits on key fetches, each defaulting to [`FetchLimits::default`].
+fn fetch_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<FetchLimits, ConfigError> {
+    let defaults = FetchLimits::default();
+    let limits = FetchLimits {
+        timeout: Duration::from_millis(number(
+            lookup,
+            "AUTH_JWKS_TIMEOUT_MS",
+            defaults.timeout.as_millis() as u64,
+        )?),
+        max_bytes: number(lookup, "AUTH_JWKS_MAX_BYTES", defaults.max_bytes as u64)? as usize,
+        cooldown_secs: number(lookup, "AUTH_JWKS_COOLDOWN_SECONDS", defaults.cooldown_secs)?,
+        max_age_secs: number(lookup, "AUTH_JWKS_MAX_AGE_SECONDS", defaults.max_age_secs)?,
+    };
+    if limits.timeout.is_zero() {
+        return Err(error("AUTH_JWKS_TIMEOUT_MS", "must be greater than 0"));
+    }
+    Ok(limits)
+}
+
+/// The route table: the compiled-in one under `scope_names`, or `AUTH_ROUTES`'s document.
+fn routes(
+    lookup: &impl Fn(&str) -> Option<String>,
+    scope_names: &ScopeNames,
+) -> Result<AccessTable, ConfigError> {
+    // A document's scopes are the issuer's names as written: SCOPE_NAMES spells the
+    // compiled table's, and applying it to a document as well would leave a reader unsure
+    // which names a route needs.
+    match lookup("AUTH_ROUTES") {
+        None => Ok(openapi_routes::compiled(scope_names)),
+        Some(_) if *scope_names != ScopeNames::AsWritten => Err(error(
+            "AUTH_ROUTES",
+            "is read with the scope names as written; unset SCOPE_NAMES and write the issuer's names in the document",
+        )),
+        Some(value) => {
+            openapi_routes::load(&value).map_err(|problem| error("AUTH_ROUTES", problem))
+        }
     }
 }
 
@@ -339,7 +371,7 @@ impl Origin {
 }
 
 fn issuer(
-    entry: IssuerEntry,
+    mut entry: IssuerEntry,
     leeway: u64,
     principal: Option<&str>,
     origin: Origin,
@@ -357,7 +389,42 @@ fn issuer(
             ),
         ));
     }
-    // Every URL keys will be fetched from passes the one https rule, or the cold start fails.
+    check_key_urls(&entry, origin)?;
+    if let Some(secret) = &entry.hmac_secret
+        && secret.len() < MIN_SECRET_BYTES
+    {
+        return Err(error(
+            "AUTH_HMAC_SECRET",
+            format!("is shorter than {MIN_SECRET_BYTES} bytes"),
+        ));
+    }
+    let keys = match (&entry.jwks_uri, &entry.hmac_secret) {
+        (Some(uri), _) => Some(KeySource::Jwks(uri.clone())),
+        (None, Some(_)) => None,
+        (None, None) => Some(KeySource::Discovery),
+    };
+    let claims = claim_policy(
+        &entry.issuer,
+        entry.required_claims.take().unwrap_or_default(),
+        entry.principal_claim.as_deref().or(principal),
+    )?;
+    Ok(IssuerConfig {
+        rules: Rules {
+            issuer: entry.issuer,
+            audiences: entry.audiences,
+            leeway,
+            token_use: entry.token_use,
+            typ: entry.typ,
+        },
+        keys,
+        hmac_secret: entry.hmac_secret.map(String::into_bytes),
+        claims,
+    })
+}
+
+/// Every URL keys will be fetched from passes the one https rule ([`fetchable`]), or the cold
+/// start fails naming the variable (or the document's issuer and field) to fix.
+fn check_key_urls(entry: &IssuerEntry, origin: Origin) -> Result<(), ConfigError> {
     let url_error = |single, field, problem: String| {
         let problem = match origin {
             Origin::Variables => problem,
@@ -375,38 +442,23 @@ fn issuer(
             url_error("AUTH_ISSUER", "issuer", problem)
         })?;
     }
-    if let Some(secret) = &entry.hmac_secret
-        && secret.len() < MIN_SECRET_BYTES
-    {
-        return Err(error(
-            "AUTH_HMAC_SECRET",
-            format!("is shorter than {MIN_SECRET_BYTES} bytes"),
-        ));
-    }
-    let keys = match (&entry.jwks_uri, &entry.hmac_secret) {
-        (Some(uri), _) => Some(KeySource::Jwks(uri.clone())),
-        (None, Some(_)) => None,
-        (None, None) => Some(KeySource::Discovery),
-    };
-    let claims = ClaimPolicy {
-        required: required_claims(&entry.issuer, entry.required_claims.unwrap_or_default())?,
-        principal: match entry.principal_claim.as_deref().or(principal) {
+    Ok(())
+}
+
+/// The issuer's required claims, and the claim its principal is read from: `principal` (the
+/// issuer's own, else `AUTH_PRINCIPAL_CLAIM`), else [`DEFAULT_PRINCIPAL_CLAIM`].
+fn claim_policy(
+    issuer: &str,
+    required: Vec<RequiredClaimEntry>,
+    principal: Option<&str>,
+) -> Result<ClaimPolicy, ConfigError> {
+    Ok(ClaimPolicy {
+        required: required_claims(issuer, required)?,
+        principal: match principal {
             Some("") => return Err(error("AUTH_PRINCIPAL_CLAIM", "names no claim")),
             Some(claim) => claim.to_owned(),
             None => DEFAULT_PRINCIPAL_CLAIM.to_owned(),
         },
-    };
-    Ok(IssuerConfig {
-        rules: Rules {
-            issuer: entry.issuer,
-            audiences: entry.audiences,
-            leeway,
-            token_use: entry.token_use,
-            typ: entry.typ,
-        },
-        keys,
-        hmac_secret: entry.hmac_secret.map(String::into_bytes),
-        claims,
     })
 }
 

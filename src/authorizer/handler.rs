@@ -4,11 +4,11 @@
 //! an invocation error (500), never an Allow.
 
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
-use crate::authorizer::contract::AccessTable;
 use crate::authorizer::dynamodb::{TableConfig, Tables};
-use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError};
+use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError, ExecuteApiArn};
 use crate::authorizer::introspection::{self, Introspector};
 use crate::authorizer::metrics::{self, Outcome};
+use crate::authorizer::openapi_routes::AccessTable;
 use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
 use crate::authorizer::revocation::RevocationStore;
 use crate::metrics::{Invocation, Metrics};
@@ -166,25 +166,30 @@ impl Authorizer {
     }
 
     /// Decides on one event (its JSON text) at `now`, seconds since the epoch, outside a Lambda
-    /// invocation (tests, the local gateway): [`Self::decide`] without request ids.
-    pub async fn handle(
+    /// invocation (tests, the local gateway): [`Self::decide_json`] without request ids.
+    pub async fn answer_json(
         &self,
         event: &str,
         now: u64,
     ) -> Result<AuthorizerResponse, AuthorizerError> {
-        self.decide(event, now, Invocation::default()).await.answer
+        self.decide_json(event, now, Invocation::default())
+            .await
+            .answer
     }
 
-    /// Decides on one event (its JSON text) at `now` for `invocation`: [`Self::decide_event`].
-    pub async fn decide(&self, event: &str, now: u64, invocation: Invocation<'_>) -> Decision {
+    /// Decides on one event (its JSON text) at `now` for `invocation`: [`Self::decide`].
+    pub async fn decide_json(&self, event: &str, now: u64, invocation: Invocation<'_>) -> Decision {
         let event = AuthorizerEvent::from_json(event);
-        self.decide_event(event, now, invocation).await
+        self.decide(event, now, invocation).await
     }
 
     /// Decides on one event at `now` for `invocation`: logs the decision with its reason, records
     /// it in the metrics, and returns the answer with its outcome and reason (which the local
     /// gateway prints). The token, its signature and its claims are never logged; the subject is.
-    pub async fn decide_event(
+    ///
+    /// The steps: the credential and the target read from the event, the token verified, the
+    /// route found, the answer shaped for the event's format.
+    pub async fn decide(
         &self,
         event: AuthorizerEvent,
         now: u64,
@@ -196,78 +201,90 @@ impl Authorizer {
             target,
         } = match event.input(&self.sources) {
             Ok(input) => input,
-            Err(error) => {
-                let reason = Reason::InvalidEvent;
-                tracing::error!(%error, decision = Outcome::Error.code(), %reason, "unreadable authorizer event");
-                metrics::record_decision(&self.metrics, invocation, Outcome::Error, reason, None);
-                return Decision {
-                    outcome: Outcome::Error,
-                    reason,
-                    answer: Err(AuthorizerError::InvalidEvent(error)),
-                };
-            }
+            Err(error) => return self.unreadable(error, invocation),
         };
+        let verified = self
+            .verify_token(token.as_deref(), now)
+            .instrument(tracing::debug_span!("verify"))
+            .await;
         let matched = self.routes.find(&target.method, &target.path).ok();
         let route = matched.as_ref().map(|m| m.route);
         let shape = Shape::of(format, self.response);
-        let verified = self
-            .verify(token.as_deref(), now)
-            .instrument(tracing::debug_span!("verify"))
-            .await;
-        let (outcome, reason, subject, answer) = match verified {
-            Err(error) => (
-                Outcome::Unauthorized,
-                Reason::from(&error),
-                None,
-                shape.unauthorized().ok_or(AuthorizerError::Unauthorized),
-            ),
+        let (decision, subject) = match verified {
+            Err(error) => (refused(shape, &error), None),
             Ok(verified) => tracing::debug_span!("decide").in_scope(|| {
                 let requested = matched.map(|m| Requested {
                     index: m.index,
                     permitted: m.route.access.is_met_by(&verified.scopes),
                 });
-                let Verified {
-                    claims,
-                    scopes,
-                    principal,
-                } = verified;
-                let context = ContextClaims::new(claims, &scopes);
-                let answer = shape.answer(
-                    requested,
-                    &target,
-                    &scopes,
-                    &self.routes,
-                    principal.clone(),
-                    context,
-                );
-                let (outcome, reason) = match requested {
-                    None => (Outcome::Deny, Reason::RouteNotFound),
-                    Some(_) if answer.allows_request => (Outcome::Allow, Reason::Granted),
-                    Some(r) if r.permitted => (Outcome::Deny, Reason::WildcardPath),
-                    Some(_) => (Outcome::Deny, Reason::InsufficientScope),
-                };
-                (outcome, reason, Some(principal), Ok(answer.response))
+                let subject = verified.principal.clone();
+                (
+                    self.answer(shape, requested, &target, verified),
+                    Some(subject),
+                )
             }),
         };
         tracing::info!(
             method = %target.method,
             route = route.map_or("unmatched", |r| r.path.as_str()),
             subject = subject.as_deref().unwrap_or("-"),
-            decision = outcome.code(),
-            %reason,
+            decision = decision.outcome.code(),
+            reason = %decision.reason,
             "authorizer decision"
         );
+        let (outcome, reason) = (decision.outcome, decision.reason);
         metrics::record_decision(&self.metrics, invocation, outcome, reason, route);
+        decision
+    }
+
+    /// An event we cannot read: an invocation error, logged and counted without a route.
+    fn unreadable(&self, error: EventError, invocation: Invocation<'_>) -> Decision {
+        let reason = Reason::InvalidEvent;
+        tracing::error!(%error, decision = Outcome::Error.code(), %reason, "unreadable authorizer event");
+        metrics::record_decision(&self.metrics, invocation, Outcome::Error, reason, None);
+        Decision {
+            outcome: Outcome::Error,
+            reason,
+            answer: Err(AuthorizerError::InvalidEvent(error)),
+        }
+    }
+
+    /// The answer for a verified token: Allow when its scopes meet the `requested` route and
+    /// the policy allows the request, otherwise Deny naming why.
+    fn answer(
+        &self,
+        shape: Shape,
+        requested: Option<Requested>,
+        target: &ExecuteApiArn,
+        verified: Verified,
+    ) -> Decision {
+        let Verified {
+            claims,
+            scopes,
+            principal,
+        } = verified;
+        let context = ContextClaims::new(claims, &scopes);
+        let answer = shape.answer(requested, target, &scopes, &self.routes, principal, context);
+        let (outcome, reason) = match requested {
+            None => (Outcome::Deny, Reason::RouteNotFound),
+            Some(_) if answer.allows_request => (Outcome::Allow, Reason::Granted),
+            Some(r) if r.permitted => (Outcome::Deny, Reason::WildcardPath),
+            Some(_) => (Outcome::Deny, Reason::InsufficientScope),
+        };
         Decision {
             outcome,
             reason,
-            answer,
+            answer: Ok(answer.response),
         }
     }
 
     /// Verifies a bearer token: an opaque one by introspection when it is on, a JWT against the
     /// configured issuers and then the revocation table when there is one.
-    pub async fn verify(&self, token: Option<&str>, now: u64) -> Result<Verified, TokenError> {
+    pub async fn verify_token(
+        &self,
+        token: Option<&str>,
+        now: u64,
+    ) -> Result<Verified, TokenError> {
         let token = token.ok_or(TokenError::MissingToken)?;
         if let Some(introspector) = &self.introspection
             && introspection::is_opaque(token)
@@ -303,14 +320,14 @@ impl Authorizer {
             if issuer.hmac.is_empty() {
                 return Err(TokenError::AlgorithmNotAllowed);
             }
-            return token::verify(jws, &issuer.hmac, &issuer.rules, &issuer.claims, now);
+            return token::verify_with_keys(jws, &issuer.hmac, &issuer.rules, &issuer.claims, now);
         }
         let jwks = issuer
             .jwks
             .as_ref()
             .ok_or(TokenError::AlgorithmNotAllowed)?;
         jwks.check_signature(&jws, now).await?;
-        token::accept(jws, &issuer.rules, &issuer.claims, now)
+        token::accept_checked_signature(jws, &issuer.rules, &issuer.claims, now)
     }
 
     /// The issuer whose keys verify this token: the only one, or the one its `iss` names.
@@ -323,5 +340,15 @@ impl Authorizer {
             .iter()
             .find(|i| i.rules.issuer == claimed)
             .ok_or(TokenError::UnknownIssuer)
+    }
+}
+
+/// A token refused: `Unauthorized` (401), or `isAuthorized: false` where the simple response
+/// can say it.
+fn refused(shape: Shape, error: &TokenError) -> Decision {
+    Decision {
+        outcome: Outcome::Unauthorized,
+        reason: Reason::from(error),
+        answer: shape.unauthorized().ok_or(AuthorizerError::Unauthorized),
     }
 }

@@ -18,7 +18,7 @@
 //! carries the issuer as a property (searchable, not a dimension); the key fetcher
 //! ([`crate::token::KeyFetcher`]) writes those lines, the authorizer's metrics switch them on.
 
-use crate::authorizer::contract::AccessRule;
+use crate::authorizer::openapi_routes::AccessRule;
 use crate::metrics::{Directive, Invocation, Metric, Metrics, Record, Unit};
 use crate::reason::Reason;
 use std::time::Duration;

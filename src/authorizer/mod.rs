@@ -14,21 +14,21 @@
 //!   its [`crate::reason::Reason`], logged and counted ([`record_decision`]).
 
 mod config;
-mod contract;
 mod dynamodb;
 mod event;
 mod handler;
 mod introspection;
 mod metrics;
+mod openapi_routes;
 mod policy;
 mod revocation;
 mod secret;
 
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys, whole_number};
-pub use contract::AccessRule;
 pub use dynamodb::client_from_env as dynamodb_client;
 pub use event::{AuthorizerEvent, bearer_token};
 pub use handler::{Authorizer, AuthorizerError, Decision};
 pub use metrics::{Outcome, record_decision};
+pub use openapi_routes::AccessRule;
 pub use policy::AuthorizerResponse;
 pub use secret::from_extension as secret_from_extension;

@@ -9,8 +9,8 @@
 //! into a resource ([`policy_resources`]; SECURITY.md, "Cached policies").
 
 use crate::authorizer::config::ResponseMode;
-use crate::authorizer::contract::AccessTable;
 use crate::authorizer::event::{EventFormat, ExecuteApiArn};
+use crate::authorizer::openapi_routes::AccessTable;
 use crate::scopes::ScopeSet;
 use crate::token::ContextClaims;
 use aws_lambda_events::apigw::{
@@ -252,7 +252,7 @@ fn simple(is_authorized: bool, context: ContextClaims) -> AuthorizerResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authorizer::contract;
+    use crate::authorizer::openapi_routes;
     use crate::scopes::ScopeNames;
     use serde_json::{Value, json};
 
@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn lists_every_permitted_route() {
-        let table = contract::compiled(&ScopeNames::AsWritten);
+        let table = openapi_routes::compiled(&ScopeNames::AsWritten);
         assert_eq!(
             allowed(&["read:products"], &table, &arn()).allowed,
             [
@@ -288,7 +288,7 @@ mod tests {
     }
 
     fn orders() -> AccessTable {
-        contract::from_document(
+        openapi_routes::from_document(
             r#"{"openapi": "3.1.0", "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
                 "paths": {
                   "/orders/{id}": {"get": {"security": [{"o": ["orders:read"]}]}},
@@ -363,7 +363,7 @@ mod tests {
         let denied = allowed(&["items:read"], &table, &get("/orders/*"));
         assert_eq!(denied.allowed, [format!("{BASE}/orders/*/items/*")]);
         assert!(denied.denied.is_empty() && !denied.allows_request);
-        let compiled = contract::compiled(&ScopeNames::AsWritten);
+        let compiled = openapi_routes::compiled(&ScopeNames::AsWritten);
         let product = allowed(&[], &compiled, &get("/product/*"));
         assert!(product.allowed.is_empty());
         assert_eq!(product.denied, [format!("{BASE}/product/*")]);
@@ -375,7 +375,7 @@ mod tests {
     /// that ARN holds a wildcard.
     #[test]
     fn entangled_routes_fall_back_to_the_requested_arn_without_wildcards() {
-        let table = contract::from_document(
+        let table = openapi_routes::from_document(
             r#"{"openapi": "3.1.0", "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
                 "paths": {
                   "/{a}/x": {"get": {"security": [{"o": ["files:read"]}]}},
@@ -401,7 +401,7 @@ mod tests {
             ..Default::default()
         };
         let read: ScopeSet = ["read:products"].into_iter().collect();
-        let table = contract::compiled(&ScopeNames::AsWritten);
+        let table = openapi_routes::compiled(&ScopeNames::AsWritten);
         let answer = |shape: Shape| {
             let principal = "u".to_owned();
             serde_json::to_value(

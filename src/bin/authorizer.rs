@@ -128,7 +128,7 @@ async fn serve() -> Result<(), Error> {
                     record_decision(&metrics, invocation, Outcome::Error, reason, None);
                     AuthorizerError::NotReady
                 })?;
-            let decision = authorizer.decide_event(event.payload, env::now(), invocation);
+            let decision = authorizer.decide(event.payload, env::now(), invocation);
             decision.await.answer
         }
     }))

@@ -90,80 +90,55 @@ impl ApiError {
         ApiError::BadRequest("If-None-Match supports only *.".into())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, Option<Cow<'_, str>>) {
+    /// The status and the problem's `title` (RFC 9457 §3.1.3): the same for every error of a kind.
+    fn status_and_title(&self) -> (StatusCode, &'static str) {
         use ApiError::*;
         match self {
-            RouteNotFound => (StatusCode::NOT_FOUND, "Not Found", None),
-            MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", None),
-            Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                "Authentication required",
-                Some(Cow::Borrowed(
-                    "The request carries no identity validated by the API's authorizer.",
-                )),
-            ),
-            InsufficientScope { .. } => (
-                StatusCode::FORBIDDEN,
-                "Insufficient scope",
-                Some(Cow::Borrowed(
-                    "The access token does not grant the scope this route requires.",
-                )),
-            ),
-            InvalidName(error) => (
-                StatusCode::BAD_REQUEST,
-                "Invalid product name",
-                Some(error.detail()),
-            ),
-            InvalidProduct(_) => (
-                StatusCode::BAD_REQUEST,
-                "Invalid product",
-                Some(Cow::Borrowed(
-                    "The body is not a valid product; see errors.",
-                )),
-            ),
-            BadRequest(detail) => (
-                StatusCode::BAD_REQUEST,
-                "Invalid request",
-                Some(Cow::Borrowed(detail.as_ref())),
-            ),
-            PreconditionFailed => (
-                StatusCode::PRECONDITION_FAILED,
-                "Precondition failed",
-                Some(Cow::Borrowed(
-                    "The product changed since you read it (or already exists); read it again and retry.",
-                )),
-            ),
-            PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Payload too large",
-                Some(Cow::Owned(format!(
-                    "A product body may be at most {} KiB.",
-                    MAX_BODY_BYTES / 1024
-                ))),
-            ),
-            UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported media type",
-                Some(Cow::Borrowed("Send the product as application/json.")),
-            ),
-            ProductNotFound => (StatusCode::NOT_FOUND, "Product not found", None),
-            ReadOnlyStore => (
-                StatusCode::NOT_IMPLEMENTED,
-                "Catalog is read-only",
-                Some(Cow::Borrowed(
-                    "This deployment serves the embedded catalog; writes need a DynamoDB table (PRODUCTS_TABLE).",
-                )),
-            ),
-            StoreUnavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Product store unavailable",
-                Some(Cow::Borrowed("Try again later.")),
-            ),
-            StoreFailure => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Product store failure",
-                None,
-            ),
+            RouteNotFound => (StatusCode::NOT_FOUND, "Not Found"),
+            MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+            Unauthenticated => (StatusCode::UNAUTHORIZED, "Authentication required"),
+            InsufficientScope { .. } => (StatusCode::FORBIDDEN, "Insufficient scope"),
+            InvalidName(_) => (StatusCode::BAD_REQUEST, "Invalid product name"),
+            InvalidProduct(_) => (StatusCode::BAD_REQUEST, "Invalid product"),
+            BadRequest(_) => (StatusCode::BAD_REQUEST, "Invalid request"),
+            PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "Precondition failed"),
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Payload too large"),
+            UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+            ProductNotFound => (StatusCode::NOT_FOUND, "Product not found"),
+            ReadOnlyStore => (StatusCode::NOT_IMPLEMENTED, "Catalog is read-only"),
+            StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "Product store unavailable"),
+            StoreFailure => (StatusCode::INTERNAL_SERVER_ERROR, "Product store failure"),
+        }
+    }
+
+    /// The problem's `detail` (RFC 9457 §3.1.4): what this occurrence adds, if anything.
+    fn detail(&self) -> Option<Cow<'_, str>> {
+        use ApiError::*;
+        match self {
+            Unauthenticated => Some(Cow::Borrowed(
+                "The request carries no identity validated by the API's authorizer.",
+            )),
+            InsufficientScope { .. } => Some(Cow::Borrowed(
+                "The access token does not grant the scope this route requires.",
+            )),
+            InvalidName(error) => Some(error.detail()),
+            InvalidProduct(_) => Some(Cow::Borrowed(
+                "The body is not a valid product; see errors.",
+            )),
+            BadRequest(detail) => Some(Cow::Borrowed(detail.as_ref())),
+            PreconditionFailed => Some(Cow::Borrowed(
+                "The product changed since you read it (or already exists); read it again and retry.",
+            )),
+            PayloadTooLarge => Some(Cow::Owned(format!(
+                "A product body may be at most {} KiB.",
+                MAX_BODY_BYTES / 1024
+            ))),
+            UnsupportedMediaType => Some(Cow::Borrowed("Send the product as application/json.")),
+            ReadOnlyStore => Some(Cow::Borrowed(
+                "This deployment serves the embedded catalog; writes need a DynamoDB table (PRODUCTS_TABLE).",
+            )),
+            StoreUnavailable => Some(Cow::Borrowed("Try again later.")),
+            RouteNotFound | MethodNotAllowed { .. } | ProductNotFound | StoreFailure => None,
         }
     }
 
@@ -178,12 +153,13 @@ impl ApiError {
 
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
-        self.parts().0
+        self.status_and_title().0
     }
 
     /// The full answer: status, problem body, and the headers RFC 6750 / RFC 9110 require.
     pub fn into_response(self) -> Response<Body> {
-        let (status, title, detail) = self.parts();
+        let (status, title) = self.status_and_title();
+        let detail = self.detail();
         let body = serde_json::to_string(&Problem {
             kind: self.problem_type(),
             title,

@@ -127,9 +127,11 @@ pub struct Verified {
     pub principal: String,
 }
 
-/// Accepts `jws` if one of `candidates` signed it and its claims satisfy `rules` and `policy`
-/// at `now` (seconds since the epoch); its scopes are then read from every scope claim.
-pub fn verify<'k>(
+/// Accepts `jws` if one of `candidates`, keys held in hand (HMAC secrets), signed it and its
+/// claims satisfy `rules` and `policy` at `now` (seconds since the epoch); its scopes are then
+/// read from every scope claim. Keys fetched from a JWKS check the signature themselves
+/// ([`crate::token::JwksCache::check_signature`]), then [`accept_checked_signature`] does the rest.
+pub fn verify_with_keys<'k>(
     jws: Jws<'_, TokenClaims>,
     candidates: impl IntoIterator<Item = &'k SignatureKey>,
     rules: &Rules,
@@ -137,18 +139,18 @@ pub fn verify<'k>(
     now: u64,
 ) -> Result<Verified, TokenError> {
     jws.check_signature(candidates)?;
-    accept(jws, rules, policy, now)
+    accept_checked_signature(jws, rules, policy, now)
 }
 
 /// The steps after a good signature: claims against `rules` at `now`, the required claims of
 /// `policy`, then the scopes and the principal.
-pub fn accept(
+pub fn accept_checked_signature(
     jws: Jws<'_, TokenClaims>,
     rules: &Rules,
     policy: &ClaimPolicy,
     now: u64,
 ) -> Result<Verified, TokenError> {
-    check_claims(&jws.claims, rules, jws.header.typ.as_deref(), now)?;
+    check_rules(&jws.claims, rules, jws.header.typ.as_deref(), now)?;
     let named = if policy.required.is_empty() && policy.principal == DEFAULT_PRINCIPAL_CLAIM {
         Map::new()
     } else {
@@ -195,8 +197,9 @@ pub fn check_required(
     }
 }
 
-/// Claim checks, in the order an operator would want to read them in a log.
-pub fn check_claims(
+/// The checks of `rules` (issuer, expiry, not-before, audience, token type; not the required
+/// claims, see [`check_required`]), in the order an operator would want to read them in a log.
+pub fn check_rules(
     claims: &TokenClaims,
     rules: &Rules,
     typ: Option<&str>,
@@ -386,7 +389,7 @@ pub(crate) mod tests {
     }
 
     fn check(value: Value, now: u64) -> Result<(), TokenError> {
-        check_claims(&claims(value).unwrap(), &rules(), None, now)
+        check_rules(&claims(value).unwrap(), &rules(), None, now)
     }
 
     #[test]
@@ -497,23 +500,23 @@ pub(crate) mod tests {
         rules.token_use = Some("access".into());
         let id_token = claims(with(json!({"token_use": "id"}))).unwrap();
         assert_eq!(
-            check_claims(&id_token, &rules, None, 1500),
+            check_rules(&id_token, &rules, None, 1500),
             Err(TokenError::WrongTokenType)
         );
         let access = claims(with(json!({"token_use": "access"}))).unwrap();
-        assert_eq!(check_claims(&access, &rules, None, 1500), Ok(()));
+        assert_eq!(check_rules(&access, &rules, None, 1500), Ok(()));
         rules.typ = Some("at+jwt".into());
-        assert_eq!(check_claims(&access, &rules, Some("at+JWT"), 1500), Ok(()));
+        assert_eq!(check_rules(&access, &rules, Some("at+JWT"), 1500), Ok(()));
         assert_eq!(
-            check_claims(&access, &rules, Some("application/at+jwt"), 1500),
+            check_rules(&access, &rules, Some("application/at+jwt"), 1500),
             Ok(())
         );
         assert_eq!(
-            check_claims(&access, &rules, Some("JWT"), 1500),
+            check_rules(&access, &rules, Some("JWT"), 1500),
             Err(TokenError::WrongTokenType)
         );
         assert_eq!(
-            check_claims(&access, &rules, None, 1500),
+            check_rules(&access, &rules, None, 1500),
             Err(TokenError::WrongTokenType)
         );
     }

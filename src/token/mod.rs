@@ -7,8 +7,8 @@
 //! - [`Jws`]: a compact token split once and its signature checked with a [`SignatureKey`];
 //! - [`KeySet`]: a JWKS turned into ready keys (pure); [`JwksCache`] fetches and keeps one issuer's
 //!   keys through a [`KeyFetcher`], refetching by rule;
-//! - claims: [`TokenClaims`] read strictly, checked against [`Rules`] ([`verify`], [`accept`],
-//!   [`check_claims`]); [`scopes_as_issued`] reads a token's scopes; [`ContextClaims`] what reaches the
+//! - claims: [`TokenClaims`] read strictly, checked against [`Rules`] ([`verify_with_keys`], [`accept_checked_signature`],
+//!   [`check_rules`]); [`scopes_as_issued`] reads a token's scopes; [`ContextClaims`] what reaches the
 //!   API;
 //! - [`TokenError`]: why a token is refused, one type for every step above.
 
@@ -24,8 +24,8 @@ pub use alg::{ASYMMETRIC, Alg, RSA, SYMMETRIC};
 pub(crate) use claims::tests as claims_tests;
 pub use claims::{
     ClaimPolicy, ContextClaims, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules, TokenClaims,
-    Verified, accept, audience_accepted, check_claims, check_required, check_window, principal_of,
-    scopes_as_issued, verify,
+    Verified, accept_checked_signature, audience_accepted, check_required, check_rules,
+    check_window, principal_of, scopes_as_issued, verify_with_keys,
 };
 pub use error::TokenError;
 pub use jwks::{FetchError, FetchLimits, JwksCache, KeyFetcher, KeySource, fetchable};

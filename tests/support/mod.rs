@@ -371,7 +371,7 @@ pub async fn decide(
     path: &str,
 ) -> Result<Value, AuthorizerError> {
     let response = authorizer
-        .handle(&token_event(token, method, path), now())
+        .answer_json(&token_event(token, method, path), now())
         .await?;
     Ok(serde_json::to_value(response).unwrap())
 }

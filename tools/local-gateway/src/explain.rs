@@ -17,7 +17,7 @@
 //!
 //! Each verdict comes from the code the local gateway runs for that gate.
 //! - **Verification**: when the token's issuer is configured, each gate's own verifier checks
-//!   it ([`JwtAuthorizer::verify`], [`RestJwtAuthorizer::verify`], [`Authorizer::verify`]).
+//!   it ([`JwtAuthorizer::verify_token`], [`RestJwtAuthorizer::verify_token`], [`Authorizer::verify_token`]).
 //! - **Scopes**: each gate's own functions read and match them ([`token_scopes`],
 //!   [`token::scopes_as_issued`], [`Access::is_met_by`]).
 //! - **product-api's re-check**: it reads the event the gate would send ([`crate::event`]) and
@@ -271,7 +271,7 @@ impl Explainer {
             true => cognito_check(&rest, &claims, now),
             false => Check::Unavailable(COGNITO_ONLY.into()),
         };
-        let lambda = match v.lambda.verify(Some(token), now).await {
+        let lambda = match v.lambda.verify_token(Some(token), now).await {
             Ok(_) => Check::Passed,
             Err(error) => Check::Failed(error),
         };
@@ -406,7 +406,7 @@ fn cognito_check(rest: &Check, claims: &Map<String, Value>, now: u64) -> Check {
                 token_use: None,
                 typ: None,
             };
-            match token::check_claims(&strict, &rules, None, now) {
+            match token::check_rules(&strict, &rules, None, now) {
                 Ok(()) | Err(TokenError::WrongAudience) => Check::Passed,
                 Err(error) => Check::Failed(error),
             }

@@ -394,8 +394,7 @@ impl BuiltIn for JwtAuthorizer {
         // the scopes are read by `token_scopes` instead.
         let claim_type = |_| refuse(TokenError::MalformedClaims);
         let strict: TokenClaims = serde_json::from_str(jws.claims.get()).map_err(claim_type)?;
-        token::check_claims(&strict, &self.rules, jws.header.typ.as_deref(), now)
-            .map_err(refuse)?;
+        token::check_rules(&strict, &self.rules, jws.header.typ.as_deref(), now).map_err(refuse)?;
         serde_json::from_str(jws.claims.get()).map_err(claim_type)
     }
 }

@@ -4,7 +4,7 @@
 //! - identity source `$request.header.Authorization` (plus the cookie or query parameter the
 //!   authorizer is configured to read): a request carrying none of them is answered 401
 //!   `{"message":"Unauthorized"}` without invoking the authorizer;
-//! - otherwise the payload 2.0 `REQUEST` event goes to [`Authorizer::handle`], the same code the
+//! - otherwise the payload 2.0 `REQUEST` event goes to [`Authorizer::decide_json`], the same code the
 //!   `authorizer` Lambda runs; no result caching (TTL 0);
 //! - a simple response `isAuthorized: false`, or an IAM policy that does not allow the route
 //!   ARN (or denies it), answers 403 `{"message":"Forbidden"}`; the error `Unauthorized` answers
@@ -89,7 +89,7 @@ impl LambdaAuthorizer {
     pub async fn authorize(&self, event: &Value, route_arn: &str, now: u64) -> LambdaOutcome {
         let decision = self
             .authorizer
-            .decide(&event.to_string(), now, Invocation::default())
+            .decide_json(&event.to_string(), now, Invocation::default())
             .await;
         let reason = decision.reason;
         let answer = match decision.answer {

@@ -37,7 +37,7 @@
 //! future `iat` (the library's claim check refuses both), are refused.
 //!
 //! Verification is the library's ([`Jws::parse`](jwt_scopes_api::token::Jws::parse),
-//! [`JwksCache::check_signature`], [`token::check_claims`]); the rules above choose what it is
+//! [`JwksCache::check_signature`], [`token::check_rules`]); the rules above choose what it is
 //! given.
 
 use crate::event;
@@ -161,12 +161,12 @@ impl BuiltIn for RestJwtAuthorizer {
             .check_signature(&jws, now)
             .await
             .map_err(refuse)?;
-        // `check_claims` judges a token without `aud` by its `client_id`, as the HTTP API does;
+        // `check_rules` judges a token without `aud` by its `client_id`, as the HTTP API does;
         // AWS documents only `aud` here, so such a token is refused first.
         if claims.aud.is_none() {
             return Err(refuse(TokenError::WrongAudience));
         }
-        token::check_claims(&claims, &issuer.rules, None, now).map_err(refuse)?;
+        token::check_rules(&claims, &issuer.rules, None, now).map_err(refuse)?;
         let payload = serde_json::from_str(jws.claims.get())
             .map_err(|_| refuse(TokenError::MalformedClaims))?;
         token::check_required(&issuer.required, &payload).map_err(refuse)?;
