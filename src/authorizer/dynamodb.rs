@@ -60,7 +60,7 @@ impl TableConfig {
 }
 
 /// The SDK client for the authorizer's tables, from the standard configuration: built once per
-/// cold start, and only when [`TableConfig::any`]. Retries (standard mode, two attempts) stay
+/// cold start, and only when a table is configured. Retries (standard mode, two attempts) stay
 /// inside `timeout`. Boxed: the SDK's loading future, inlined into a spawned task's, trips
 /// rustc's `Send` inference ("implementation of `Send` is not general enough").
 pub fn client_from_env(timeout: Duration) -> BoxFuture<'static, Client> {

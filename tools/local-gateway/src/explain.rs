@@ -17,7 +17,7 @@
 //!
 //! Each verdict comes from the code the local gateway runs for that gate.
 //! - **Verification**: when the token's issuer is configured, each gate's own verifier checks
-//!   it ([`JwtAuthorizer::verify_token`], [`RestJwtAuthorizer::verify_token`], [`Authorizer::verify_token`]).
+//!   it ([`BuiltIn::verify`] of [`JwtAuthorizer`] and [`RestJwtAuthorizer`], [`Authorizer::verify_token`]).
 //! - **Scopes**: each gate's own functions read and match them ([`token_scopes`],
 //!   [`token::scopes_as_issued`], [`Access::is_met_by`]).
 //! - **product-api's re-check**: it reads the event the gate would send ([`crate::event`]) and
