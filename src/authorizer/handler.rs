@@ -144,7 +144,7 @@ impl Authorizer {
     }
 
     /// Reads the configured tables through `client` (one for the process:
-    /// [`crate::authorizer::dynamodb_client`] at cold start, or a test's). Without
+    /// `dynamodb::client_from_env` at cold start, or a test's). Without
     /// it, a configured table refuses every token it would be asked about.
     pub fn with_dynamodb(mut self, client: aws_sdk_dynamodb::Client) -> Self {
         if self.table_config.any() {

@@ -11,24 +11,27 @@
 //! - answers: [`AuthorizerResponse`] in the shape each event format expects, policies that stay
 //!   right when API Gateway caches them;
 //! - [`Authorizer`] ties these together; errors become answers there and only there, each with
-//!   its [`crate::reason::Reason`], logged and counted ([`record_decision`]).
+//!   its [`crate::reason::Reason`], logged and counted;
+//! - [`run`]: the Lambda process itself (runtime, cold start, invocation loop), all the
+//!   `authorizer` binary calls.
 
 mod config;
 mod dynamodb;
 mod event;
 mod handler;
 mod introspection;
+mod lambda;
 mod metrics;
 mod openapi_routes;
 mod policy;
 mod revocation;
 mod secret;
 
-pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys, whole_number};
-pub use dynamodb::client_from_env as dynamodb_client;
+pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys};
 pub use event::{AuthorizerEvent, bearer_token};
 pub use handler::{Authorizer, AuthorizerError, Decision};
-pub use metrics::{Outcome, record_decision};
+pub use lambda::run;
+pub use metrics::Outcome;
 pub use openapi_routes::AccessRule;
 pub use policy::AuthorizerResponse;
 pub use secret::from_extension as secret_from_extension;
