@@ -16,6 +16,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// The namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_NAMESPACE: &str = "JwtScopesApi";
@@ -217,6 +218,43 @@ impl Serialize for MetricDefinition<'_> {
         map.serialize_entry("Unit", unit)?;
         map.end()
     }
+}
+
+/// One line for one outgoing call (a key fetch, an introspection, a table read): its count, a
+/// 1 when it failed, and how long it took, under `dimension_sets` and `dimensions`.
+pub fn record_call(
+    metrics: &Metrics,
+    [calls, failures, latency]: [&'static str; 3],
+    (dimension_sets, dimensions): (&'static [&'static [&'static str]], &[(&'static str, &str)]),
+    properties: &[(&'static str, &str)],
+    took: Duration,
+    failed: bool,
+) {
+    metrics.emit(&Record {
+        invocation: Invocation::default(),
+        directives: &[Directive {
+            dimension_sets,
+            metrics: &[
+                Metric {
+                    name: calls,
+                    unit: Unit::Count,
+                    value: 1.0,
+                },
+                Metric {
+                    name: failures,
+                    unit: Unit::Count,
+                    value: f64::from(u8::from(failed)),
+                },
+                Metric {
+                    name: latency,
+                    unit: Unit::Milliseconds,
+                    value: took.as_secs_f64() * 1000.0,
+                },
+            ],
+        }],
+        dimensions,
+        properties,
+    });
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@
 //! ([`crate::token::KeyFetcher`]) writes those lines, the authorizer's metrics switch them on.
 
 use crate::authorizer::openapi_routes::AccessRule;
-use crate::metrics::{Directive, Invocation, Metric, Metrics, Record, Unit};
+use crate::metrics::{Directive, Invocation, Metric, Metrics, Record, Unit, record_call};
 use crate::reason::Reason;
 use std::time::Duration;
 
@@ -102,7 +102,7 @@ impl Dependency {
 pub fn dependency_call(metrics: &Metrics, dependency: Dependency, took: Duration, failed: bool) {
     let names = ["DependencyCalls", "DependencyFailures", "DependencyLatency"];
     let dimensions = [("Dependency", dependency.code())];
-    call(
+    record_call(
         metrics,
         names,
         (&[&["Dependency"]], &dimensions),
@@ -110,34 +110,6 @@ pub fn dependency_call(metrics: &Metrics, dependency: Dependency, took: Duration
         took,
         failed,
     );
-}
-
-/// One line for one outgoing call: its count, whether it failed, and how long it took.
-fn call(
-    metrics: &Metrics,
-    [calls, failures, latency]: [&'static str; 3],
-    (dimension_sets, dimensions): (&'static [&'static [&'static str]], &[(&'static str, &str)]),
-    properties: &[(&'static str, &str)],
-    took: Duration,
-    failed: bool,
-) {
-    metrics.emit(&Record {
-        invocation: Invocation::default(),
-        directives: &[Directive {
-            dimension_sets,
-            metrics: &[
-                count(calls, 1),
-                count(failures, u32::from(failed)),
-                Metric {
-                    name: latency,
-                    unit: Unit::Milliseconds,
-                    value: took.as_secs_f64() * 1000.0,
-                },
-            ],
-        }],
-        dimensions,
-        properties,
-    });
 }
 
 fn count(name: &'static str, value: u32) -> Metric {

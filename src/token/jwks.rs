@@ -7,7 +7,7 @@
 //! state lock is never held across I/O. Fetches are bounded in time and size, and a failed fetch
 //! keeps serving the keys already known.
 
-use crate::metrics::{Directive, Invocation, Metric, Metrics, Record, Unit};
+use crate::metrics::{Metrics, record_call};
 use crate::token::error::TokenError;
 use crate::token::jws::Jws;
 use crate::token::keyset::{KeySet, LastFetch, may_refetch};
@@ -488,28 +488,9 @@ fn metadata_urls(issuer: &str) -> Vec<String> {
 /// `KeyFetches`, `KeyFetchFailures` and `KeyFetchLatency` metrics of [`crate::authorizer`]'s
 /// table, without dimensions.
 fn record_fetch(metrics: &Metrics, issuer: &str, took: Duration, failed: bool) {
-    let count = |name, value: bool| Metric {
-        name,
-        unit: Unit::Count,
-        value: f64::from(u8::from(value)),
-    };
-    metrics.emit(&Record {
-        invocation: Invocation::default(),
-        directives: &[Directive {
-            dimension_sets: &[&[]],
-            metrics: &[
-                count("KeyFetches", true),
-                count("KeyFetchFailures", failed),
-                Metric {
-                    name: "KeyFetchLatency",
-                    unit: Unit::Milliseconds,
-                    value: took.as_secs_f64() * 1000.0,
-                },
-            ],
-        }],
-        dimensions: &[],
-        properties: &[("issuer", issuer)],
-    });
+    let names = ["KeyFetches", "KeyFetchFailures", "KeyFetchLatency"];
+    let properties = [("issuer", issuer)];
+    record_call(metrics, names, (&[&[]], &[]), &properties, took, failed);
 }
 
 #[cfg(test)]
