@@ -41,14 +41,17 @@ pub const INTROSPECTION_PATH: &str = "/_dev/introspect";
 pub const REVOCATION_PATH: &str = "/_dev/revoke";
 /// Where a subject is signed out everywhere.
 pub const SIGN_OUT_PATH: &str = "/_dev/signout";
+/// Where `explain` reads the revocation items the gateway holds in memory.
+pub const ITEMS_PATH: &str = "/_dev/revocations";
 /// Every path the development issuer answers.
-pub const PATHS: [&str; 6] = [
+pub const PATHS: [&str; 7] = [
     JWKS_PATH,
     DISCOVERY_PATH,
     TOKEN_PATH,
     INTROSPECTION_PATH,
     REVOCATION_PATH,
     SIGN_OUT_PATH,
+    ITEMS_PATH,
 ];
 /// The client the Lambda authorizer introspects as (`client_secret_basic`, RFC 6749 §2.3.1).
 pub const INTROSPECTION_CLIENT_ID: &str = "local-authorizer";

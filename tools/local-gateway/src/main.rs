@@ -25,6 +25,7 @@ use local_gateway::dev_issuer::{
     SIGN_OUT_PATH,
 };
 use local_gateway::explain::Explainer;
+use local_gateway::revocation::GatewayRevocations;
 use local_gateway::server::{auth_config, issuer_configured};
 use local_gateway::{
     AuthorizerMode, Cors, DEFAULT_PORT, DevIssuer, Gateway, GatewayConfig, GatewayStore, Minted,
@@ -33,6 +34,7 @@ use local_gateway::{
 use serde_json::json;
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// This API behind a local API Gateway (HTTP API), with real JWT validation.
@@ -404,8 +406,19 @@ async fn token(port: u16, args: TokenArgs) -> Result<(), String> {
 }
 
 async fn explain(port: u16, args: ExplainArgs) -> Result<(), String> {
-    let env = GatewayConfig::from_env(AuthorizerMode::Jwt).env;
-    let explainer = Explainer::new(&env, &format!("http://127.0.0.1:{port}"))?;
+    let config = GatewayConfig::from_env(AuthorizerMode::Jwt);
+    let base = format!("http://127.0.0.1:{port}");
+    let explainer = Explainer::new(&config.env, &base)?;
+    // Revocation items where the running gateway's authorizer reads them: the table, or, with
+    // the development issuer, that gateway's store in memory.
+    let addr = ([127, 0, 0, 1], port).into();
+    let explainer = match tables_client(&config, addr, None).await? {
+        Some(client) => explainer.with_lambda(|lambda| lambda.with_dynamodb(client)),
+        None if !issuer_configured(&config.env) => explainer.with_lambda(|lambda| {
+            lambda.with_revocation_items(Arc::new(GatewayRevocations::new(&base)))
+        }),
+        None => explainer,
+    };
     let now = jwt_scopes_api::env::now();
     let report = match (args.token, args.scope, args.claims) {
         (Some(token), ..) => {

@@ -9,9 +9,11 @@
 //! - [`revoke`]: `POST /_dev/revoke` (RFC 7009): an opaque token becomes inactive at the issuer;
 //!   one of its JWTs is revoked by the item `jti#{iss}#{jti}`;
 //! - [`sign_out`]: `POST /_dev/signout` with `sub`: the item `sub#{iss}#{sub}` with
-//!   `revokedBefore` now, and the subject's opaque tokens inactive.
+//!   `revokedBefore` now, and the subject's opaque tokens inactive;
+//! - [`items`] and [`GatewayRevocations`]: `POST /_dev/revocations`, the store in memory read
+//!   by `explain` from another process, as the gateway's authorizer reads it.
 
-use crate::dev_issuer::{DevIssuer, MAX_TTL_SECS};
+use crate::dev_issuer::{DevIssuer, ITEMS_PATH, MAX_TTL_SECS};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::FutureExt as _;
@@ -21,9 +23,11 @@ use jwt_scopes_api::Authorizer;
 use jwt_scopes_api::authorizer::{
     REVOCATION_KEY, REVOKED_BEFORE, RevocationItem, RevocationItems, TableError,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// The TTL attribute of an item (housekeeping for DynamoDB; kept in memory too).
 pub const EXPIRES_AT: &str = "expiresAt";
@@ -39,6 +43,24 @@ impl MemoryRevocations {
         let mut items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         items.insert(pk, revoked_before);
     }
+
+    /// The items held under `keys`: `pk`, and `revokedBefore` for a subject.
+    fn get(&self, keys: &[String]) -> Vec<(String, Option<u64>)> {
+        let items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = keys
+            .iter()
+            .filter_map(|pk| Some((pk.clone(), *items.get(pk)?)));
+        held.collect()
+    }
+}
+
+/// An item in the table's shape.
+fn item((pk, revoked_before): (String, Option<u64>)) -> RevocationItem {
+    let mut item = HashMap::from([(REVOCATION_KEY.into(), AttributeValue::S(pk))]);
+    if let Some(before) = revoked_before {
+        item.insert(REVOKED_BEFORE.into(), AttributeValue::N(before.to_string()));
+    }
+    item
 }
 
 /// Answers as the table would: the items held under the keys asked for.
@@ -47,21 +69,93 @@ impl RevocationItems for MemoryRevocations {
         &'a self,
         keys: &'a [String],
     ) -> BoxFuture<'a, Result<Vec<RevocationItem>, TableError>> {
-        let items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
-        let found = keys
-            .iter()
-            .filter_map(|pk| {
-                let revoked_before = items.get(pk)?;
-                let mut item =
-                    HashMap::from([(REVOCATION_KEY.into(), AttributeValue::S(pk.clone()))]);
-                if let Some(before) = revoked_before {
-                    item.insert(REVOKED_BEFORE.into(), AttributeValue::N(before.to_string()));
-                }
-                Some(item)
-            })
-            .collect();
+        let found = self.get(keys).into_iter().map(item).collect();
         futures_util::future::ready(Ok(found)).boxed()
     }
+}
+
+/// The store in memory of a gateway running at a base URL, read over HTTP (`POST
+/// /_dev/revocations`): how `explain`, another process, sees what that gateway's authorizer
+/// sees. A gateway that cannot answer fails the read, as an unreadable table does.
+pub struct GatewayRevocations {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl GatewayRevocations {
+    /// The store of the gateway at `base` (`http://127.0.0.1:PORT`).
+    pub fn new(base: &str) -> GatewayRevocations {
+        GatewayRevocations {
+            url: format!("{base}{ITEMS_PATH}"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn ask(&self, keys: &[String]) -> Result<Vec<RevocationItem>, TableError> {
+        let failed = |e: &dyn std::fmt::Display| TableError::new(format!("{}: {e}", self.url));
+        let request = self.client.post(&self.url).timeout(Duration::from_secs(2));
+        let response = request
+            .header("content-type", "application/json")
+            .body(json!({ "keys": keys }).to_string())
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| failed(&e))?;
+        if !status.is_success() {
+            return Err(failed(&format!("{status} {text}")));
+        }
+        let answer: Items = serde_json::from_str(&text).map_err(|e| failed(&e))?;
+        let held = answer.items.into_iter();
+        Ok(held.map(|i| item((i.pk, i.revoked_before))).collect())
+    }
+}
+
+impl RevocationItems for GatewayRevocations {
+    fn read<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<RevocationItem>, TableError>> {
+        self.ask(keys).boxed()
+    }
+}
+
+/// `POST /_dev/revocations` asks with `{"keys": [pk, ...]}`.
+#[derive(Deserialize)]
+struct Keys {
+    keys: Vec<String>,
+}
+
+/// ... and is answered `{"items": [{"pk", "revokedBefore"?}, ...]}`.
+#[derive(Serialize, Deserialize)]
+struct Items {
+    items: Vec<HeldItem>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeldItem {
+    pk: String,
+    #[serde(rename = "revokedBefore", skip_serializing_if = "Option::is_none")]
+    revoked_before: Option<u64>,
+}
+
+/// `POST /_dev/revocations`: the items of the store in memory under the keys asked for. A
+/// table is read directly (`AUTH_REVOCATION_TABLE`), not through the gateway: 404 then.
+pub fn items(revocations: &Revocations, body: &[u8]) -> Answered {
+    let Revocations::Memory(memory) = revocations else {
+        let description = "the items are in the DynamoDB table: set AUTH_REVOCATION_TABLE";
+        return Answered::error(StatusCode::NOT_FOUND, "invalid_request", description);
+    };
+    let Ok(Keys { keys }) = serde_json::from_slice(body) else {
+        let description = "expected {\"keys\": [pk, ...]}";
+        return Answered::error(StatusCode::BAD_REQUEST, "invalid_request", description);
+    };
+    let held = memory.get(&keys).into_iter();
+    let items = held.map(|(pk, revoked_before)| HeldItem { pk, revoked_before });
+    let body = serde_json::to_value(Items {
+        items: items.collect(),
+    });
+    Answered::ok(body.unwrap_or_default(), "dev revocation items read")
 }
 
 /// Where revocation items are kept.

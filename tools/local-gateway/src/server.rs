@@ -14,8 +14,8 @@
 use crate::cors::{self, Cors};
 use crate::dev_issuer::{
     self, DISCOVERY_PATH, DevIssuer, DevIssuerError, INTROSPECTION_CLIENT_ID,
-    INTROSPECTION_CLIENT_SECRET, INTROSPECTION_PATH, JWKS_PATH, MintRequest, REVOCATION_PATH,
-    SIGN_OUT_PATH, TOKEN_PATH,
+    INTROSPECTION_CLIENT_SECRET, INTROSPECTION_PATH, ITEMS_PATH, JWKS_PATH, MintRequest,
+    REVOCATION_PATH, SIGN_OUT_PATH, TOKEN_PATH,
 };
 use crate::event::{self, ApiContext, IncomingRequest};
 use crate::guard::{Guard, GuardedRequest, NoAuthorizer, Refusal};
@@ -621,6 +621,7 @@ impl Gateway {
             SIGN_OUT_PATH if post => {
                 revocation::sign_out(dev, revocations, &incoming.body, now).await
             }
+            ITEMS_PATH if post => revocation::items(revocations, &incoming.body),
             _ => return self.dev_token_endpoint(dev, incoming),
         };
         let mut response = json_response(&answered.body, &incoming.request_id);

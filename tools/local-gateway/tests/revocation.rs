@@ -3,7 +3,7 @@
 //! (RFC 7662) and reads revocation items for the second, and the issuer's revocation (RFC 7009)
 //! and sign-out endpoints write them, in memory or in a DynamoDB table (moto_server, as
 //! `tests/revocation.rs` of the authorizer runs it). The reason of each 401 is read from the
-//! gateway's log line. The authorizer answers with IAM policies (`AUTH_RESPONSE=iam`), so a
+//! gateway's log line. `explain` says when a token was introspected or is revoked. The authorizer answers with IAM policies (`AUTH_RESPONSE=iam`), so a
 //! refused token is API Gateway's 401; with simple responses it would be `isAuthorized: false`,
 //! which an HTTP API answers 403 whatever the reason.
 
@@ -11,6 +11,9 @@
 mod dynamodb;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use jwt_scopes_api::token::TokenError;
+use local_gateway::explain::{Check, Explainer, Gate, Report, Verification};
+use local_gateway::revocation::GatewayRevocations;
 use local_gateway::{AuthorizerMode, Gateway, GatewayConfig, serve};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -347,4 +350,70 @@ async fn revocation_items_go_to_a_dynamodb_table_when_one_is_named() {
         refused("revoked"),
         "signed out in the table"
     );
+}
+
+#[tokio::test]
+async fn explain_says_a_token_was_introspected_or_is_revoked() {
+    let gw = lambda_gateway().await;
+    let explainer = Explainer::new(&Default::default(), &gw.base).unwrap();
+    let store = Arc::new(GatewayRevocations::new(&gw.base));
+    let explainer = explainer.with_lambda(|lambda| lambda.with_revocation_items(store));
+    let lambda = |report: &Report| {
+        report
+            .checks
+            .iter()
+            .find(|(g, _)| *g == Gate::Lambda)
+            .unwrap()
+            .1
+            .clone()
+    };
+
+    let opaque = gw.mint(json!({"opaque": true, "sub": "ed"})).await;
+    let report = explainer.token(&opaque, now()).await;
+    let issuer = gw.base.clone();
+    assert_eq!(
+        report.verified,
+        Verification::Introspected {
+            issuer,
+            active: true
+        }
+    );
+    assert_eq!(
+        (lambda(&report), &report.claims["sub"]),
+        (Check::Passed, &json!("ed"))
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("opaque (not a JWT): introspected at"),
+        "{text}"
+    );
+    let http = report
+        .route("GET", "/product/{name}")
+        .unwrap()
+        .gate(Gate::HttpApiJwt);
+    assert!(
+        !http.verdict.lets_through(),
+        "the built-in authorizers take JWTs only"
+    );
+    gw.revoke(&opaque).await;
+    let report = explainer.token(&opaque, now()).await;
+    assert_eq!(lambda(&report), Check::Failed(TokenError::Inactive));
+    assert!(report.to_string().contains("401 inactive"), "{report}");
+
+    let jwt = gw.mint(json!({})).await;
+    assert_eq!(lambda(&explainer.token(&jwt, now()).await), Check::Passed);
+    gw.revoke(&jwt).await;
+    let report = explainer.token(&jwt, now()).await;
+    assert_eq!(lambda(&report), Check::Failed(TokenError::Revoked));
+    let http = report
+        .checks
+        .iter()
+        .find(|(g, _)| *g == Gate::HttpApiJwt)
+        .unwrap();
+    assert_eq!(
+        http.1,
+        Check::Passed,
+        "a JWT-only check cannot see a revocation"
+    );
+    assert!(report.to_string().contains("401 revoked"), "{report}");
 }
