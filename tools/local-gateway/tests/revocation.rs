@@ -9,6 +9,7 @@
 
 #[path = "../../../tests/support/dynamodb.rs"]
 mod dynamodb;
+mod http;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jwt_scopes_api::token::TokenError;
@@ -128,31 +129,22 @@ impl Running {
         (status, self.log.last_decision())
     }
 
-    /// A form POST to a development issuer endpoint, with `basic` credentials if given.
+    /// A form POST to a development issuer endpoint, with `basic` credentials if given: status,
+    /// JSON answer and challenge.
     async fn post(
         &self,
         path: &str,
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> (u16, Value, Option<String>) {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>();
-        let mut request = self.client.post(format!("{}{path}", self.base));
-        request = request
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.join("&"));
+        let form: Vec<String> = form.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let body = Some(("application/x-www-form-urlencoded", form.join("&")));
+        let body = body.as_ref().map(|(t, b)| (*t, b.as_str()));
+        let mut request = http::request(&self.client, &self.base, "POST", path, None, body);
         if let Some((id, secret)) = basic {
             request = request.basic_auth(id, Some(secret));
         }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let challenge = response
-            .headers()
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let answer = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        let (status, challenge, answer) = http::read(request.send().await.unwrap()).await;
         (status, answer, challenge)
     }
 
