@@ -10,7 +10,7 @@ use crate::authorizer::introspection::{self, Introspector};
 use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::openapi_routes::AccessTable;
 use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
-use crate::authorizer::revocation::RevocationStore;
+use crate::authorizer::revocation::{RevocationItems, RevocationStore};
 use crate::metrics::{Invocation, Metrics};
 use crate::reason::Reason;
 use crate::token::{
@@ -82,7 +82,7 @@ pub struct Authorizer {
     metrics: Metrics,
     /// Opaque tokens, when introspection is configured.
     introspection: Option<Introspector>,
-    /// Checked for every verified JWT, when a revocation table is configured.
+    /// Checked for every verified JWT, when a revocation table is configured or items given.
     revocation: Option<RevocationStore>,
     /// The tables' client once given ([`Self::with_dynamodb`]), and their bounds.
     tables: Option<Tables>,
@@ -137,7 +137,7 @@ impl Authorizer {
             routes: config.routes,
             metrics,
             introspection,
-            revocation: config.tables.revocation.clone().map(RevocationStore::new),
+            revocation: config.tables.revocation.clone().map(RevocationStore::Table),
             tables: None,
             table_config: config.tables,
         }
@@ -151,6 +151,13 @@ impl Authorizer {
             let timeout = self.table_config.timeout;
             self.tables = Some(Tables::new(client, timeout, self.metrics.clone()));
         }
+        self
+    }
+
+    /// Checks every verified JWT against `items` instead of a table: the local gateway's
+    /// revocation store in memory. Revocation stays off unless a table or this turns it on.
+    pub fn with_revocation_items(mut self, items: Arc<dyn RevocationItems>) -> Self {
+        self.revocation = Some(RevocationStore::Items(items));
         self
     }
 

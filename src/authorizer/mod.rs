@@ -28,10 +28,14 @@ mod revocation;
 mod secret;
 
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys};
+pub use dynamodb::{TableError, client_from_env as dynamodb_client};
 pub use event::{AuthorizerEvent, bearer_token};
 pub use handler::{Authorizer, AuthorizerError, Decision};
 pub use lambda::run;
 pub use metrics::Outcome;
 pub use openapi_routes::AccessRule;
 pub use policy::AuthorizerResponse;
+pub use revocation::{
+    Item as RevocationItem, KEY as REVOCATION_KEY, REVOKED_BEFORE, RevocationItems,
+};
 pub use secret::from_extension as secret_from_extension;

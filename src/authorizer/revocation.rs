@@ -18,20 +18,35 @@
 //! that reaches the authorizer. A table that cannot be read refuses the token (fail closed).
 //! Opaque tokens are not looked up here: they are revoked at their issuer, and introspection
 //! says so ([`crate::authorizer::introspection`]).
+//!
+//! The items come from the table, or from any other [`RevocationItems`] answering in the
+//! table's shape: the local gateway keeps them in memory, so its development issuer can revoke
+//! without a DynamoDB server.
 
 use crate::authorizer::dynamodb::{TableError, Tables};
 use crate::authorizer::metrics::Dependency;
 use crate::token::{TokenClaims, TokenError};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The partition key attribute.
 pub const KEY: &str = "pk";
 /// The number attribute of a subject item: tokens issued at or before it are revoked.
 pub const REVOKED_BEFORE: &str = "revokedBefore";
 
-type Item = HashMap<String, AttributeValue>;
+/// A revocation item as the table holds it: `pk`, and `revokedBefore` for a subject.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Where revocation items are read when they are not in a DynamoDB table (the local gateway's
+/// store in memory). Shared by concurrent decisions.
+pub trait RevocationItems: Send + Sync {
+    /// The items held under these partition keys (a token's `jti#…` and `sub#…`), in one read;
+    /// an error refuses the token, as an unreadable table does.
+    fn read<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<Vec<Item>, TableError>>;
+}
 
 /// The keys a token is looked up by: its own (`jti#…`, when it has a `jti`) and its subject's
 /// (`sub#…`, when it has a `sub`). `None` for a token with neither: nothing could revoke it.
@@ -78,19 +93,17 @@ pub fn is_revoked(keys: &Keys, found: &[Item], iat: Option<f64>) -> bool {
     })
 }
 
-/// The revocation table.
-pub struct RevocationStore {
-    table: String,
+/// Where the revocation items are read.
+pub enum RevocationStore {
+    /// The table of that name (`AUTH_REVOCATION_TABLE`), through the shared client.
+    Table(String),
+    /// Items held elsewhere ([`crate::authorizer::Authorizer::with_revocation_items`]).
+    Items(Arc<dyn RevocationItems>),
 }
 
 impl RevocationStore {
-    /// The table named `table`.
-    pub fn new(table: String) -> Self {
-        RevocationStore { table }
-    }
-
-    /// Refuses a verified token the table revokes, or any token when the table cannot be read
-    /// through `tables` (none given: the authorizer was built without a client).
+    /// Refuses a verified token the items revoke, or any token when they cannot be read (a
+    /// table through `tables`; none given: the authorizer was built without a client).
     pub async fn check(
         &self,
         tables: Option<&Tables>,
@@ -99,59 +112,70 @@ impl RevocationStore {
         let Some(keys) = keys_of(claims) else {
             return Ok(());
         };
-        let Some(tables) = tables else {
-            tracing::error!(table = %self.table, "revocation table configured but no DynamoDB client given");
-            return Err(TokenError::RevocationUnavailable);
+        let names: Vec<String> = [&keys.token, &keys.subject]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let found = match self {
+            RevocationStore::Table(table) => {
+                let Some(tables) = tables else {
+                    tracing::error!(%table, "revocation table configured but no DynamoDB client given");
+                    return Err(TokenError::RevocationUnavailable);
+                };
+                // Boxed: the SDK's request future, inlined into the runtime's task, trips
+                // rustc's `Send` inference ("implementation of `Send` is not general enough").
+                let read = read_table(table, tables, &names).boxed();
+                tables.call(Dependency::RevocationTable, read).await
+            }
+            RevocationStore::Items(items) => items.read(&names).await,
         };
-        // Boxed: the SDK's request future, inlined into the runtime's task, trips rustc's `Send`
-        // inference ("implementation of `Send` is not general enough").
-        let read = self.read(tables, &keys).boxed();
-        let found = tables
-            .call(Dependency::RevocationTable, read)
-            .await
-            .map_err(|error| {
-                tracing::warn!(table = %self.table, %error, "revocation table unavailable");
-                TokenError::RevocationUnavailable
-            })?;
+        let found = found.map_err(|error| {
+            tracing::warn!(%error, "revocation items unavailable");
+            TokenError::RevocationUnavailable
+        })?;
         if is_revoked(&keys, &found, claims.iat) {
             return Err(TokenError::Revoked);
         }
         Ok(())
     }
+}
 
-    /// One strongly consistent `BatchGetItem` of `keys`; unprocessed keys (throttling) fail it.
-    async fn read(&self, tables: &Tables, keys: &Keys) -> Result<Vec<Item>, TableError> {
-        let keys = [&keys.token, &keys.subject]
-            .into_iter()
-            .flatten()
-            .map(|pk| HashMap::from([(KEY.to_owned(), AttributeValue::S(pk.clone()))]))
-            .collect();
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .projection_expression("#k, #r")
-            .expression_attribute_names("#k", KEY)
-            .expression_attribute_names("#r", REVOKED_BEFORE)
-            .build()
-            .map_err(|e| TableError::new(e.to_string()))?;
-        let output = tables
-            .client()
-            .batch_get_item()
-            .request_items(&self.table, request)
-            .send()
-            .await?;
-        if output
-            .unprocessed_keys
-            .as_ref()
-            .is_some_and(|keys| !keys.is_empty())
-        {
-            return Err(TableError::new("unprocessed keys (throttled)"));
-        }
-        Ok(output
-            .responses
-            .and_then(|mut tables| tables.remove(&self.table))
-            .unwrap_or_default())
+/// One strongly consistent `BatchGetItem` of `keys`; unprocessed keys (throttling) fail it.
+async fn read_table(
+    table: &str,
+    tables: &Tables,
+    keys: &[String],
+) -> Result<Vec<Item>, TableError> {
+    let keys = keys
+        .iter()
+        .map(|pk| HashMap::from([(KEY.to_owned(), AttributeValue::S(pk.clone()))]))
+        .collect();
+    let request = KeysAndAttributes::builder()
+        .set_keys(Some(keys))
+        .consistent_read(true)
+        .projection_expression("#k, #r")
+        .expression_attribute_names("#k", KEY)
+        .expression_attribute_names("#r", REVOKED_BEFORE)
+        .build()
+        .map_err(|e| TableError::new(e.to_string()))?;
+    let output = tables
+        .client()
+        .batch_get_item()
+        .request_items(table, request)
+        .send()
+        .await?;
+    if output
+        .unprocessed_keys
+        .as_ref()
+        .is_some_and(|keys| !keys.is_empty())
+    {
+        return Err(TableError::new("unprocessed keys (throttled)"));
     }
+    Ok(output
+        .responses
+        .and_then(|mut tables| tables.remove(table))
+        .unwrap_or_default())
 }
 
 #[cfg(test)]

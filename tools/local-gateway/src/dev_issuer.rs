@@ -1,17 +1,21 @@
 //! The development issuer: an RSA key pair made at start-up, its JWKS and OpenID Connect
-//! discovery document, and tokens minted on request. **Development only**: anyone who can reach
-//! the gateway can mint any scope, which is why the gateway refuses to run it on anything but a
-//! loopback address. The key lives in memory and dies with the process.
+//! discovery document, and tokens minted on request: JWTs, or opaque tokens held in memory with
+//! their claims and judged by its introspection endpoint (RFC 7662), revoked through its
+//! revocation endpoint (RFC 7009, [`crate::revocation`]). **Development only**: anyone who can
+//! reach the gateway can mint any scope, which is why the gateway refuses to run it on anything
+//! but a loopback address. The key and the tokens live in memory and die with the process.
 
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _, RsaEncoding};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_scopes_api::routes::ROUTES;
-use jwt_scopes_api::token::Alg;
+use jwt_scopes_api::token::{Alg, Jws, KeySet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 /// The audience of development tokens, as `template.yaml` configures the deployed API.
 pub const DEV_AUDIENCE: &str = "products-api";
@@ -31,13 +35,49 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 /// Where tokens are minted.
 pub const TOKEN_PATH: &str = "/_dev/token";
+/// The introspection endpoint (RFC 7662).
+pub const INTROSPECTION_PATH: &str = "/_dev/introspect";
+/// The revocation endpoint (RFC 7009).
+pub const REVOCATION_PATH: &str = "/_dev/revoke";
+/// Where a subject is signed out everywhere.
+pub const SIGN_OUT_PATH: &str = "/_dev/signout";
+/// Where `explain` reads the revocation items the gateway holds in memory.
+pub const ITEMS_PATH: &str = "/_dev/revocations";
+/// Every path the development issuer answers.
+pub const PATHS: [&str; 7] = [
+    JWKS_PATH,
+    DISCOVERY_PATH,
+    TOKEN_PATH,
+    INTROSPECTION_PATH,
+    REVOCATION_PATH,
+    SIGN_OUT_PATH,
+    ITEMS_PATH,
+];
+/// The client the Lambda authorizer introspects as (`client_secret_basic`, RFC 6749 §2.3.1).
+pub const INTROSPECTION_CLIENT_ID: &str = "local-authorizer";
+/// Its secret: fixed and printed, as anyone on this machine can mint tokens anyway.
+pub const INTROSPECTION_CLIENT_SECRET: &str = "local-authorizer-secret";
+/// Random bytes in an opaque token: 256 bits.
+pub const OPAQUE_TOKEN_BYTES: usize = 32;
 
-/// The signing key of a development issuer.
+/// The signing key of a development issuer, and the opaque tokens it minted.
 pub struct DevIssuer {
     issuer: String,
     kid: String,
     key: KeyPair,
     jwk: Value,
+    /// Its own public key, to tell its JWTs from others' on revocation.
+    keys: KeySet,
+    /// Opaque tokens by token: their claims, and whether they were revoked.
+    opaque: Mutex<HashMap<String, Opaque>>,
+    /// Subjects signed out everywhere, and when: their opaque tokens issued at or before are
+    /// inactive.
+    signed_out: Mutex<HashMap<String, u64>>,
+}
+
+struct Opaque {
+    claims: Map<String, Value>,
+    revoked: bool,
 }
 
 /// Why a key could not be made or a token not signed or minted.
@@ -66,6 +106,8 @@ pub struct MintRequest {
     pub alg: Option<String>,
     /// Extra claims, added last (overriding the defaults); a null removes a default claim.
     pub claims: Map<String, Value>,
+    /// An opaque token (random, held by the issuer, judged by introspection) instead of a JWT.
+    pub opaque: bool,
 }
 
 impl MintRequest {
@@ -81,6 +123,11 @@ impl MintRequest {
                 "scope" => request.scope = Some(value),
                 "sub" => request.sub = Some(value),
                 "alg" => request.alg = Some(value),
+                "opaque" => {
+                    request.opaque = value.trim().parse().map_err(|_| {
+                        DevIssuerError(format!("opaque {value:?} is not true or false"))
+                    })?
+                }
                 "ttl" => {
                     request.ttl = Some(value.trim().parse().map_err(|_| {
                         DevIssuerError(format!("ttl {value:?} is not a whole number of seconds"))
@@ -88,7 +135,7 @@ impl MintRequest {
                 }
                 other => {
                     return Err(DevIssuerError(format!(
-                        "unknown parameter {other:?}: use scope, ttl, sub or alg"
+                        "unknown parameter {other:?}: use scope, ttl, sub, alg or opaque"
                     )));
                 }
             }
@@ -100,7 +147,7 @@ impl MintRequest {
 /// A minted token, in the shape of an OAuth 2.0 token response.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Minted {
-    /// The signed JWT.
+    /// The signed JWT, or the opaque token.
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: String,
@@ -122,10 +169,17 @@ fn rsa_encoding(alg: Alg) -> Option<&'static dyn RsaEncoding> {
     })
 }
 
-fn random_hex(bytes: usize) -> Result<String, DevIssuerError> {
+fn random_bytes(bytes: usize) -> Result<Vec<u8>, DevIssuerError> {
     let mut buffer = vec![0u8; bytes];
     aws_lc_rs::rand::fill(&mut buffer).map_err(|_| DevIssuerError("no randomness".into()))?;
-    Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(buffer)
+}
+
+fn random_hex(bytes: usize) -> Result<String, DevIssuerError> {
+    Ok(random_bytes(bytes)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 impl DevIssuer {
@@ -150,11 +204,16 @@ impl DevIssuer {
             "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
             "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
         });
+        let keys = KeySet::from_jwks(json!({ "keys": [jwk] }).to_string().as_bytes())
+            .map_err(|e| DevIssuerError(format!("its own key: {e}")))?;
         Ok(DevIssuer {
             issuer: issuer.into(),
             kid: kid.to_owned(),
             key,
             jwk,
+            keys,
+            opaque: Mutex::default(),
+            signed_out: Mutex::default(),
         })
     }
 
@@ -191,6 +250,10 @@ impl DevIssuer {
             "issuer": self.issuer,
             "jwks_uri": self.jwks_uri(),
             "token_endpoint": format!("{base}{TOKEN_PATH}"),
+            "introspection_endpoint": format!("{base}{INTROSPECTION_PATH}"),
+            "revocation_endpoint": format!("{base}{REVOCATION_PATH}"),
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
             "response_types_supported": ["token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
@@ -259,6 +322,9 @@ impl DevIssuer {
 
     /// Mints a token for a mint request at `now`.
     pub fn mint(&self, request: &MintRequest, now: u64) -> Result<Minted, DevIssuerError> {
+        if request.opaque {
+            return self.mint_opaque(request, now);
+        }
         let alg = match request.alg.as_deref().map(str::trim) {
             None | Some("") => Alg::RS256,
             Some(name) => name
@@ -281,6 +347,127 @@ impl DevIssuer {
             scope,
         })
     }
+
+    /// An opaque token (256 random bits, base64url) standing for the request's claims, held
+    /// until it expires; tokens already expired are dropped first, so the map stays small.
+    fn mint_opaque(&self, request: &MintRequest, now: u64) -> Result<Minted, DevIssuerError> {
+        if request.alg.is_some() {
+            return Err(DevIssuerError(
+                "alg applies to JWTs, not opaque tokens".into(),
+            ));
+        }
+        let Value::Object(claims) = self.claims(request, now)? else {
+            return Err(DevIssuerError("claims are not an object".into()));
+        };
+        let token = URL_SAFE_NO_PAD.encode(random_bytes(OPAQUE_TOKEN_BYTES)?);
+        let minted = Minted {
+            access_token: token.clone(),
+            token_type: "Bearer".into(),
+            expires_in: claims["exp"].as_i64().unwrap_or_default() - now as i64,
+            scope: claims["scope"].as_str().unwrap_or_default().to_owned(),
+        };
+        let mut opaque = lock(&self.opaque);
+        opaque.retain(|_, held| expiry(&held.claims).is_none_or(|exp| exp > now as i64));
+        let revoked = false;
+        opaque.insert(token, Opaque { claims, revoked });
+        Ok(minted)
+    }
+
+    /// The introspection answer for `token` at `now` (RFC 7662 §2.2): its claims with
+    /// `active: true` while it is one of this issuer's opaque tokens, unexpired, not revoked and
+    /// its subject not signed out since it was issued; otherwise `active: false` and nothing
+    /// else. JWTs are judged by their signature, not here: they are inactive too.
+    pub fn introspect(&self, token: &str, now: u64) -> Value {
+        let inactive = json!({ "active": false });
+        let opaque = lock(&self.opaque);
+        let Some(held) = opaque.get(token) else {
+            return inactive;
+        };
+        let claims = &held.claims;
+        let expired = expiry(claims).is_none_or(|exp| exp <= now as i64);
+        let signed_out = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .is_some_and(|sub| {
+                let before = lock(&self.signed_out).get(sub).copied();
+                let iat = claims.get("iat").and_then(Value::as_i64);
+                before.is_some_and(|before| iat.is_none_or(|iat| iat <= before as i64))
+            });
+        if held.revoked || expired || signed_out {
+            return inactive;
+        }
+        let mut answer = claims.clone();
+        answer.insert("active".into(), true.into());
+        answer.insert("token_type".into(), "Bearer".into());
+        Value::Object(answer)
+    }
+
+    /// Revokes `token` if it is one of its opaque tokens; whether it was.
+    pub fn revoke_opaque(&self, token: &str) -> bool {
+        let mut opaque = lock(&self.opaque);
+        opaque
+            .get_mut(token)
+            .map(|held| held.revoked = true)
+            .is_some()
+    }
+
+    /// The claims of `token` if it is a JWT this issuer signed (the signature alone decides: an
+    /// expired token can still be revoked, harmlessly).
+    pub fn own_jwt_claims(&self, token: &str) -> Option<Map<String, Value>> {
+        let jws = Jws::<Map<String, Value>>::parse(token, token.len()).ok()?;
+        let candidates = self
+            .keys
+            .candidates(jws.header.kid.as_deref(), jws.header.alg);
+        jws.check_signature(candidates).ok()?;
+        Some(jws.claims)
+    }
+
+    /// Signs `sub` out everywhere at `now`: its opaque tokens issued at or before are inactive.
+    /// (Its JWTs are revoked by the `sub#…` item in the revocation store.)
+    pub fn sign_out(&self, sub: &str, now: u64) {
+        lock(&self.signed_out).insert(sub.to_owned(), now);
+    }
+
+    /// Whether an `Authorization` header value carries the introspection client's credentials
+    /// (`client_secret_basic`: Basic, id and secret form-urlencoded, RFC 6749 §2.3.1).
+    pub fn is_introspection_client(&self, authorization: Option<&str>) -> bool {
+        let Some((scheme, credentials)) = authorization.and_then(|v| v.trim().split_once(' '))
+        else {
+            return false;
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credentials.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+            return false;
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        scheme.eq_ignore_ascii_case("basic")
+            && decode(id) == INTROSPECTION_CLIENT_ID
+            && aws_lc_rs::constant_time::verify_slices_are_equal(
+                decode(secret).as_bytes(),
+                INTROSPECTION_CLIENT_SECRET.as_bytes(),
+            )
+            .is_ok()
+    }
+}
+
+/// `exp` of claims, in whole seconds.
+fn expiry(claims: &Map<String, Value>) -> Option<i64> {
+    claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .map(|exp| exp as i64)
+}
+
+/// A lock on the issuer's maps: a panic elsewhere leaves them usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -25,6 +25,12 @@
 //!
 //! Without a configured issuer the claims are judged unverified, and the report says so.
 //!
+//! An opaque token (not a JWT) is judged by our Lambda authorizer alone, by introspection (RFC
+//! 7662) at the issuer, the running development issuer's included; the built-in authorizers take
+//! JWTs only. A JWT revoked in the revocation store (`AUTH_REVOCATION_TABLE`, or the running
+//! gateway's store in memory) fails our Lambda authorizer's check with `revoked`: the built-in
+//! authorizers cannot see revocations.
+//!
 //! A Cognito authorizer answers every refusal with 401: AWS documents no 403 for it, and
 //! reports of a missing scope all show 401. The Cognito verdicts follow that.
 
@@ -172,6 +178,13 @@ pub enum Verification {
     },
     /// Judged unverified, and why.
     NotVerified(String),
+    /// An opaque token, introspected at this issuer's endpoint; its answer's claims are judged.
+    Introspected {
+        /// The issuer asked.
+        issuer: String,
+        /// Whether it answered the token active (and acceptable).
+        active: bool,
+    },
 }
 
 impl fmt::Display for Verification {
@@ -181,6 +194,16 @@ impl fmt::Display for Verification {
                 write!(f, "verified against {}", issuers.join(", "))
             }
             Verification::NotVerified(why) => f.write_str(why),
+            Verification::Introspected { issuer, active } => {
+                let answer = match active {
+                    true => "active",
+                    false => "not accepted",
+                };
+                write!(
+                    f,
+                    "opaque (not a JWT): introspected at {issuer} (RFC 7662): {answer}"
+                )
+            }
         }
     }
 }
@@ -243,12 +266,35 @@ impl Explainer {
         })
     }
 
+    /// Our Lambda authorizer's gate reading revocation items as `attach` sets it up (the
+    /// table's client, or the running gateway's store).
+    pub fn with_lambda(self, attach: impl FnOnce(Authorizer) -> Authorizer) -> Explainer {
+        let Explainer {
+            auth,
+            configured,
+            verifiers,
+        } = self;
+        let verifiers = Verifiers {
+            lambda: attach(verifiers.lambda),
+            ..verifiers
+        };
+        Explainer {
+            auth,
+            configured,
+            verifiers,
+        }
+    }
+
     /// Explains a token (bare, or an `Authorization` header value) at `now`: verified by each
     /// gate when its issuer is configured (or is the running development issuer), then judged on
-    /// every route.
+    /// every route. An opaque token is introspected when introspection is configured.
     pub async fn token(&self, token: &str, now: u64) -> Report {
         let token = token_from_header(token).unwrap_or_default();
-        let Some(claims) = unverified_claims(token, self.auth.max_token_bytes) else {
+        let claims = unverified_claims(token, self.auth.max_token_bytes);
+        if claims.is_none() && self.auth.introspection.is_some() {
+            return self.introspected(token, now).await;
+        }
+        let Some(claims) = claims else {
             let malformed = Gate::ALL.map(|gate| (gate, Check::Failed(TokenError::Malformed)));
             let verified =
                 Verification::NotVerified("not a compact JWS (three base64url parts)".into());
@@ -284,6 +330,31 @@ impl Explainer {
         ];
         let verified = Verification::Verified { issuers };
         self.report(verified, claims, checks)
+    }
+
+    /// An opaque token, as our Lambda authorizer judges it by introspection; the built-in
+    /// authorizers refuse anything but a JWT.
+    async fn introspected(&self, token: &str, now: u64) -> Report {
+        let issuer = self.auth.issuers.first();
+        let issuer = issuer.map(|i| i.rules.issuer.clone()).unwrap_or_default();
+        let verified = self.verifiers.lambda.verify_token(Some(token), now).await;
+        let (claims, lambda) = match verified {
+            Ok(verified) => {
+                let context = ContextClaims::new(verified.claims, &verified.scopes);
+                match serde_json::to_value(context) {
+                    Ok(Value::Object(claims)) => (claims, Check::Passed),
+                    _ => (Map::new(), Check::Failed(TokenError::MalformedClaims)),
+                }
+            }
+            Err(error) => (Map::new(), Check::Failed(error)),
+        };
+        let active = lambda == Check::Passed;
+        let checks = Gate::ALL.map(|gate| match gate {
+            Gate::Lambda => (gate, lambda.clone()),
+            _ => (gate, Check::Failed(TokenError::Malformed)),
+        });
+        let verified = Verification::Introspected { issuer, active };
+        self.report(verified, claims, checks.into())
     }
 
     /// Explains claims without a token, as if every gate had verified them at `now`. Without

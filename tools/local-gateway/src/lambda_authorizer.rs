@@ -14,6 +14,7 @@
 
 use crate::event::{self, IncomingRequest};
 use crate::guard::{Guard, GuardedRequest, Passed, Refusal};
+use crate::revocation::Revocations;
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use hyper::StatusCode;
@@ -47,11 +48,16 @@ pub enum LambdaOutcome {
 }
 
 impl LambdaAuthorizer {
-    /// The authorizer of this configuration (the `authorizer` Lambda's `AUTH_*` variables).
-    pub fn new(config: AuthConfig) -> LambdaAuthorizer {
+    /// The authorizer of this configuration (the `authorizer` Lambda's `AUTH_*` variables),
+    /// reading revocation items from `revocations` when given.
+    pub fn new(config: AuthConfig, revocations: Option<&Revocations>) -> LambdaAuthorizer {
         let sources = config.sources.clone();
+        let authorizer = Authorizer::new(config);
         LambdaAuthorizer {
-            authorizer: Authorizer::new(config),
+            authorizer: match revocations {
+                Some(revocations) => revocations.attach(authorizer),
+                None => authorizer,
+            },
             sources,
         }
     }

@@ -17,7 +17,9 @@
 //!   rest-jwt`), in front of REST payload 1.0 events;
 //! - [`event`]: requests turned into payload 2.0 and REST payload 1.0 events, claim
 //!   stringification;
-//! - [`dev_issuer`]: the development issuer (key pair, JWKS, discovery, token minting);
+//! - [`dev_issuer`]: the development issuer (key pair, JWKS, discovery, JWTs and opaque tokens);
+//! - [`revocation`]: the revocation store the Lambda authorizer reads (in memory or a table) and
+//!   the development issuer's introspection, revocation and sign-out endpoints;
 //! - [`store`]: the in-memory store and the choice of store;
 //! - [`openapi`]: the API's OpenAPI 3.1 document, generated from the route table;
 //! - [`explain`]: `explain`, why a token gets through each gate on each route, or not.
@@ -33,6 +35,7 @@ pub mod jwt_authorizer;
 pub mod lambda_authorizer;
 pub mod openapi;
 pub mod rest_jwt_authorizer;
+pub mod revocation;
 pub mod server;
 pub mod store;
 

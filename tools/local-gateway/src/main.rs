@@ -6,6 +6,8 @@
 //! cargo local --authorizer rest-jwt                  # a REST API's built-in JWT authorizer
 //! cargo local --table products                       # a DynamoDB table (AWS_ENDPOINT_URL / --dynamodb-endpoint)
 //! cargo local token --scope "read:products write:products"
+//! cargo local token --opaque                         # an opaque token, judged by introspection
+//! cargo local --authorizer lambda --revocation-table revoked   # revocation items in DynamoDB
 //! cargo local explain "$(cargo local token --scope read:products)"   # why each gate lets it through, or not
 //! ```
 //!
@@ -13,11 +15,18 @@
 //! `docs/local-gateway.md`.
 
 use clap::{Args, Parser, Subcommand};
+use jwt_scopes_api::authorizer::dynamodb_client;
 use jwt_scopes_api::product_api::DynamoStore;
 use jwt_scopes_api::routes::ROUTES;
 use jwt_scopes_api::{EmbeddedCatalog, ProductStore};
 use local_gateway::cors::DEV_ALLOW_ORIGINS;
+use local_gateway::dev_issuer::{
+    INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_PATH, REVOCATION_PATH,
+    SIGN_OUT_PATH,
+};
 use local_gateway::explain::Explainer;
+use local_gateway::revocation::GatewayRevocations;
+use local_gateway::server::{auth_config, issuer_configured};
 use local_gateway::{
     AuthorizerMode, Cors, DEFAULT_PORT, DevIssuer, Gateway, GatewayConfig, GatewayStore, Minted,
     serve,
@@ -25,6 +34,7 @@ use local_gateway::{
 use serde_json::json;
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// This API behind a local API Gateway (HTTP API), with real JWT validation.
@@ -38,7 +48,8 @@ ENVIRONMENT:
                                                   unset: a development issuer on this port
   SCOPE_NAMES                                     how the issuer spells the route scopes
   CORS_ALLOW_ORIGIN                               as --cors-allow-origin
-  AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, ...  the DynamoDB client of --table
+  AUTH_REVOCATION_TABLE                           as --revocation-table
+  AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, ...  the DynamoDB client of --table and --revocation-table
   RUST_LOG                                        log level (default info)"
 )]
 struct Cli {
@@ -71,8 +82,12 @@ struct ServeArgs {
     /// `cargo run --example seed -- NAME`)
     #[arg(long, value_name = "NAME", conflicts_with = "read_only")]
     table: Option<String>,
-    /// With --table: the DynamoDB endpoint, e.g. DynamoDB Local or moto (default: the SDK's,
-    /// which reads AWS_ENDPOINT_URL)
+    /// Revocation items in this DynamoDB table (string key `pk`) instead of in memory: the
+    /// Lambda authorizer reads it, the development issuer's revocation endpoints write it
+    #[arg(long, value_name = "NAME", env = "AUTH_REVOCATION_TABLE")]
+    revocation_table: Option<String>,
+    /// With --table or --revocation-table: the DynamoDB endpoint, e.g. DynamoDB Local or moto
+    /// (default: the SDK's, which reads AWS_ENDPOINT_URL)
     #[arg(long, value_name = "URL", env = "DYNAMODB_ENDPOINT")]
     dynamodb_endpoint: Option<String>,
     /// Serve the embedded catalog read-only, as the Lambda does without PRODUCTS_TABLE (writes
@@ -144,6 +159,9 @@ struct TokenArgs {
     /// Subject [default: dev-user]
     #[arg(long, value_name = "SUBJECT")]
     sub: Option<String>,
+    /// An opaque token (held by the development issuer, judged by introspection) instead of a JWT
+    #[arg(long)]
+    opaque: bool,
 }
 
 /// A port, spaces around it allowed; blank (an empty `LOCAL_GATEWAY_PORT`) is the default.
@@ -179,18 +197,47 @@ async fn store(args: &ServeArgs) -> Result<GatewayStore, String> {
     let Some(table) = &args.table else {
         return Ok(GatewayStore::default());
     };
-    let mut store = DynamoStore::from_env(table.clone()).await;
-    if let Some(endpoint) = &args.dynamodb_endpoint {
-        let config = store.client().config().to_builder().endpoint_url(endpoint);
-        let client = aws_sdk_dynamodb::Client::from_conf(config.build());
-        store = DynamoStore::new(client, table.clone());
-    }
+    let store = DynamoStore::from_env(table.clone()).await;
+    let client = at_endpoint(store.client(), args.dynamodb_endpoint.as_deref());
+    let store = DynamoStore::new(client, table.clone());
     if let Err(error) = store.list(1, None).await {
         return Err(format!(
             "cannot read the DynamoDB table {table:?}: {error:?} (create and seed it with `cargo run --example seed -- {table}`; region, credentials and AWS_ENDPOINT_URL as for the AWS CLI)"
         ));
     }
     Ok(GatewayStore::Dynamo(store))
+}
+
+/// `client`, at `--dynamodb-endpoint` when given.
+fn at_endpoint(
+    client: &aws_sdk_dynamodb::Client,
+    endpoint: Option<&str>,
+) -> aws_sdk_dynamodb::Client {
+    match endpoint {
+        Some(endpoint) => {
+            let config = client.config().to_builder().endpoint_url(endpoint);
+            aws_sdk_dynamodb::Client::from_conf(config.build())
+        }
+        None => client.clone(),
+    }
+}
+
+/// The client of the authorizer's tables (`AUTH_REVOCATION_TABLE`), built as the `authorizer`
+/// Lambda builds it at cold start; none without a table.
+async fn tables_client(
+    config: &GatewayConfig,
+    addr: std::net::SocketAddr,
+    endpoint: Option<&str>,
+) -> Result<Option<aws_sdk_dynamodb::Client>, String> {
+    let dev = (!issuer_configured(&config.env)).then(|| format!("http://{addr}"));
+    let tables = auth_config(&config.env, dev.as_deref())
+        .map_err(|e| e.to_string())?
+        .tables;
+    if tables.revocation.is_none() {
+        return Ok(None);
+    }
+    let client = dynamodb_client(tables.timeout).await;
+    Ok(Some(at_endpoint(&client, endpoint)))
 }
 
 async fn run(port: u16, args: ServeArgs) -> Result<(), String> {
@@ -203,6 +250,13 @@ async fn run(port: u16, args: ServeArgs) -> Result<(), String> {
     config.print_events = args.print_events;
     config.store = store(&args).await?;
     config.cors = args.cors_allow_origin.0.clone();
+    if let Some(table) = &args.revocation_table {
+        config
+            .env
+            .insert("AUTH_REVOCATION_TABLE".into(), table.clone());
+    }
+    let endpoint = args.dynamodb_endpoint.as_deref();
+    config.dynamodb = tables_client(&config, addr, endpoint).await?;
     let products = match &args.table {
         Some(table) => format!("DynamoDB table {table}"),
         None if args.read_only => "embedded catalog, read-only (writes answer 501)".into(),
@@ -237,6 +291,13 @@ fn banner(gateway: &Gateway, products: &str) {
     println!("  issuer      {}", gateway.issuer());
     println!("  audience    {}", gateway.audiences().join(", "));
     println!("  products    {products}");
+    if let Some(revocations) = gateway.revocations() {
+        let read = match gateway.mode() {
+            AuthorizerMode::Lambda => "read by the Lambda authorizer",
+            _ => "read by --authorizer lambda only",
+        };
+        println!("  revocation  {}, {read}", revocations.describe());
+    }
     match gateway.cors() {
         Some(cors) => {
             println!("  cors        origins {cors}; preflights answered by the gateway");
@@ -279,6 +340,15 @@ fn dev_issuer_banner(gateway: &Gateway, dev: &DevIssuer) {
         "              cargo local token --port {} --scope \"read:products write:products\"",
         gateway.port()
     );
+    println!(
+        "  opaque      cargo local token --port {} --opaque   (introspected by the Lambda authorizer)",
+        gateway.port()
+    );
+    println!(
+        "  introspect  curl -s -u {INTROSPECTION_CLIENT_ID}:{INTROSPECTION_CLIENT_SECRET} {base}{INTROSPECTION_PATH} -d token=$TOKEN"
+    );
+    println!("  revoke      curl -s {base}{REVOCATION_PATH} -d token=$TOKEN");
+    println!("  sign out    curl -s {base}{SIGN_OUT_PATH} -d sub=dev-user");
     match dev.mint(&Default::default(), jwt_scopes_api::env::now()) {
         Ok(minted) => {
             println!(
@@ -295,7 +365,12 @@ fn dev_issuer_banner(gateway: &Gateway, dev: &DevIssuer) {
 }
 
 async fn token(port: u16, args: TokenArgs) -> Result<(), String> {
-    let TokenArgs { scope, ttl, sub } = args;
+    let TokenArgs {
+        scope,
+        ttl,
+        sub,
+        opaque,
+    } = args;
     let url = format!("http://127.0.0.1:{port}/_dev/token");
     let mut request = serde_json::Map::new();
     if let Some(scope) = scope {
@@ -306,6 +381,9 @@ async fn token(port: u16, args: TokenArgs) -> Result<(), String> {
     }
     if let Some(sub) = sub {
         request.insert("sub".into(), sub.into());
+    }
+    if opaque {
+        request.insert("opaque".into(), true.into());
     }
     let response = reqwest::Client::new()
         .post(&url)
@@ -328,8 +406,19 @@ async fn token(port: u16, args: TokenArgs) -> Result<(), String> {
 }
 
 async fn explain(port: u16, args: ExplainArgs) -> Result<(), String> {
-    let env = GatewayConfig::from_env(AuthorizerMode::Jwt).env;
-    let explainer = Explainer::new(&env, &format!("http://127.0.0.1:{port}"))?;
+    let config = GatewayConfig::from_env(AuthorizerMode::Jwt);
+    let base = format!("http://127.0.0.1:{port}");
+    let explainer = Explainer::new(&config.env, &base)?;
+    // Revocation items where the running gateway's authorizer reads them: the table, or, with
+    // the development issuer, that gateway's store in memory.
+    let addr = ([127, 0, 0, 1], port).into();
+    let explainer = match tables_client(&config, addr, None).await? {
+        Some(client) => explainer.with_lambda(|lambda| lambda.with_dynamodb(client)),
+        None if !issuer_configured(&config.env) => explainer.with_lambda(|lambda| {
+            lambda.with_revocation_items(Arc::new(GatewayRevocations::new(&base)))
+        }),
+        None => explainer,
+    };
     let now = jwt_scopes_api::env::now();
     let report = match (args.token, args.scope, args.claims) {
         (Some(token), ..) => {

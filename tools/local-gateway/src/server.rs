@@ -13,13 +13,16 @@
 
 use crate::cors::{self, Cors};
 use crate::dev_issuer::{
-    DISCOVERY_PATH, DevIssuer, DevIssuerError, JWKS_PATH, MintRequest, TOKEN_PATH,
+    self, DISCOVERY_PATH, DevIssuer, DevIssuerError, INTROSPECTION_CLIENT_ID,
+    INTROSPECTION_CLIENT_SECRET, INTROSPECTION_PATH, ITEMS_PATH, JWKS_PATH, MintRequest,
+    REVOCATION_PATH, SIGN_OUT_PATH, TOKEN_PATH,
 };
 use crate::event::{self, ApiContext, IncomingRequest};
 use crate::guard::{Guard, GuardedRequest, NoAuthorizer, Refusal};
 use crate::jwt_authorizer::JwtAuthorizer;
 use crate::lambda_authorizer::LambdaAuthorizer;
 use crate::rest_jwt_authorizer::RestJwtAuthorizer;
+use crate::revocation::{self, MemoryRevocations, Revocations};
 use crate::store::GatewayStore;
 use crate::{DEV_AUDIENCE, MAX_REQUEST_BYTES};
 use base64::Engine as _;
@@ -123,6 +126,10 @@ pub struct GatewayConfig {
     /// The HTTP API's CORS configuration; `None` (the default, as the template's empty
     /// `CorsAllowOrigin`): none, so preflights get 404 and answers no CORS header.
     pub cors: Option<Cors>,
+    /// The DynamoDB client of the authorizer's tables, needed when `env` names
+    /// `AUTH_REVOCATION_TABLE` (built as the `authorizer` Lambda builds it:
+    /// `jwt_scopes_api::authorizer::dynamodb_client`).
+    pub dynamodb: Option<aws_sdk_dynamodb::Client>,
 }
 
 impl GatewayConfig {
@@ -136,6 +143,7 @@ impl GatewayConfig {
             api: ApiContext::default(),
             store: GatewayStore::default(),
             cors: None,
+            dynamodb: None,
         }
     }
 
@@ -187,6 +195,8 @@ pub struct Gateway {
     print_events: bool,
     observer: Option<EventObserver>,
     cors: Option<Cors>,
+    /// Revocation items: in memory with the development issuer, or `AUTH_REVOCATION_TABLE`.
+    revocations: Option<Revocations>,
 }
 
 /// A response, and the decision to log with it.
@@ -287,11 +297,24 @@ impl Gateway {
         let issuer = first.rules.issuer.clone();
         let audiences = first.rules.audiences.clone();
         let scope_names = auth.scope_names.clone();
+        let revocations = match (auth.tables.revocation.clone(), config.dynamodb) {
+            (Some(table), Some(client)) => Some(Revocations::Table { client, table }),
+            (Some(_), None) => {
+                return Err(GatewayError(
+                    "AUTH_REVOCATION_TABLE needs a DynamoDB client (GatewayConfig::dynamodb)"
+                        .into(),
+                ));
+            }
+            (None, _) if dev_active => {
+                Some(Revocations::Memory(Arc::new(MemoryRevocations::default())))
+            }
+            (None, _) => None,
+        };
         let guard: Box<dyn Guard> = match config.authorizer {
             AuthorizerMode::Jwt => {
                 Box::new(JwtAuthorizer::from_config(auth).map_err(GatewayError)?)
             }
-            AuthorizerMode::Lambda => Box::new(LambdaAuthorizer::new(auth)),
+            AuthorizerMode::Lambda => Box::new(LambdaAuthorizer::new(auth, revocations.as_ref())),
             AuthorizerMode::RestJwt => Box::new(
                 RestJwtAuthorizer::new(auth, env.contains_key("AUTH_ALGORITHMS"))
                     .map_err(GatewayError)?,
@@ -311,6 +334,7 @@ impl Gateway {
             print_events: config.print_events,
             observer: config.observer,
             cors: config.cors,
+            revocations,
         }))
     }
 
@@ -349,6 +373,11 @@ impl Gateway {
         self.cors.as_ref()
     }
 
+    /// Where revocation items are kept, when anything revokes.
+    pub fn revocations(&self) -> Option<&Revocations> {
+        self.revocations.as_ref()
+    }
+
     fn observe(&self, kind: EventKind, event: &Value) {
         if self.print_events {
             let text = serde_json::to_string_pretty(event).unwrap_or_default();
@@ -379,8 +408,7 @@ impl Gateway {
                 let origin = origin.as_ref().and_then(|v| v.to_str().ok());
                 // The development issuer's endpoints answer pages of this machine only, whatever
                 // the configuration allows.
-                let dev_path = self.dev.is_some()
-                    && [TOKEN_PATH, JWKS_PATH, DISCOVERY_PATH].contains(&path.as_str());
+                let dev_path = self.dev.is_some() && dev_issuer::PATHS.contains(&path.as_str());
                 let origin = origin.filter(|o| !dev_path || cors::is_loopback_origin(o));
                 cors.apply(origin, answer.response.headers_mut());
                 answer
@@ -410,7 +438,7 @@ impl Gateway {
             Ok(incoming) => incoming,
             Err(refusal) => return Answer::refused(refusal, request_id),
         };
-        if let Some(answer) = self.dev_endpoint(&incoming) {
+        if let Some(answer) = self.dev_endpoint(&incoming).await {
             return answer;
         }
         if incoming.raw_path == crate::openapi::DOCUMENT_PATH && incoming.method == "GET" {
@@ -577,8 +605,39 @@ impl Gateway {
     }
 
     /// The development issuer's endpoints, when it is active.
-    fn dev_endpoint(&self, incoming: &IncomingRequest) -> Option<Answer> {
+    async fn dev_endpoint(&self, incoming: &IncomingRequest) -> Option<Answer> {
         let dev = self.dev.as_ref()?;
+        let post = incoming.method == Method::POST.as_str();
+        let now = incoming.time_epoch_ms / 1000;
+        let revocations = self.revocations.as_ref()?;
+        let answered = match incoming.raw_path.as_str() {
+            INTROSPECTION_PATH if post => {
+                let authorization = incoming.header("authorization");
+                revocation::introspect(dev, authorization.as_deref(), &incoming.body, now)
+            }
+            REVOCATION_PATH if post => {
+                revocation::revoke(dev, revocations, &incoming.body, now).await
+            }
+            SIGN_OUT_PATH if post => {
+                revocation::sign_out(dev, revocations, &incoming.body, now).await
+            }
+            ITEMS_PATH if post => revocation::items(revocations, &incoming.body),
+            _ => return self.dev_token_endpoint(dev, incoming),
+        };
+        let mut response = json_response(&answered.body, &incoming.request_id);
+        *response.status_mut() = answered.status;
+        if answered.status == StatusCode::UNAUTHORIZED {
+            // RFC 6749 §5.2: a 401 `invalid_client` names the scheme the client should use.
+            let challenge = HeaderValue::from_static("Basic realm=\"local-gateway\"");
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        Some(Answer::new(response, &answered.decision))
+    }
+
+    /// The development issuer's keys, discovery document and minting.
+    fn dev_token_endpoint(&self, dev: &DevIssuer, incoming: &IncomingRequest) -> Option<Answer> {
         let request_id = &incoming.request_id;
         let get = incoming.method == Method::GET.as_str();
         let post = incoming.method == Method::POST.as_str();
@@ -600,11 +659,16 @@ impl Gateway {
                 } else {
                     MintRequest::from_query(&incoming.raw_query)
                 };
-                let minted = request.and_then(|r| dev.mint(&r, incoming.time_epoch_ms / 1000));
+                let request = request.map(|r| (r.opaque, r));
+                let minted = request.and_then(|(opaque, r)| {
+                    let minted = dev.mint(&r, incoming.time_epoch_ms / 1000)?;
+                    Ok((opaque, minted))
+                });
                 match minted {
-                    Ok(minted) => {
+                    Ok((opaque, minted)) => {
                         let value = serde_json::to_value(&minted).unwrap_or_default();
-                        let decision = format!("dev token minted scope=[{}]", minted.scope);
+                        let kind = if opaque { "opaque" } else { "jwt" };
+                        let decision = format!("dev {kind} token minted scope=[{}]", minted.scope);
                         answer(json_response(&value, request_id), &decision)
                     }
                     Err(error) => answer(
@@ -654,6 +718,16 @@ pub fn auth_config(
                 "AUTH_ISSUER" => return Some(issuer.to_owned()),
                 "AUTH_AUDIENCE" => return Some(DEV_AUDIENCE.to_owned()),
                 "AUTH_JWKS_URI" | "AUTH_HMAC_SECRET" | "AUTH_CONFIG" => return None,
+                // Opaque tokens are introspected at the development issuer (endpoint by
+                // discovery), answers not cached unless asked for, so a revocation shows at once.
+                "AUTH_INTROSPECTION_CLIENT_ID" => return Some(INTROSPECTION_CLIENT_ID.to_owned()),
+                "AUTH_INTROSPECTION_CLIENT_SECRET" => {
+                    return Some(INTROSPECTION_CLIENT_SECRET.to_owned());
+                }
+                "AUTH_INTROSPECTION_URL" => return None,
+                "AUTH_INTROSPECTION_CACHE_SECONDS" => {
+                    return Some(env.get(name).cloned().unwrap_or_else(|| "0".into()));
+                }
                 _ => {}
             }
         }

@@ -89,14 +89,7 @@ impl Rest {
     ) -> Answer {
         let client = reqwest::Client::new();
         let request = http::request(&client, &self.base, method, path, authorization, body);
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let challenge = response
-            .headers()
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let (status, challenge, body) = http::read(request.send().await.unwrap()).await;
         Answer {
             status,
             challenge,

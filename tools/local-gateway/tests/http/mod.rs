@@ -24,3 +24,17 @@ pub fn request(
     }
     request
 }
+
+/// An answer as the OAuth and gateway tests read it: status, `WWW-Authenticate` challenge, and
+/// the body as JSON (or as a JSON string when it is not JSON).
+#[allow(dead_code)] // local_gateway.rs keeps every header instead.
+pub async fn read(response: reqwest::Response) -> (u16, Option<String>, serde_json::Value) {
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, challenge, body)
+}
