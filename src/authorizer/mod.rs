@@ -25,6 +25,7 @@ mod metrics;
 mod openapi_routes;
 mod policy;
 mod revocation;
+mod rules;
 mod secret;
 
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys};
