@@ -357,6 +357,7 @@ fn wildcards_against_the_compiled_table_widen_nothing() {
 /// whose resource `/b/*` reaches it. A tenant-`a` token's policy, whatever it asked for (its own
 /// items, another tenant's, the tenant itself, wildcards), never lets through another tenant's
 /// items, and lets through its own only by their ARN.
+#[cfg(feature = "rules")]
 #[test]
 fn a_tenant_a_policy_never_covers_tenant_b() {
     let route = |segments: Vec<Option<&'static str>>, rule| RouteSpec {
