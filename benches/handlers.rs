@@ -431,5 +431,94 @@ fn logging() -> tracing::subscriber::DefaultGuard {
     tracing::subscriber::set_default(subscriber)
 }
 
-criterion_group!(benches, bench_handlers);
+/// A route document guarding tenants' orders, with or without the rules of issue 25.
+fn tenant_routes(rules: bool) -> String {
+    let rule = match rules {
+        true => r#", "x-authorizer-rule": "claims.tenant == request.pathParameters.tenantId""#,
+        false => "",
+    };
+    format!(
+        r#"{{"openapi": "3.1.0", "components": {{"securitySchemes": {{"o": {{"type": "oauth2"}}}}}},
+          "paths": {{"/tenants/{{tenantId}}/orders": {{"get": {{"security": [{{"o": ["orders:read"]}}]{rule}}}}},
+            "/products": {{"get": {{"security": [{{"o": ["orders:read"]}}]}}}}}}}}"#
+    )
+}
+
+/// Issue 25: one decision with `claims.roles.exists(r, r == "admin")` as the issuer rule and a
+/// route rule on a path parameter, against the same decision without rules, HS256 and RS256
+/// tokens, TOKEN events. Run: `cargo bench --bench handlers -- rules/ --warm-up-time 1
+/// --measurement-time 2`.
+fn bench_rules(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let env = test_env();
+    let secret = env["AUTH_HMAC_SECRET"].clone();
+    let issuer = env["AUTH_ISSUER"].clone();
+    let claims = serde_json::json!({"iss": issuer, "sub": "user-1", "aud": env["AUTH_AUDIENCE"],
+        "exp": NOW + 3600, "iat": NOW - 60, "scope": "orders:read", "roles": ["user", "admin"],
+        "tenant": "a", "email": "u@example.com"});
+    let rs256 = TestKey::generate(Algorithm::RS256, "rs256-key");
+    let hs256 = TestKey::hmac(Algorithm::HS256, &secret);
+    let server = rt.block_on(TestServer::start());
+    server.set("/jwks", Reply::Json(jwks(&[&rs256])));
+    let configured = |rules: bool| {
+        let mut vars = env.clone();
+        vars.insert("AUTH_ROUTES".into(), tenant_routes(rules));
+        vars.insert("AUTH_JWKS_URI".into(), server.url("/jwks"));
+        if rules {
+            vars.insert(
+                "AUTH_RULE".into(),
+                r#"claims.roles.exists(r, r == "admin")"#.into(),
+            );
+        }
+        authorizer(&vars)
+    };
+    // Leaked: the paired bodies borrow them for the rest of the run.
+    let with: &'static Authorizer = Box::leak(Box::new(configured(true)));
+    let without: &'static Authorizer = Box::leak(Box::new(configured(false)));
+    let arn = "arn:aws:execute-api:eu-west-1:123456789012:api1234567/prod/GET/tenants/a/orders";
+    let mut group = c.benchmark_group("rules");
+    for key in [&hs256, &rs256] {
+        let token = key.sign(&claims);
+        let event = serde_json::json!({"type": "TOKEN", "methodArn": arn,
+            "authorizationToken": format!("Bearer {token}")})
+        .to_string();
+        let event = Event {
+            name: format!("{:?}", key.alg).to_lowercase(),
+            json: event,
+            alg: key.alg,
+            key: DecodingKey::from_secret(b"unused").unwrap(),
+            expect: "\"Allow\"",
+        };
+        for (authorizer, name) in [(with, "with"), (without, "without")] {
+            let answer = rt.block_on(decide(authorizer, &event));
+            assert!(answer.contains(event.expect), "{name}: {answer}");
+            group.bench_function(format!("decision_{name}/{}", event.name), |b| {
+                b.to_async(&rt).iter(|| decide(authorizer, &event))
+            });
+        }
+        if paired::enabled() {
+            let (rt, event) = (&rt, &event);
+            let body = |authorizer: &'static Authorizer| -> paired::Body<'_> {
+                Box::new(move |n| {
+                    rt.block_on(async {
+                        for _ in 0..n {
+                            black_box(decide(authorizer, event).await);
+                        }
+                    })
+                })
+            };
+            let bodies = vec![
+                ("without rules".to_owned(), body(without)),
+                ("with rules".to_owned(), body(with)),
+            ];
+            paired::measure(&format!("rules-{}", event.name), 300, bodies);
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_handlers, bench_rules);
 criterion_main!(benches);

@@ -59,6 +59,7 @@ macro_rules! reasons {
 reasons! {
     Granted = "granted", "authorizer", "allow", "valid token with the route's scopes";
     InsufficientScope = "insufficient-scope", "both", "deny / 403", "valid token without the route's scopes";
+    RouteRuleRefused = "route-rule-refused", "authorizer", "deny", "the route's CEL rule (`x-authorizer-rule`) is not `true` for this token and request ([rules.md](rules.md))";
     RouteNotFound = "route-not-found", "both", "deny / 404", "no route has this path";
     WildcardPath = "wildcard-path", "authorizer", "deny", "a permitted route the policy could name only by the request's own path, which holds `*` or `?` (SECURITY.md, \"Cached policies\")";
     MissingToken = "missing-token", "authorizer", "401", "no bearer token in the request";
@@ -77,6 +78,7 @@ reasons! {
     WrongTokenType = "wrong-token-type", "authorizer", "401", "`token_use` / `typ` not the required one";
     ClaimNotAccepted = "claim-not-accepted", "authorizer", "401", "a required claim (`requiredClaims`, `AUTH_REQUIRED_CLAIMS`) absent or not an accepted value";
     MalformedScope = "malformed-scope", "authorizer", "401", "a scope claim is malformed";
+    IssuerRuleRefused = "issuer-rule-refused", "authorizer", "401", "the issuer's CEL rule (`AUTH_RULE`, `rule` in `AUTH_CONFIG`) is not `true` for the token ([rules.md](rules.md))";
     Inactive = "inactive", "authorizer", "401", "the issuer's introspection endpoint says the opaque token is not active";
     IntrospectionUnavailable = "introspection-unavailable", "authorizer", "401", "the introspection endpoint is down, slow, refused our client or answered garbage";
     Revoked = "revoked", "authorizer", "401", "the revocation table revokes the token or its subject ([revocation-and-introspection.md](revocation-and-introspection.md))";

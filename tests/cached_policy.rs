@@ -11,7 +11,10 @@
 //! table's own verdict on a request comes from the decision's reason for a payload 2.0 simple
 //! answer, which holds no policy. Requests the table routes nowhere are outside the property:
 //! any parameter's `*` reaches paths a document does not list (SECURITY.md, "Routes the
-//! document does not list"). `cargo test` runs a bounded number of cases; `scripts/fuzz.sh` runs many more
+//! document does not list"). Routes may carry a CEL rule (`x-authorizer-rule`): one reading the
+//! request (a path parameter against a claim, as for tenant isolation, or the path), decided per
+//! request, or one reading only the claims, passing or failing for the token; a refusal by a rule
+//! is a refusal like any other. `cargo test` runs a bounded number of cases; `scripts/fuzz.sh` runs many more
 //! (`PROPTEST_CASES`).
 
 mod support;
@@ -42,6 +45,19 @@ struct RouteSpec {
     segments: Vec<Option<&'static str>>,
     greedy: bool,
     scopes: Vec<&'static str>,
+    rule: Option<RuleSpec>,
+}
+
+/// A route's rule, for a token whose claim `t` is `"a"`.
+#[derive(Clone, Copy, Debug)]
+enum RuleSpec {
+    /// Reads the request: its first parameter must be the token's `t` (the path must end in
+    /// `a` when it has none).
+    Request,
+    /// Reads only the claims, and passes the token.
+    Passing,
+    /// Reads only the claims, and refuses the token.
+    Failing,
 }
 
 impl RouteSpec {
@@ -57,6 +73,27 @@ impl RouteSpec {
         }
         path
     }
+
+    /// The rule's CEL text.
+    fn rule(&self) -> Option<String> {
+        Some(match self.rule? {
+            RuleSpec::Request => match self.segments.iter().position(Option::is_none) {
+                Some(i) => format!("claims.t == request.pathParameters.p{i}"),
+                None => r#"request.path.endsWith("a")"#.to_owned(),
+            },
+            RuleSpec::Passing => r#"claims.t == "a""#.to_owned(),
+            RuleSpec::Failing => r#"claims.t == "b""#.to_owned(),
+        })
+    }
+}
+
+fn rule() -> impl Strategy<Value = Option<RuleSpec>> {
+    prop_oneof![
+        3 => Just(None),
+        2 => Just(Some(RuleSpec::Request)),
+        1 => Just(Some(RuleSpec::Passing)),
+        1 => Just(Some(RuleSpec::Failing)),
+    ]
 }
 
 fn route() -> impl Strategy<Value = RouteSpec> {
@@ -69,12 +106,14 @@ fn route() -> impl Strategy<Value = RouteSpec> {
         proptest::collection::vec(segment, 1..4),
         proptest::bool::weighted(0.2),
         proptest::sample::subsequence(&SCOPES[..], 0..=2),
+        rule(),
     )
-        .prop_map(|(method, segments, greedy, scopes)| RouteSpec {
+        .prop_map(|(method, segments, greedy, scopes, rule)| RouteSpec {
             method,
             segments,
             greedy,
             scopes,
+            rule,
         })
 }
 
@@ -106,7 +145,10 @@ fn document(routes: &[RouteSpec]) -> String {
             "ANY" => "x-amazon-apigateway-any-method".to_owned(),
             method => method.to_ascii_lowercase(),
         };
-        item[method] = json!({"security": [{"oauth": route.scopes}]});
+        item[&method] = json!({"security": [{"oauth": route.scopes}]});
+        if let Some(rule) = route.rule() {
+            item[&method]["x-authorizer-rule"] = json!(rule);
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -130,12 +172,12 @@ fn guarded(document: Option<&str>, response: &str) -> Option<Authorizer> {
     AuthConfig::from_lookup(var).ok().map(Authorizer::new)
 }
 
-/// Requests to every route of a table of `templates`, each parameter plain or a wildcard, on
-/// every method.
+/// Requests to every route of a table of `templates`, each parameter plain (the token's `t` or
+/// another) or a wildcard, on every method.
 fn requests_to(templates: impl IntoIterator<Item = String>) -> Vec<(&'static str, String)> {
     let mut requests = Vec::new();
     for template in templates {
-        for value in ["x", "*", "?", "%2A"] {
+        for value in ["a", "x", "*", "?", "%2A"] {
             let mut path = String::new();
             for segment in template.split('/').skip(1) {
                 path.push('/');
@@ -194,8 +236,10 @@ fn check(
         return Ok(());
     };
     let document = document.unwrap_or("the compiled table");
-    let token = TestKey::hmac(Algorithm::HS256, SECRET)
-        .sign(&claims("internal", json!({"scope": granted.join(" ")})));
+    let token = TestKey::hmac(Algorithm::HS256, SECRET).sign(&claims(
+        "internal",
+        json!({"scope": granted.join(" "), "t": "a"}),
+    ));
     later.extend(asked.iter().cloned());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -204,7 +248,7 @@ fn check(
         let mut refused = Vec::new();
         for (method, path) in &later {
             let reason = verdict(&table, &token, method, path).await;
-            refused.push(reason == Reason::InsufficientScope);
+            refused.push([Reason::InsufficientScope, Reason::RouteRuleRefused].contains(&reason));
         }
         for (method, path) in asked {
             for format in ["TOKEN", "REQUEST", "1.0", "2.0"] {
@@ -275,6 +319,7 @@ fn the_reported_wildcard_request_widens_nothing() {
         segments,
         greedy: false,
         scopes,
+        rule: None,
     };
     let routes = [
         orders(vec![Some("a"), None], vec!["s0"]),
@@ -305,4 +350,32 @@ fn wildcards_against_the_compiled_table_widen_nothing() {
     for granted in grants {
         check(None, granted, &asked, later.clone()).unwrap();
     }
+}
+
+/// Tenant isolation through a cached policy (issue 25): `/b/{p1}/items` is a tenant's items,
+/// `claims.t == request.pathParameters.p1`, under `/b/{p1}` with the same scopes and no rule,
+/// whose resource `/b/*` reaches it. A tenant-`a` token's policy, whatever it asked for (its own
+/// items, another tenant's, the tenant itself, wildcards), never lets through another tenant's
+/// items, and lets through its own only by their ARN.
+#[cfg(feature = "rules")]
+#[test]
+fn a_tenant_a_policy_never_covers_tenant_b() {
+    let route = |segments: Vec<Option<&'static str>>, rule| RouteSpec {
+        method: "GET",
+        segments,
+        greedy: false,
+        scopes: vec!["s0"],
+        rule,
+    };
+    let routes = [
+        route(vec![Some("b"), None], None),
+        route(
+            vec![Some("b"), None, Some("items")],
+            Some(RuleSpec::Request),
+        ),
+    ];
+    let mut asked = wildcards("/b/");
+    asked.extend(["/b/a/items", "/b/x/items", "/b/*/items"].map(|p| ("GET", p.to_owned())));
+    let later = requests_to(routes.iter().map(RouteSpec::template));
+    check(Some(&document(&routes)), &["s0"], &asked, later).unwrap();
 }

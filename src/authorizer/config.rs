@@ -7,6 +7,7 @@
 use crate::authorizer::dynamodb::TableConfig;
 use crate::authorizer::introspection::IntrospectionConfig;
 use crate::authorizer::openapi_routes::{self, AccessTable};
+use crate::authorizer::rules::{Scope, SharedRule};
 use crate::scopes::ScopeNames;
 use crate::token::{
     ASYMMETRIC, Alg, ClaimPolicy, DEFAULT_PRINCIPAL_CLAIM, FetchLimits, KeySet, KeySource,
@@ -30,6 +31,9 @@ pub struct IssuerConfig {
     pub hmac_secret: Option<Vec<u8>>,
     /// Required claims and the principal claim for its tokens.
     pub claims: ClaimPolicy,
+    /// Its CEL rule over `header` and `claims` (`AUTH_RULE`, `"rule"` in `AUTH_CONFIG`): a
+    /// token it does not pass is refused (401).
+    pub rule: Option<SharedRule>,
 }
 
 /// Which answer an HTTP API (payload 2.0) authorizer gives; must match `EnableSimpleResponses`.
@@ -118,6 +122,7 @@ struct IssuerEntry {
     typ: Option<String>,
     required_claims: Option<Vec<RequiredClaimEntry>>,
     principal_claim: Option<String>,
+    rule: Option<String>,
 }
 
 /// One of `requiredClaims` (`AUTH_REQUIRED_CLAIMS`): `{"name", "values"?, "required"?}`, API
@@ -337,6 +342,7 @@ fn single_issuer(lookup: &impl Fn(&str) -> Option<String>) -> Result<IssuerEntry
             })
             .transpose()?,
         principal_claim: None,
+        rule: lookup("AUTH_RULE"),
     })
 }
 
@@ -408,7 +414,17 @@ fn issuer(
         entry.required_claims.take().unwrap_or_default(),
         entry.principal_claim.as_deref().or(principal),
     )?;
+    let rule = entry.rule.as_deref().map(|source| {
+        SharedRule::compile(source, Scope::Issuer).map_err(|problem| {
+            let issuer = &entry.issuer;
+            error(
+                origin.variable("AUTH_RULE"),
+                format!("issuer {issuer:?}: {problem}"),
+            )
+        })
+    });
     Ok(IssuerConfig {
+        rule: rule.transpose()?,
         rules: Rules {
             issuer: entry.issuer,
             audiences: entry.audiences,
@@ -839,5 +855,50 @@ mod tests {
                 .problem
                 .contains("exactly one issuer")
         );
+    }
+
+    #[cfg(feature = "rules")]
+    #[test]
+    fn issuer_rules_are_compiled_at_cold_start_and_errors_name_the_variable() {
+        let base = [("AUTH_ISSUER", "https://i/"), ("AUTH_AUDIENCE", "a")];
+        let with = |rule: &str| {
+            let vars: Vec<_> = base.iter().copied().chain([("AUTH_RULE", rule)]).collect();
+            config(&vars)
+        };
+        let c = with("claims.email_verified == true").unwrap();
+        let rule = c.issuers[0].rule.as_ref().unwrap();
+        assert_eq!(rule.source(), "claims.email_verified == true");
+        assert!(config(&base).unwrap().issuers[0].rule.is_none());
+        for bad in [
+            "claims.sub ==",
+            "token.sub == \"u\"",
+            "size(claims.roles)",
+            "request.path == \"/\"",
+        ] {
+            let e = with(bad).unwrap_err();
+            assert!(e.to_string().starts_with("AUTH_RULE"), "{bad}: {e}");
+        }
+        let document = r#"{"issuers": [
+          {"issuer": "https://a/", "audiences": ["x"], "rule": "\"admin\" in claims.roles"},
+          {"issuer": "https://b/", "audiences": ["x"], "rule": "token.admin"}]}"#;
+        let e = config(&[("AUTH_CONFIG", document)]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("AUTH_CONFIG")
+                && e.problem.contains("\"https://b/\"")
+                && e.problem.contains("`token`"),
+            "{e}"
+        );
+    }
+
+    #[cfg(not(feature = "rules"))]
+    #[test]
+    fn a_rule_fails_the_cold_start_of_a_build_without_rules() {
+        let e = config(&[
+            ("AUTH_ISSUER", "https://i/"),
+            ("AUTH_AUDIENCE", "a"),
+            ("AUTH_RULE", "true"),
+        ])
+        .unwrap_err();
+        assert!(e.problem.contains("cargo feature `rules`"), "{e}");
     }
 }

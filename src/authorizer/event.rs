@@ -120,6 +120,19 @@ pub struct AuthorizerInput {
     pub token: Option<String>,
     /// The method or route ARN the decision is for.
     pub target: ExecuteApiArn,
+    /// What a route rule reads of the request besides the target.
+    pub request: RequestParts,
+}
+
+/// What a route rule (`x-authorizer-rule`) reads of the request besides its method and path:
+/// absent where the event format does not carry it, never empty in its place.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestParts {
+    /// The query string's single-value map; `None` for a `TOKEN` event.
+    pub query: Option<Vec<(String, String)>>,
+    /// The caller's address (`requestContext.identity.sourceIp`, for payload 2.0
+    /// `requestContext.http.sourceIp`); `None` for a `TOKEN` event.
+    pub source_ip: Option<String>,
 }
 
 /// Why an event could not be read. These are configuration mistakes (wrong authorizer type or
@@ -216,10 +229,23 @@ impl AuthorizerEvent {
             .as_deref()
             .and_then(ExecuteApiArn::parse)
             .ok_or(EventError::NoTarget)?;
+        let token = token.map(str::to_owned);
+        let request = match format {
+            EventFormat::Token => RequestParts::default(),
+            _ => RequestParts {
+                query: Some(event.query_string_parameters.0),
+                source_ip: event.request_context.and_then(|c| {
+                    c.http
+                        .and_then(|h| h.source_ip)
+                        .or(c.identity.and_then(|i| i.source_ip))
+                }),
+            },
+        };
         Ok(AuthorizerInput {
             format,
-            token: token.map(str::to_owned),
+            token,
             target,
+            request,
         })
     }
 }
@@ -264,6 +290,25 @@ struct Fields {
     /// HTTP API 2.0, which sends cookies here and not in a `Cookie` header.
     #[serde(default)]
     cookies: Vec<String>,
+    /// The caller's address, for route rules.
+    #[serde(default)]
+    request_context: Option<Context>,
+}
+
+/// `requestContext`: only where the caller's address is.
+#[derive(Debug, Deserialize)]
+struct Context {
+    #[serde(default)]
+    identity: Option<SourceIp>,
+    #[serde(default)]
+    http: Option<SourceIp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceIp {
+    #[serde(default)]
+    source_ip: Option<String>,
 }
 
 /// Which names of a JSON object of strings [`Pairs`] keeps.

@@ -5,12 +5,15 @@
 
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::dynamodb::{TableConfig, Tables};
-use crate::authorizer::event::{AuthorizerEvent, AuthorizerInput, EventError, ExecuteApiArn};
+use crate::authorizer::event::{
+    AuthorizerEvent, AuthorizerInput, EventError, ExecuteApiArn, RequestParts,
+};
 use crate::authorizer::introspection::{self, Introspector};
 use crate::authorizer::metrics::{self, Outcome};
-use crate::authorizer::openapi_routes::AccessTable;
-use crate::authorizer::policy::{AuthorizerResponse, Requested, Shape};
+use crate::authorizer::openapi_routes::{AccessRule, AccessTable};
+use crate::authorizer::policy::{self, AuthorizerResponse, Requested, Shape};
 use crate::authorizer::revocation::{RevocationItems, RevocationStore};
+use crate::authorizer::rules::{self, Refusal, RequestFacts, SharedRule, TokenFacts};
 use crate::metrics::{Invocation, Metrics};
 use crate::reason::Reason;
 use crate::token::{
@@ -58,6 +61,27 @@ struct Issuer {
     jwks: Option<JwksCache>,
     /// The shared secret prepared for each HMAC algorithm; empty without a secret.
     hmac: Vec<SignatureKey>,
+    /// Its CEL rule: a token it does not pass is refused (401).
+    rule: Option<SharedRule>,
+}
+
+/// What the rules step found: the token's header and claims when a rule reads them, and
+/// whether the requested route's rule refused this request.
+struct Ruling {
+    facts: Option<Result<TokenFacts, TokenError>>,
+    route_refused: bool,
+}
+
+impl Ruling {
+    /// Whether `rule` passes this token and `request` (none for an issuer rule, or to judge a
+    /// route rule that reads only `header` and `claims`). Refuses a token whose header and
+    /// claims could not be read (an opaque token).
+    fn passes(&self, rule: &SharedRule, request: Option<&RequestFacts<'_>>) -> Result<(), Refusal> {
+        match &self.facts {
+            Some(Ok(facts)) => rule.check(&facts.with(request)),
+            _ => Err(Refusal::Error("no JWT header and claims")),
+        }
+    }
 }
 
 /// One decision: what the authorizer answers, and why.
@@ -79,6 +103,8 @@ pub struct Authorizer {
     sources: TokenSources,
     max_token_bytes: usize,
     routes: AccessTable,
+    /// Whether a route of `routes` has a rule, so a decision reads the token's facts.
+    route_rules: bool,
     metrics: Metrics,
     /// Opaque tokens, when introspection is configured.
     introspection: Option<Introspector>,
@@ -126,8 +152,11 @@ impl Authorizer {
                     }),
                 rules: issuer.rules,
                 claims: issuer.claims,
+                rule: issuer.rule,
             })
             .collect();
+        let route_rules = config.routes.routes().iter().any(|r| r.rule.is_some());
+        warn_of_uncached_rules(&config.routes);
         Authorizer {
             issuers,
             algorithms: config.algorithms,
@@ -135,6 +164,7 @@ impl Authorizer {
             sources: config.sources,
             max_token_bytes: config.max_token_bytes,
             routes: config.routes,
+            route_rules,
             metrics,
             introspection,
             revocation: config.tables.revocation.clone().map(RevocationStore::Table),
@@ -194,8 +224,10 @@ impl Authorizer {
     /// it in the metrics, and returns the answer with its outcome and reason (which the local
     /// gateway prints). The token, its signature and its claims are never logged; the subject is.
     ///
-    /// The steps: the credential and the target read from the event, the token verified, the
-    /// route found, the answer shaped for the event's format.
+    /// The steps: the credential and the target read from the event, the token verified (and
+    /// checked against the revocation table), the rules (the issuer's, then the requested
+    /// route's once its scopes are met), the route found, the answer shaped for the event's
+    /// format.
     pub async fn decide(
         &self,
         event: AuthorizerEvent,
@@ -206,6 +238,7 @@ impl Authorizer {
             format,
             token,
             target,
+            request,
         } = match event.input(&self.sources) {
             Ok(input) => input,
             Err(error) => return self.unreadable(error, invocation),
@@ -217,16 +250,27 @@ impl Authorizer {
         let matched = self.routes.find(&target.method, &target.path).ok();
         let route = matched.as_ref().map(|m| m.route);
         let shape = Shape::of(format, self.response);
+        let verified = verified.and_then(|verified| {
+            let token = token.as_deref().unwrap_or_default();
+            let ruling = self.rules(
+                token,
+                &verified,
+                matched.as_ref().map(|m| m.route),
+                &target,
+                &request,
+            )?;
+            Ok((verified, ruling))
+        });
         let (decision, subject) = match verified {
             Err(error) => (refused(shape, &error), None),
-            Ok(verified) => tracing::debug_span!("decide").in_scope(|| {
+            Ok((verified, ruling)) => tracing::debug_span!("decide").in_scope(|| {
                 let requested = matched.map(|m| Requested {
                     index: m.index,
-                    permitted: m.route.access.is_met_by(&verified.scopes),
+                    permitted: m.route.access.is_met_by(&verified.scopes) && !ruling.route_refused,
                 });
                 let subject = verified.principal.clone();
                 (
-                    self.answer(shape, requested, &target, verified),
+                    self.answer(shape, requested, &target, verified, &ruling),
                     Some(subject),
                 )
             }),
@@ -256,26 +300,84 @@ impl Authorizer {
         }
     }
 
-    /// The answer for a verified token: Allow when its scopes meet the `requested` route and
-    /// the policy allows the request, otherwise Deny naming why.
+    /// The rules step: the issuer's rule on the token (refused: 401), then, once the token's
+    /// scopes meet the `route` asked for, that route's rule on the token and the request
+    /// (refused: Deny). The token's header and claims are read again only when a rule may read
+    /// them. Why a rule refused is logged at debug level, never the values it read.
+    fn rules(
+        &self,
+        token: &str,
+        verified: &Verified,
+        route: Option<&AccessRule>,
+        target: &ExecuteApiArn,
+        request: &RequestParts,
+    ) -> Result<Ruling, TokenError> {
+        let issuer_rule = self
+            .issuer_of(&verified.claims)
+            .ok()
+            .and_then(|i| i.rule.as_ref());
+        let mut ruling = Ruling {
+            facts: (issuer_rule.is_some() || self.route_rules).then(|| TokenFacts::read(token)),
+            route_refused: false,
+        };
+        if let Some(rule) = issuer_rule
+            && let Err(refusal) = ruling.passes(rule, None)
+        {
+            tracing::debug!(%refusal, "the issuer's rule refused the token");
+            return Err(TokenError::IssuerRuleRefused);
+        }
+        let Some((route, rule)) = route
+            .filter(|r| r.access.is_met_by(&verified.scopes))
+            .and_then(|r| Some((r, r.rule.as_ref()?)))
+        else {
+            return Ok(ruling);
+        };
+        let request = RequestFacts {
+            method: &target.method,
+            path: &target.path,
+            path_parameters: rules::path_parameters(&route.path, &target.path),
+            query: request.query.as_deref(),
+            headers: None,
+            source_ip: request.source_ip.as_deref(),
+        };
+        if let Err(refusal) = ruling.passes(rule, Some(&request)) {
+            tracing::debug!(%refusal, "the route's rule refused the request");
+            ruling.route_refused = true;
+        }
+        Ok(ruling)
+    }
+
+    /// The answer for a verified token: Allow when the `requested` route permits it and the
+    /// policy allows the request, otherwise Deny naming why.
     fn answer(
         &self,
         shape: Shape,
         requested: Option<Requested>,
         target: &ExecuteApiArn,
         verified: Verified,
+        ruling: &Ruling,
     ) -> Decision {
         let Verified {
             claims,
             scopes,
             principal,
         } = verified;
+        let standing =
+            || policy::standings(&self.routes, &scopes, |r| ruling.passes(r, None).is_ok());
         let context = ContextClaims::new(claims, &scopes);
-        let answer = shape.answer(requested, target, &scopes, &self.routes, principal, context);
+        let answer = shape.answer(
+            requested,
+            target,
+            standing,
+            &self.routes,
+            principal,
+            context,
+        );
         let (outcome, reason) = match requested {
             None => (Outcome::Deny, Reason::RouteNotFound),
             Some(_) if answer.allows_request => (Outcome::Allow, Reason::Granted),
             Some(r) if r.permitted => (Outcome::Deny, Reason::WildcardPath),
+            Some(_) if ruling.route_refused => (Outcome::Deny, Reason::RouteRuleRefused),
             Some(_) => (Outcome::Deny, Reason::InsufficientScope),
         };
         Decision {
@@ -347,6 +449,27 @@ impl Authorizer {
             .iter()
             .find(|i| i.rules.issuer == claimed)
             .ok_or(TokenError::UnknownIssuer)
+    }
+}
+
+/// Warns, once at cold start, of each route rule reading what API Gateway's cache key leaves
+/// out unless it is an identity source: the query, headers or source address. API Gateway
+/// caches a decision by its identity sources only (REST API developer guide, "Configure a
+/// Lambda authorizer"; HTTP API, "Working with AWS Lambda authorizers": caching), so such a
+/// rule is judged on the first request's values for as long as the cache holds.
+fn warn_of_uncached_rules(routes: &AccessTable) {
+    let uncached = routes.routes().iter().filter(|r| {
+        r.rule
+            .as_ref()
+            .is_some_and(|rule| rule.reads_uncached_request())
+    });
+    for route in uncached {
+        tracing::warn!(
+            method = %route.method,
+            route = %route.path,
+            "x-authorizer-rule reads request.query or request.sourceIp: make them identity \
+             sources, or set the authorizer's cache TTL to 0 (docs/rules.md, Caching)"
+        );
     }
 }
 

@@ -4,6 +4,8 @@
 //!   needs;
 //! - [`AuthConfig`]: the configuration, read and checked once at cold start;
 //! - [`AccessRule`]: the route table decided on, compiled in or read from an OpenAPI document;
+//! - rules: CEL expressions per issuer and per route, compiled at cold start and judged on
+//!   [`Facts`] (feature `rules`, docs/rules.md);
 //! - the token itself is checked by [`crate::token`] (algorithms, JWS, key sets, claims);
 //! - tokens a signature cannot judge: introspection (opaque tokens, asked of their issuer, RFC
 //!   7662) and revocation (a DynamoDB table of revoked tokens and subjects), sharing one DynamoDB
@@ -25,6 +27,7 @@ mod metrics;
 mod openapi_routes;
 mod policy;
 mod revocation;
+mod rules;
 mod secret;
 
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys};
@@ -38,4 +41,5 @@ pub use policy::AuthorizerResponse;
 pub use revocation::{
     Item as RevocationItem, KEY as REVOCATION_KEY, REVOKED_BEFORE, RevocationItems,
 };
+pub use rules::{Facts, Refusal};
 pub use secret::from_extension as secret_from_extension;

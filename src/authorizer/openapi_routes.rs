@@ -21,6 +21,7 @@
 //! the stage or a server's base path. A document whose `servers` carry a base path must list its
 //! paths as deployed.
 
+use crate::authorizer::rules::{Scope, SharedRule};
 use crate::routes::{ANY, ROUTES, RouteKey, RouteTable, TableError, methods_served};
 use crate::scopes::{Access, ScopeNames};
 use serde::Deserialize;
@@ -46,6 +47,11 @@ pub struct AccessRule {
     /// The routes whose resource matches this route's requests: the reverse of
     /// [`Self::covers`].
     pub covered_by: Vec<usize>,
+    /// The operation's `x-authorizer-rule`: a CEL rule over `header`, `claims` and `request`,
+    /// applied once `access` is met; a request it does not pass is denied (403). Part of the
+    /// route's requirement: two routes that differ only in it cover each other like two routes
+    /// with different scopes.
+    pub rule: Option<SharedRule>,
 }
 
 impl RouteKey for AccessRule {
@@ -70,6 +76,7 @@ pub fn compiled(names: &ScopeNames) -> AccessTable {
             access: route.requirement.access(names),
             covers: Vec::new(),
             covered_by: Vec::new(),
+            rule: None,
         })
         .collect();
     table(rules).expect("the compiled route table is valid")
@@ -87,7 +94,7 @@ fn table(mut rules: Vec<AccessRule>) -> Result<AccessTable, TableError> {
     let mut pairs = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         for (j, other) in rules.iter().enumerate() {
-            if other.access != rule.access
+            if (other.access != rule.access || other.rule != rule.rule)
                 && methods[j].iter().any(|m| methods[i].contains(m))
                 && resource_matches(&rule.path, &other.path)
             {
@@ -228,12 +235,19 @@ pub fn from_document(text: &str) -> Result<AccessTable, String> {
                 .or(document.security.as_ref())
                 .ok_or_else(|| format!("{route}: no security requirement"))?;
             let access = access(security, schemes).map_err(|e| format!("{route}: {e}"))?;
+            let rule = operation.rule.as_deref().map(|source| {
+                SharedRule::compile(source, Scope::Route).map_err(|e| {
+                    let name = operation.operation_id.as_deref().unwrap_or(&route);
+                    format!("{name}: x-authorizer-rule: {e}")
+                })
+            });
             rules.push(AccessRule {
                 method: method.to_owned(),
                 path: path.clone(),
                 access,
                 covers: Vec::new(),
                 covered_by: Vec::new(),
+                rule: rule.transpose()?,
             });
         }
     }
@@ -372,6 +386,10 @@ impl PathItem {
 struct Operation {
     #[serde(default)]
     security: Option<Vec<Pairs<Vec<String>>>>,
+    #[serde(default, rename = "operationId")]
+    operation_id: Option<String>,
+    #[serde(default, rename = "x-authorizer-rule")]
+    rule: Option<String>,
 }
 
 /// A JSON/YAML object kept as its entries in order, duplicates included: a map would keep only
@@ -603,6 +621,57 @@ mod tests {
                 {"s": {"type": "apiKey"}, "s": {"type": "oauth2"}}}}"#,
         );
         assert!(twice.unwrap_err().contains("declared twice"));
+    }
+
+    #[cfg(feature = "rules")]
+    #[test]
+    fn route_rules_are_compiled_and_their_errors_name_the_operation() {
+        let table = one(
+            "/tenants/{tenantId}/orders",
+            r#"{"security": [{"oauth": []}], "x-authorizer-rule": "claims.tenant == request.pathParameters.tenantId"}"#,
+        )
+        .unwrap();
+        let rule = table.routes()[0].rule.as_ref().unwrap();
+        assert!(rule.reads_request());
+        assert!(
+            compiled(&ScopeNames::AsWritten)
+                .routes()
+                .iter()
+                .all(|r| r.rule.is_none())
+        );
+        let bad = one(
+            "/a",
+            r#"{"security": [], "x-authorizer-rule": "size(claims.roles)"}"#,
+        );
+        assert_eq!(
+            bad.unwrap_err(),
+            "GET /a: x-authorizer-rule: its result is never a boolean"
+        );
+        let named = one(
+            "/a",
+            r#"{"operationId": "listA", "security": [], "x-authorizer-rule": "token.sub == 1"}"#,
+        );
+        assert!(
+            named
+                .unwrap_err()
+                .starts_with("listA: x-authorizer-rule: names the unknown variable `token`")
+        );
+    }
+
+    /// A rule is part of a route's requirement: `/t/{id}` (no rule) reaches `/t/{id}/orders`
+    /// (same scopes, a rule), so a policy listing the first must deal with the second.
+    #[cfg(feature = "rules")]
+    #[test]
+    fn routes_that_differ_only_in_their_rule_cover_each_other() {
+        let table = from_document(
+            r#"{"openapi": "3.1.0", "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
+                "security": [{"o": []}],
+                "paths": {"/t/{id}": {"get": {}},
+                  "/t/{id}/orders": {"get": {"x-authorizer-rule": "claims.t == request.pathParameters.id"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(table.routes()[0].covers, [1]);
+        assert_eq!(table.routes()[1].covered_by, [0]);
     }
 
     #[cfg(feature = "yaml")]

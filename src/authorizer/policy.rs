@@ -6,11 +6,14 @@
 //! route when that one is not permitted. API Gateway caches a REST policy by token and reuses it
 //! on other routes, so a policy that only mentioned the requested route would wrongly refuse the
 //! next one, and one that named the request's own path could carry the client's `*` or `?`
-//! into a resource ([`policy_resources`]; SECURITY.md, "Cached policies").
+//! into a resource ([`policy_resources`]; SECURITY.md, "Cached policies"). A route whose CEL
+//! rule reads the request is decided per request: it is never allowed by its resource, only by
+//! the requested ARN (SECURITY.md, "Rules and cached policies").
 
 use crate::authorizer::config::ResponseMode;
 use crate::authorizer::event::{EventFormat, ExecuteApiArn};
 use crate::authorizer::openapi_routes::AccessTable;
+use crate::authorizer::rules::SharedRule;
 use crate::scopes::ScopeSet;
 use crate::token::ContextClaims;
 use aws_lambda_events::apigw::{
@@ -32,13 +35,46 @@ pub enum AuthorizerResponse {
     HttpApiPolicy(ApiGatewayV2CustomAuthorizerIamPolicyResponse<ContextClaims>),
 }
 
-/// The route the table found for a request, and whether the token's scopes meet it.
+/// The route the table found for a request, and whether the token may call it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requested {
     /// Index of the route in the table.
     pub index: usize,
-    /// Whether the scopes meet its requirement.
+    /// Whether the scopes meet its requirement and its rule, if any, passes this request.
     pub permitted: bool,
+}
+
+/// How a token stands on one route, as far as a policy cached for the token may say: the same
+/// answer for every request of the token, or one per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// The scopes meet the route, and its rule, if any, reads only `header` and `claims` and
+    /// passes: every request of the token to the route is permitted.
+    Granted,
+    /// The scopes do not meet the route, or its token-wide rule refuses: no request of the token
+    /// to the route is.
+    Refused,
+    /// The scopes meet the route and its rule reads `request`: each request is judged on its
+    /// own, so the route's resource is never allowed.
+    PerRequest,
+}
+
+/// Each route's [`Standing`] for a token holding `scopes`. A rule reading only `header` and
+/// `claims` gives one answer for the token, asked of `passes` (its verdict on this token), so
+/// its route may be listed by resource: the token's next request there works from the cache.
+pub fn standings(
+    routes: &AccessTable,
+    scopes: &ScopeSet,
+    mut passes: impl FnMut(&SharedRule) -> bool,
+) -> Vec<Standing> {
+    let standing = |row: &crate::authorizer::AccessRule| match &row.rule {
+        _ if !row.access.is_met_by(scopes) => Standing::Refused,
+        None => Standing::Granted,
+        Some(rule) if rule.reads_request() => Standing::PerRequest,
+        Some(rule) if passes(rule) => Standing::Granted,
+        Some(_) => Standing::Refused,
+    };
+    routes.routes().iter().map(standing).collect()
 }
 
 /// An answer, and whether it lets the request itself through.
@@ -70,37 +106,46 @@ pub fn has_wildcard(arn: &str) -> bool {
     arn.contains(['*', '?'])
 }
 
-/// The resources of the policy for a token holding `scopes`, asking for `target`, which the
-/// table routes to `requested` (if any). The policy is cached for the token and reused on every
-/// route, so it must be right for every request, not only this one:
+/// The resources of the policy for a token whose [`standings`] on the routes are `standing`,
+/// asking for `target`, which the table routes to `requested` (if any). The policy is cached
+/// for the token and reused on every route, so it must be right for every request, not only
+/// this one:
 ///
-/// - every route the scopes permit is allowed by its resource (`{param}` as `*`), on each
+/// - every route [`Standing::Granted`] is allowed by its resource (`{param}` as `*`), on each
 ///   method it serves;
-/// - IAM's `*` crosses `/`, so a permitted route's resource can also match requests to a route
-///   the scopes do not permit ([`AccessRule::covers`]): each such route is denied by its own
+/// - IAM's `*` crosses `/`, so a granted route's resource can also match requests to a route
+///   that is not granted ([`AccessRule::covers`]): each such route is denied by its own
 ///   resource, and the explicit deny wins;
-/// - where that deny would also match a permitted route (the two routes' resources reach each
-///   other), the permitted route that reaches it is not listed by its resource: only the
-///   requested ARN itself is, when it is that route and holds no wildcard;
-/// - a request the scopes do not permit is denied by its own ARN when that holds no wildcard.
+/// - where that deny would also shut a route that must stay open (a granted one, or the
+///   requested one when it is decided per request and this request passed), the granted route
+///   that reaches it is not listed by its resource: only the requested ARN itself is, when it is
+///   that route and holds no wildcard;
+/// - a route decided per request ([`Standing::PerRequest`]) is never listed by its resource:
+///   when it is the requested route and this request passed, only the requested ARN is allowed,
+///   when that holds no wildcard;
+/// - a request the token may not make is denied by its own ARN when that holds no wildcard.
 ///
 /// Resources come from the route table or, literally, from an ARN without wildcards: never does
 /// text of the client's making widen a statement. A request that would need one (a permitted
 /// route that cannot be listed, asked with `*` or `?` in its path) gets no `Allow` (403).
+///
+/// [`AccessRule::covers`]: crate::authorizer::AccessRule::covers
 pub fn policy_resources(
     target: &ExecuteApiArn,
-    scopes: &ScopeSet,
+    standing: &[Standing],
     routes: &AccessTable,
     requested: Option<Requested>,
 ) -> Resources {
-    let requested = requested.map(|r| r.index);
     let rows = routes.routes();
-    let permitted: Vec<bool> = rows.iter().map(|r| r.access.is_met_by(scopes)).collect();
-    // A route the scopes do not permit whose own resource reaches a permitted route: denying it
-    // would shut the permitted one too.
-    let entangled = |v: usize| !permitted[v] && rows[v].covers.iter().any(|&w| permitted[w]);
-    let listed = |u: usize| permitted[u] && !rows[u].covers.iter().any(|&v| entangled(v));
-    let denied_by_route = |i: usize| rows[i].covered_by.iter().any(|&u| listed(u));
+    let granted = |i: usize| standing[i] == Standing::Granted;
+    // Routes no request may reach through a resource: denying their resource must not shut
+    // `open` ones, the granted routes and the requested route when this request passes.
+    let open = |i: usize| granted(i) || requested.is_some_and(|r| r.index == i && r.permitted);
+    // A route to keep shut whose own resource cannot be denied without shutting an open route.
+    let entangled = |v: usize| !granted(v) && (open(v) || rows[v].covers.iter().any(|&w| open(w)));
+    let listed = |u: usize| granted(u) && !rows[u].covers.iter().any(|&v| entangled(v));
+    let denied_by_route = |i: usize| !open(i) && rows[i].covered_by.iter().any(|&u| listed(u));
+    let requested = requested.map(|r| r.index);
     let mut resources = Resources::default();
     let literal = (!has_wildcard(target.as_str())).then(|| target.as_str().to_owned());
     for (i, row) in rows.iter().enumerate() {
@@ -111,7 +156,7 @@ pub fn policy_resources(
         if listed(i) {
             resources.allowed.extend(of_row());
             resources.allows_request |= requested == Some(i);
-        } else if permitted[i] {
+        } else if open(i) {
             if requested == Some(i) {
                 resources.allowed.extend(literal.clone());
                 resources.allows_request = literal.is_some();
@@ -120,10 +165,14 @@ pub fn policy_resources(
             resources.denied.extend(of_row());
         }
     }
-    if requested.is_none_or(|i| !permitted[i] && !denied_by_route(i)) {
+    if requested.is_none_or(|i| !open(i) && !denied_by_route(i)) {
+        // A route decided per request is not denied by its resource: that would shut the
+        // token's next request there, which its rule may pass, for as long as the cache holds.
         let own = match requested {
             _ if literal.is_some() => literal,
-            Some(i) if !entangled(i) => Some(target.for_route(&target.method, &rows[i].path)),
+            Some(i) if !entangled(i) && standing[i] != Standing::PerRequest => {
+                Some(target.for_route(&target.method, &rows[i].path))
+            }
             _ => None,
         };
         if let Some(own) = own.filter(|own| !resources.denied.contains(own)) {
@@ -190,14 +239,16 @@ impl Shape {
     }
 
     /// The answer to a verified caller whose request the table routes to `requested` (an index
-    /// into `routes`), `permitted` when `scopes` meet that route: that decides a simple
-    /// response; a policy for `principal` holds [`policy_resources`] on the API and stage of
-    /// `target`. Simple answers build no policy (no ARNs to format).
+    /// into `routes`), `permitted` when the token may make it: that decides a simple response;
+    /// a policy for `principal` holds [`policy_resources`] on the API and stage of `target`,
+    /// from the token's `standing` on every route. Simple answers build no policy (no ARNs to
+    /// format, no standing to judge).
+    #[allow(clippy::too_many_arguments)]
     pub fn answer(
         self,
         requested: Option<Requested>,
         target: &ExecuteApiArn,
-        scopes: &ScopeSet,
+        standing: impl FnOnce() -> Vec<Standing>,
         routes: &AccessTable,
         principal: String,
         context: ContextClaims,
@@ -210,7 +261,7 @@ impl Shape {
                 allows_request: permitted,
             };
         }
-        let resources = policy_resources(target, scopes, routes, requested);
+        let resources = policy_resources(target, &standing(), routes, requested);
         let allows_request = resources.allows_request;
         let document = policy_document(resources);
         let principal = Some(principal);
@@ -267,7 +318,8 @@ mod tests {
             index: m.index,
             permitted: m.route.access.is_met_by(&scopes),
         });
-        policy_resources(target, &scopes, table, requested)
+        let standing = standings(table, &scopes, |_| unreachable!("no rules"));
+        policy_resources(target, &standing, table, requested)
     }
 
     #[test]
@@ -402,11 +454,12 @@ mod tests {
         };
         let read: ScopeSet = ["read:products"].into_iter().collect();
         let table = openapi_routes::compiled(&ScopeNames::AsWritten);
+        let standing = || standings(&table, &read, |_| true);
         let answer = |shape: Shape| {
             let principal = "u".to_owned();
             serde_json::to_value(
                 shape
-                    .answer(None, &arn(), &read, &table, principal, context.clone())
+                    .answer(None, &arn(), standing, &table, principal, context.clone())
                     .response,
             )
             .unwrap()
@@ -435,7 +488,7 @@ mod tests {
                 permitted: true,
             }),
             &arn(),
-            &read,
+            standing,
             &table,
             "u".into(),
             context,

@@ -91,6 +91,8 @@ token_errors! {
     WrongTokenType, "wrong token type", "the token has the wrong type";
     /// A scope claim is malformed.
     MalformedScope(error: ScopeError), "{error}", "the token has a malformed scope claim";
+    /// The issuer's CEL rule (`AUTH_RULE`) is not `true` for the token (the authorizer's rules).
+    IssuerRuleRefused, "issuer rule refused the token", "the token is not accepted by the issuer's rule";
     /// A required claim (named here; its value is not logged) is absent or not an accepted
     /// value.
     ClaimNotAccepted(name: String), "required claim {name:?} absent or not accepted",

@@ -222,9 +222,19 @@ impl<C> Jws<'_, C> {
     /// the ones `C` reads (required claims, the principal claim). Decoded only when asked, so a
     /// deployment that names none pays nothing.
     pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, TokenError> {
-        let payload = self.signing_input.split_once('.').map_or("", |(_, p)| p);
+        self.segment_as(self.signing_input.split_once('.').map_or("", |(_, p)| p))
+    }
+
+    /// The protected header decoded again, every field: what a CEL rule reads as `header`
+    /// (`crate::authorizer`'s rules). Decoded only when a rule may read it.
+    pub fn header_as<T: DeserializeOwned>(&self) -> Result<T, TokenError> {
+        self.segment_as(self.signing_input.split_once('.').map_or("", |(h, _)| h))
+    }
+
+    /// One base64url segment of the signing input, decoded into `T`.
+    fn segment_as<T: DeserializeOwned>(&self, segment: &str) -> Result<T, TokenError> {
         let json = URL_SAFE_NO_PAD
-            .decode(payload)
+            .decode(segment)
             .map_err(|_| TokenError::Malformed)?;
         serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)
     }

@@ -20,6 +20,10 @@
 //!   it ([`BuiltIn::verify`] of [`JwtAuthorizer`] and [`RestJwtAuthorizer`], [`Authorizer::verify_token`]).
 //! - **Scopes**: each gate's own functions read and match them ([`token_scopes`],
 //!   [`token::scopes_as_issued`], [`Access::is_met_by`]).
+//! - **Rules** (Lambda authorizer only): the issuer's CEL rule refuses the token on every route
+//!   (401), a route's `x-authorizer-rule` reading only `header` and `claims` is judged on the
+//!   token ([`jwt_scopes_api::authorizer::Facts`]); one reading the request is decided per
+//!   request, and the report says so.
 //! - **product-api's re-check**: it reads the event the gate would send ([`crate::event`]) and
 //!   judges with [`product_api::authorize`].
 //!
@@ -42,7 +46,7 @@ use crate::rest_jwt_authorizer::RestJwtAuthorizer;
 use crate::server::{auth_config, issuer_configured};
 use hyper::HeaderMap;
 use hyper::header::{HOST, HeaderValue};
-use jwt_scopes_api::authorizer::AccessRule;
+use jwt_scopes_api::authorizer::{AccessRule, Facts};
 use jwt_scopes_api::product_api::{self, ApiError, IdentityExt};
 use jwt_scopes_api::reason::Reason;
 use jwt_scopes_api::routes::{Route, RouteTable};
@@ -290,15 +294,15 @@ impl Explainer {
     /// every route. An opaque token is introspected when introspection is configured.
     pub async fn token(&self, token: &str, now: u64) -> Report {
         let token = token_from_header(token).unwrap_or_default();
-        let claims = unverified_claims(token, self.auth.max_token_bytes);
-        if claims.is_none() && self.auth.introspection.is_some() {
+        let parts = unverified_parts(token, self.auth.max_token_bytes);
+        if parts.is_none() && self.auth.introspection.is_some() {
             return self.introspected(token, now).await;
         }
-        let Some(claims) = claims else {
+        let Some((header, claims)) = parts else {
             let malformed = Gate::ALL.map(|gate| (gate, Check::Failed(TokenError::Malformed)));
             let verified =
                 Verification::NotVerified("not a compact JWS (three base64url parts)".into());
-            return self.report(verified, Map::new(), malformed.into());
+            return self.report(verified, (Map::new(), Map::new()), malformed.into());
         };
         let issuer = claims.get("iss").and_then(Value::as_str);
         let trusted = self.auth.issuers.iter().map(|i| i.rules.issuer.as_str());
@@ -308,7 +312,7 @@ impl Explainer {
                 issuer.map_or("(none)".into(), |i| format!("{i:?}")),
                 trusted.collect::<Vec<_>>().join(", ")
             ));
-            return self.report(verified, claims, no_checks());
+            return self.report(verified, (header, claims), no_checks());
         }
         let v = &self.verifiers;
         let jwt = built_in_check(&v.jwt, token, now).await;
@@ -329,7 +333,7 @@ impl Explainer {
             (Gate::Lambda, lambda),
         ];
         let verified = Verification::Verified { issuers };
-        self.report(verified, claims, checks)
+        self.report(verified, (header, claims), checks)
     }
 
     /// An opaque token, as our Lambda authorizer judges it by introspection; the built-in
@@ -354,7 +358,7 @@ impl Explainer {
             _ => (gate, Check::Failed(TokenError::Malformed)),
         });
         let verified = Verification::Introspected { issuer, active };
-        self.report(verified, claims, checks.into())
+        self.report(verified, (Map::new(), claims), checks.into())
     }
 
     /// Explains claims without a token, as if every gate had verified them at `now`. Without
@@ -364,18 +368,20 @@ impl Explainer {
         claims.entry("exp").or_insert_with(|| (now + 3600).into());
         let verified =
             Verification::NotVerified("not verified: claims given without a token".into());
-        self.report(verified, claims, no_checks())
+        self.report(verified, (Map::new(), claims), no_checks())
     }
 
-    /// Every route of the authorizer's table under every gate.
+    /// Every route of the authorizer's table under every gate, for a token's `header` and
+    /// `claims` (an empty header for claims given alone).
     fn report(
         &self,
         verified: Verification,
-        claims: Map<String, Value>,
+        (header, claims): (Map<String, Value>, Map<String, Value>),
         checks: Vec<(Gate, Check)>,
     ) -> Report {
         let names = &self.auth.scope_names;
-        let readings = GateReadings::read(claims);
+        let mut readings = GateReadings::read(header, claims);
+        self.issuer_rule(&mut readings);
         let routes = self
             .auth
             .routes
@@ -417,6 +423,27 @@ impl Explainer {
     }
 }
 
+impl Explainer {
+    /// The Lambda authorizer's issuer rule (`AUTH_RULE`) on the claims: a refusal there is its
+    /// verdict on every route, as the authorizer answers 401 before any route.
+    fn issuer_rule(&self, readings: &mut GateReadings) {
+        let iss = readings.claims.get("iss").and_then(Value::as_str);
+        let issuer = match self.auth.issuers.as_slice() {
+            [only] => Some(only),
+            all => all.iter().find(|i| Some(i.rules.issuer.as_str()) == iss),
+        };
+        let Some(rule) = issuer.and_then(|i| i.rule.as_ref()) else {
+            return;
+        };
+        if readings.lambda.is_ok()
+            && let Err(refusal) = rule.check(&readings.facts())
+        {
+            let why = format!("the issuer's rule `{}`: {refusal}", rule.source());
+            readings.lambda = Err(Verdict::Unauthorized(Reason::IssuerRuleRefused, why));
+        }
+    }
+}
+
 /// A built-in authorizer's verification, or why it cannot be configured.
 async fn built_in_check(gate: &Result<impl BuiltIn, String>, token: &str, now: u64) -> Check {
     match gate {
@@ -428,10 +455,16 @@ async fn built_in_check(gate: &Result<impl BuiltIn, String>, token: &str, now: u
     }
 }
 
-/// The claims of a compact JWS, unverified; `None` if it is not one.
-fn unverified_claims(token: &str, max_bytes: usize) -> Option<Map<String, Value>> {
+/// The header and claims of a compact JWS, unverified; `None` if it is not one.
+fn unverified_parts(
+    token: &str,
+    max_bytes: usize,
+) -> Option<(Map<String, Value>, Map<String, Value>)> {
     let jws = Jws::<Box<RawValue>>::parse(token, max_bytes).ok()?;
-    serde_json::from_str(jws.claims.get()).ok()
+    Some((
+        jws.header_as().ok()?,
+        serde_json::from_str(jws.claims.get()).ok()?,
+    ))
 }
 
 /// Every gate, its verification not run.
@@ -536,7 +569,11 @@ fn gate_verdict(
             built_in_verdict(gate, readings, &gate_scopes(&rule.access))
         }
         Gate::Cognito => cognito_verdict(claims, &gate_scopes(&rule.access)),
-        Gate::Lambda => lambda_verdict(&readings.lambda, &rule.access),
+        Gate::Lambda => route_rule_verdict(
+            lambda_verdict(&readings.lambda, &rule.access),
+            readings,
+            rule,
+        ),
     }
 }
 
@@ -641,6 +678,8 @@ fn cognito_verdict(claims: &Map<String, Value>, required: &[&str]) -> (Verdict, 
 
 /// What the gates read from the claims, read once per report, not once per route and gate.
 struct GateReadings {
+    /// The token's header, which rules read; empty for claims given alone.
+    header: Map<String, Value>,
     claims: Map<String, Value>,
     /// `scope` and `scp`, as the built-in authorizers read them ([`token_scopes`]).
     built_in_scopes: Vec<String>,
@@ -659,7 +698,7 @@ struct LambdaReading {
 }
 
 impl GateReadings {
-    fn read(claims: Map<String, Value>) -> GateReadings {
+    fn read(header: Map<String, Value>, claims: Map<String, Value>) -> GateReadings {
         let lambda = serde_json::from_value::<TokenClaims>(Value::Object(claims.clone()))
             .map_err(|_| {
                 let why = TokenError::MalformedClaims.to_string();
@@ -683,8 +722,49 @@ impl GateReadings {
             });
         GateReadings {
             built_in_scopes: token_scopes(&claims),
+            header,
             claims,
             lambda,
+        }
+    }
+
+    /// What a rule reads, without a request.
+    fn facts(&self) -> Facts<'_> {
+        Facts {
+            header: &self.header,
+            claims: &self.claims,
+            request: None,
+        }
+    }
+}
+
+/// The Lambda authorizer's `verdict` on `route` once its route rule, if any, is applied: a rule
+/// reading only `header` and `claims` is judged on the token; one reading the request cannot be
+/// judged for a route template, and the report says it is decided per request.
+fn route_rule_verdict(
+    verdict: (Verdict, Option<Value>),
+    readings: &GateReadings,
+    route: &AccessRule,
+) -> (Verdict, Option<Value>) {
+    let (Verdict::Allowed(why), context) = verdict else {
+        return verdict;
+    };
+    let Some(rule) = &route.rule else {
+        return (Verdict::Allowed(why), context);
+    };
+    let source = rule.source();
+    if rule.reads_request() {
+        let why = format!("{why}; then its rule `{source}` reads the request: decided per request");
+        return (Verdict::Allowed(why), context);
+    }
+    match rule.check(&readings.facts()) {
+        Ok(()) => (
+            Verdict::Allowed(format!("{why}; its rule `{source}` is true")),
+            context,
+        ),
+        Err(refusal) => {
+            let why = format!("{why}, but its rule `{source}`: {refusal}");
+            (Verdict::Forbidden(Reason::RouteRuleRefused, why), None)
         }
     }
 }

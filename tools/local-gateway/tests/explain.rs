@@ -404,3 +404,50 @@ fn the_command_prints_every_route_under_every_gate() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--claims: not a JSON object"));
 }
+
+/// The Lambda authorizer's CEL rules (issue 25): the issuer's rule refuses on every route with
+/// its own reason; a route rule on the claims is judged, one on the request is said to be
+/// decided per request; the built-in gates have no rules.
+#[test]
+fn each_rule_has_its_verdict_under_the_lambda_authorizer() {
+    let document = r#"{"openapi": "3.1.0",
+      "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
+      "paths": {
+        "/gold": {"get": {"security": [{"o": ["read"]}], "x-authorizer-rule": "claims.tier == \"gold\""}},
+        "/tenants/{id}": {"get": {"security": [{"o": ["read"]}],
+          "x-authorizer-rule": "claims.tenant == request.pathParameters.id"}}}}"#;
+    let vars = [
+        ("AUTH_ISSUER", "https://issuer.example/".to_owned()),
+        ("AUTH_AUDIENCE", "api".to_owned()),
+        ("AUTH_ROUTES", document.to_owned()),
+        (
+            "AUTH_RULE",
+            r#"claims.roles.exists(r, r == "admin")"#.to_owned(),
+        ),
+    ];
+    let claims = |tier: &str, roles: Value| {
+        json!({"iss": "https://issuer.example/", "sub": "u", "scope": "read", "tier": tier,
+            "tenant": "a", "roles": roles})
+    };
+    let admin = explain_claims(&vars, claims("gold", json!(["admin"])));
+    let lambda = |report: &Report, route| verdict(report, route, Gate::Lambda);
+    assert!(lambda(&admin, "GET /gold").lets_through());
+    let per_request = lambda(&admin, "GET /tenants/{id}");
+    assert!(
+        per_request.to_string().contains("decided per request"),
+        "{per_request}"
+    );
+    let silver = explain_claims(&vars, claims("silver", json!(["admin"])));
+    assert!(matches!(
+        lambda(&silver, "GET /gold"),
+        Verdict::Forbidden(Reason::RouteRuleRefused, _)
+    ));
+    assert!(verdict(&silver, "GET /gold", Gate::HttpApiJwt).lets_through());
+    let user = explain_claims(&vars, claims("gold", json!(["user"])));
+    for route in ["GET /gold", "GET /tenants/{id}"] {
+        assert!(matches!(
+            lambda(&user, route),
+            Verdict::Unauthorized(Reason::IssuerRuleRefused, _)
+        ));
+    }
+}
