@@ -24,6 +24,7 @@ use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The event format, which decides the answer's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +131,9 @@ pub struct AuthorizerInput {
 pub struct RequestParts {
     /// The query string's single-value map; `None` for a `TOKEN` event.
     pub query: Option<Vec<(String, String)>>,
+    /// The headers' single-value map, names lower-cased, when a rule reads them
+    /// ([`keep_every_header`]); `None` otherwise and for a `TOKEN` event.
+    pub headers: Option<Vec<(String, String)>>,
     /// The caller's address (`requestContext.identity.sourceIp`, for payload 2.0
     /// `requestContext.http.sourceIp`); `None` for a `TOKEN` event.
     pub source_ip: Option<String>,
@@ -234,6 +238,13 @@ impl AuthorizerEvent {
             EventFormat::Token => RequestParts::default(),
             _ => RequestParts {
                 query: Some(event.query_string_parameters.0),
+                headers: KEEP_EVERY_HEADER.load(Ordering::Relaxed).then(|| {
+                    let mut headers = event.headers.0;
+                    headers
+                        .iter_mut()
+                        .for_each(|(k, _)| k.make_ascii_lowercase());
+                    headers
+                }),
                 source_ip: event.request_context.and_then(|c| {
                     c.http
                         .and_then(|h| h.source_ip)
@@ -333,8 +344,22 @@ struct TokenHeaders;
 
 impl Keep for TokenHeaders {
     fn keep(name: &str) -> bool {
-        name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+        name.eq_ignore_ascii_case("authorization")
+            || name.eq_ignore_ascii_case("cookie")
+            || KEEP_EVERY_HEADER.load(Ordering::Relaxed)
     }
+}
+
+/// Whether events keep every header, for a route rule reading `request.headers`. Process-wide
+/// because the runtime reads the event before the authorizer sees it (the payload type's
+/// `Deserialize` takes no configuration); set once at cold start and never cleared. Keeping
+/// more headers changes no token source: those are looked up by name.
+static KEEP_EVERY_HEADER: AtomicBool = AtomicBool::new(false);
+
+/// Makes events keep every header from now on: a route rule reads `request.headers`. Decided at
+/// cold start, so a configuration without such a rule pays nothing per event.
+pub fn keep_every_header() {
+    KEEP_EVERY_HEADER.store(true, Ordering::Relaxed);
 }
 
 /// A JSON object of strings (a `null` value, or the object itself `null`, reads as absent), in

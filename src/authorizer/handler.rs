@@ -6,14 +6,14 @@
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::dynamodb::{TableConfig, Tables};
 use crate::authorizer::event::{
-    AuthorizerEvent, AuthorizerInput, EventError, ExecuteApiArn, RequestParts,
+    self, AuthorizerEvent, AuthorizerInput, EventError, ExecuteApiArn, RequestParts,
 };
 use crate::authorizer::introspection::{self, Introspector};
 use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::openapi_routes::{AccessRule, AccessTable};
 use crate::authorizer::policy::{self, AuthorizerResponse, Requested, Shape};
 use crate::authorizer::revocation::{RevocationItems, RevocationStore};
-use crate::authorizer::rules::{self, Refusal, RequestFacts, SharedRule, TokenFacts};
+use crate::authorizer::rules::{self, Needs, Refusal, RequestFacts, SharedRule, TokenFacts};
 use crate::metrics::{Invocation, Metrics};
 use crate::reason::Reason;
 use crate::token::{
@@ -65,7 +65,8 @@ struct Issuer {
     rule: Option<SharedRule>,
 }
 
-/// What the rules step found: the token's header and claims when a rule reads them, and
+/// What the rules step found: the token's header and claims when a rule reads them (read once
+/// for every rule of the decision), and
 /// whether the requested route's rule refused this request.
 struct Ruling {
     facts: Option<Result<TokenFacts, TokenError>>,
@@ -78,7 +79,7 @@ impl Ruling {
     /// claims could not be read (an opaque token).
     fn passes(&self, rule: &SharedRule, request: Option<&RequestFacts<'_>>) -> Result<(), Refusal> {
         match &self.facts {
-            Some(Ok(facts)) => rule.check(&facts.with(request)),
+            Some(Ok(facts)) => rule.judge(facts, request),
             _ => Err(Refusal::Error("no JWT header and claims")),
         }
     }
@@ -105,6 +106,8 @@ pub struct Authorizer {
     routes: AccessTable,
     /// Whether a route of `routes` has a rule, so a decision reads the token's facts.
     route_rules: bool,
+    /// What every rule, the issuers' and the routes', reads of a token, read once per decision.
+    needs: Needs,
     metrics: Metrics,
     /// Opaque tokens, when introspection is configured.
     introspection: Option<Introspector>,
@@ -134,7 +137,7 @@ impl Authorizer {
             )),
             _ => None,
         };
-        let issuers = config
+        let issuers: Vec<Issuer> = config
             .issuers
             .into_iter()
             .map(|issuer| Issuer {
@@ -156,7 +159,16 @@ impl Authorizer {
             })
             .collect();
         let route_rules = config.routes.routes().iter().any(|r| r.rule.is_some());
+        let needs = token_needs(&issuers, &config.routes);
         warn_of_uncached_rules(&config.routes);
+        let rules = config
+            .routes
+            .routes()
+            .iter()
+            .filter_map(|r| r.rule.as_ref());
+        if rules.into_iter().any(|rule| rule.reads_headers()) {
+            event::keep_every_header();
+        }
         Authorizer {
             issuers,
             algorithms: config.algorithms,
@@ -165,6 +177,7 @@ impl Authorizer {
             max_token_bytes: config.max_token_bytes,
             routes: config.routes,
             route_rules,
+            needs,
             metrics,
             introspection,
             revocation: config.tables.revocation.clone().map(RevocationStore::Table),
@@ -302,8 +315,8 @@ impl Authorizer {
 
     /// The rules step: the issuer's rule on the token (refused: 401), then, once the token's
     /// scopes meet the `route` asked for, that route's rule on the token and the request
-    /// (refused: Deny). The token's header and claims are read again only when a rule may read
-    /// them. Why a rule refused is logged at debug level, never the values it read.
+    /// (refused: Deny). The token's header and claims are read again, once for both, only when
+    /// a rule may read them, and only the fields the rules name. Why a rule refused is logged at debug level, never the values it read.
     fn rules(
         &self,
         token: &str,
@@ -317,7 +330,8 @@ impl Authorizer {
             .ok()
             .and_then(|i| i.rule.as_ref());
         let mut ruling = Ruling {
-            facts: (issuer_rule.is_some() || self.route_rules).then(|| TokenFacts::read(token)),
+            facts: (issuer_rule.is_some() || self.route_rules)
+                .then(|| TokenFacts::read(token, &self.needs)),
             route_refused: false,
         };
         if let Some(rule) = issuer_rule
@@ -337,7 +351,7 @@ impl Authorizer {
             path: &target.path,
             path_parameters: rules::path_parameters(&route.path, &target.path),
             query: request.query.as_deref(),
-            headers: None,
+            headers: request.headers.as_deref(),
             source_ip: request.source_ip.as_deref(),
         };
         if let Err(refusal) = ruling.passes(rule, Some(&request)) {
@@ -452,6 +466,16 @@ impl Authorizer {
     }
 }
 
+/// What the issuers' and the routes' rules read of a token, gathered once at cold start.
+fn token_needs(issuers: &[Issuer], routes: &AccessTable) -> Needs {
+    let mut needs = Needs::default();
+    let issuer_rules = issuers.iter().filter_map(|i| i.rule.as_ref());
+    for rule in issuer_rules.chain(routes.routes().iter().filter_map(|r| r.rule.as_ref())) {
+        needs.add(rule);
+    }
+    needs
+}
+
 /// Warns, once at cold start, of each route rule reading what API Gateway's cache key leaves
 /// out unless it is an identity source: the query, headers or source address. API Gateway
 /// caches a decision by its identity sources only (REST API developer guide, "Configure a
@@ -467,8 +491,9 @@ fn warn_of_uncached_rules(routes: &AccessTable) {
         tracing::warn!(
             method = %route.method,
             route = %route.path,
-            "x-authorizer-rule reads request.query or request.sourceIp: make them identity \
-             sources, or set the authorizer's cache TTL to 0 (docs/rules.md, Caching)"
+            "x-authorizer-rule reads request.query, request.headers or request.sourceIp: make \
+             them identity sources, or set the authorizer's cache TTL to 0 (docs/rules.md, \
+             Caching)"
         );
     }
 }

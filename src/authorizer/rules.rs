@@ -18,7 +18,6 @@
 //! Without the `rules` feature a configuration that sets a rule fails the cold start: [`Rule`] is
 //! then a type with no value, so nothing downstream needs its own `cfg`.
 
-use crate::token::{Jws, TokenError};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::ops::Deref;
@@ -52,7 +51,8 @@ pub struct RequestFacts<'a> {
     pub source_ip: Option<&'a str>,
 }
 
-/// What a rule reads for one decision.
+/// What a rule reads, as JSON maps: the local gateway's `explain`, and tests. A decision reads
+/// the token once for all its rules instead ([`TokenFacts`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Facts<'a> {
     /// The token's JOSE header, every field.
@@ -61,35 +61,6 @@ pub struct Facts<'a> {
     pub claims: &'a Map<String, Value>,
     /// The request, for a route rule.
     pub request: Option<&'a RequestFacts<'a>>,
-}
-
-/// A verified token's header and claims, every field, as rules read them: decoded again from
-/// the token, and only for a decision a rule takes part in.
-#[derive(Debug)]
-pub struct TokenFacts {
-    header: Map<String, Value>,
-    claims: Map<String, Value>,
-}
-
-impl TokenFacts {
-    /// The header and claims of `token`, a JWT already verified. An opaque token (introspection)
-    /// has neither: no facts, and every rule refuses it.
-    pub fn read(token: &str) -> Result<Self, TokenError> {
-        let jws = Jws::<Map<String, Value>>::parse(token, usize::MAX)?;
-        Ok(TokenFacts {
-            header: jws.header_as()?,
-            claims: jws.claims,
-        })
-    }
-
-    /// What a rule reads: these facts, and the `request` for a route rule.
-    pub fn with<'a>(&'a self, request: Option<&'a RequestFacts<'a>>) -> Facts<'a> {
-        Facts {
-            header: &self.header,
-            claims: &self.claims,
-            request,
-        }
-    }
 }
 
 /// Why a rule refused. Says nothing of the values it read: claims stay out of the logs.
@@ -163,7 +134,7 @@ impl Eq for SharedRule {}
 #[cfg(feature = "rules")]
 mod compiled;
 #[cfg(feature = "rules")]
-pub use compiled::Rule;
+pub use compiled::{Needs, Rule, TokenFacts};
 
 /// A rule: none can exist in a build without the `rules` feature.
 #[cfg(not(feature = "rules"))]
@@ -192,9 +163,45 @@ impl Rule {
         match *self {}
     }
 
+    /// Whether the rule reads `request.headers`.
+    pub fn reads_headers(&self) -> bool {
+        match *self {}
+    }
+
     /// Never called: there is no rule.
     pub fn check(&self, _: &Facts<'_>) -> Result<(), Refusal> {
         match *self {}
+    }
+
+    /// Never called: there is no rule.
+    pub fn judge(&self, _: &TokenFacts, _: Option<&RequestFacts<'_>>) -> Result<(), Refusal> {
+        match *self {}
+    }
+}
+
+/// What the rules read of a token: nothing, there is no rule.
+#[cfg(not(feature = "rules"))]
+#[derive(Debug, Default)]
+pub struct Needs;
+
+#[cfg(not(feature = "rules"))]
+impl Needs {
+    /// Never called: there is no rule.
+    pub fn add(&mut self, rule: &Rule) {
+        match *rule {}
+    }
+}
+
+/// A token's facts: none without rules.
+#[cfg(not(feature = "rules"))]
+#[derive(Debug)]
+pub enum TokenFacts {}
+
+#[cfg(not(feature = "rules"))]
+impl TokenFacts {
+    /// Never called: no rule asks for facts.
+    pub fn read(_: &str, _: &Needs) -> Result<Self, crate::token::TokenError> {
+        Err(crate::token::TokenError::Malformed)
     }
 }
 
