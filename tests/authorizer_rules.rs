@@ -240,3 +240,64 @@ async fn a_tenant_a_policy_never_covers_tenant_b() {
         assert!(!resources.contains("/tenants/*"), "TOKEN {path}: {policy}");
     }
 }
+
+/// A route whose rule reads a header, under names lower-cased whatever case the client sent, on
+/// REST `REQUEST` and HTTP API 1.0 and 2.0 events; a `TOKEN` event has no headers, so the rule
+/// refuses there, negated or not: the missing field is never a match.
+#[tokio::test]
+async fn a_header_rule_on_request_events_and_never_on_a_token_event() {
+    let document = r#"{"openapi": "3.1.0",
+      "components": {"securitySchemes": {"o": {"type": "oauth2"}}},
+      "paths": {
+        "/reports": {"get": {"security": [{"o": ["orders:read"]}],
+          "x-authorizer-rule": "request.headers[\"x-tenant\"] == claims.tenant"}},
+        "/open": {"get": {"security": [{"o": ["orders:read"]}],
+          "x-authorizer-rule": "request.headers[\"x-tenant\"] != \"blocked\""}}}}"#;
+    let authorizer = authorizer(&[
+        ("AUTH_ISSUER", "internal".to_owned()),
+        ("AUTH_AUDIENCE", "products-api".to_owned()),
+        ("AUTH_HMAC_SECRET", SECRET.to_owned()),
+        ("AUTH_ROUTES", document.to_owned()),
+    ]);
+    let tenant_a = token(json!({}));
+    for version in [None, Some("1.0"), Some("2.0")] {
+        let event = |path: &str, header: Option<(&str, &str)>| {
+            let mut event: Value =
+                serde_json::from_str(&request_event(version, &tenant_a, path, Value::Null))
+                    .unwrap();
+            if let Some((name, value)) = header {
+                event["headers"][name] = json!(value);
+            }
+            event.to_string()
+        };
+        for name in ["X-Tenant", "x-tenant"] {
+            assert_eq!(
+                reason(&authorizer, &event("/reports", Some((name, "a")))).await,
+                (Outcome::Allow, Reason::Granted),
+                "{version:?} {name}"
+            );
+            assert_eq!(
+                reason(&authorizer, &event("/reports", Some((name, "b")))).await,
+                (Outcome::Deny, Reason::RouteRuleRefused),
+                "{version:?} {name}"
+            );
+        }
+        assert_eq!(
+            reason(&authorizer, &event("/reports", None)).await,
+            (Outcome::Deny, Reason::RouteRuleRefused),
+            "{version:?}: no such header"
+        );
+        assert_eq!(
+            reason(&authorizer, &event("/open", Some(("X-Tenant", "x")))).await,
+            (Outcome::Allow, Reason::Granted),
+            "{version:?}"
+        );
+    }
+    for path in ["/reports", "/open"] {
+        assert_eq!(
+            reason(&authorizer, &token_event(&tenant_a, "GET", path)).await,
+            (Outcome::Deny, Reason::RouteRuleRefused),
+            "TOKEN {path}"
+        );
+    }
+}

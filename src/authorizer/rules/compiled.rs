@@ -953,6 +953,10 @@ mod tests {
                 .judge(std::hint::black_box(&prepared), None)
                 .is_ok()
         });
+        let member = issuer(r#""admin" in claims.roles"#);
+        time("`\"admin\" in claims.roles` on prepared facts", &|| {
+            member.judge(std::hint::black_box(&prepared), None).is_ok()
+        });
         time("`true` (context and call)", &|| {
             always.judge(std::hint::black_box(&prepared), None).is_ok()
         });
