@@ -174,11 +174,16 @@ async fn query_and_source_ip_rules_and_a_token_event_that_has_neither() {
         );
     }
     // A TOKEN event carries no query string and no source address: never a match.
-    for path in ["/search", "/ping"] {
+    refused_on_token_events(&authorizer, &tenant_a, &["/search", "/ping"]).await;
+}
+
+/// `token`'s TOKEN events for each of `paths` are denied by the route's rule.
+async fn refused_on_token_events(authorizer: &Authorizer, token: &str, paths: &[&str]) {
+    for path in paths {
         assert_eq!(
-            reason(&authorizer, &token_event(&tenant_a, "GET", path)).await,
+            reason(authorizer, &token_event(token, "GET", path)).await,
             (Outcome::Deny, Reason::RouteRuleRefused),
-            "{path}"
+            "TOKEN {path}"
         );
     }
 }
@@ -293,11 +298,5 @@ async fn a_header_rule_on_request_events_and_never_on_a_token_event() {
             "{version:?}"
         );
     }
-    for path in ["/reports", "/open"] {
-        assert_eq!(
-            reason(&authorizer, &token_event(&tenant_a, "GET", path)).await,
-            (Outcome::Deny, Reason::RouteRuleRefused),
-            "TOKEN {path}"
-        );
-    }
+    refused_on_token_events(&authorizer, &tenant_a, &["/reports", "/open"]).await;
 }

@@ -182,7 +182,7 @@ impl Rule {
 /// What the rules read of a token: nothing, there is no rule.
 #[cfg(not(feature = "rules"))]
 #[derive(Debug, Default)]
-pub struct Needs;
+pub struct Needs {}
 
 #[cfg(not(feature = "rules"))]
 impl Needs {
