@@ -231,7 +231,11 @@ impl AuthorizerEvent {
             }
         };
         let (token, scheme) = match format {
-            EventFormat::Token => match event.authorization_token.as_deref().and_then(|v| credential(v, sources.dpop)) {
+            EventFormat::Token => match event
+                .authorization_token
+                .as_deref()
+                .and_then(|v| credential(v, sources.dpop))
+            {
                 Some((scheme, token)) => (Some(token), scheme),
                 None => (None, Scheme::Bearer),
             },
@@ -354,7 +358,11 @@ impl Fields {
         let values: Vec<&str> = if self.multi_value_headers.0.is_empty() {
             self.headers.any_case("dpop").collect()
         } else {
-            self.multi_value_headers.0.iter().map(String::as_str).collect()
+            self.multi_value_headers
+                .0
+                .iter()
+                .map(String::as_str)
+                .collect()
         };
         match values.as_slice() {
             [] => Proofs::None,
@@ -662,9 +670,22 @@ mod tests {
         assert_eq!(parse(&event, &sources).unwrap().token, None);
         assert_eq!(credential("DPoP ", true), None);
         assert_eq!(credential("Bearer x", true), Some((Scheme::Bearer, "x")));
-        let token = format!(r#"{{"type":"TOKEN","methodArn":"{arn}","authorizationToken":"DPoP x"}}"#);
-        let input = parse(&token, &TokenSources { dpop: true, ..TokenSources::default() });
-        assert_eq!(input.unwrap().evidence, Evidence { scheme: Scheme::DPoP, ..Evidence::default() });
+        let token =
+            format!(r#"{{"type":"TOKEN","methodArn":"{arn}","authorizationToken":"DPoP x"}}"#);
+        let input = parse(
+            &token,
+            &TokenSources {
+                dpop: true,
+                ..TokenSources::default()
+            },
+        );
+        assert_eq!(
+            input.unwrap().evidence,
+            Evidence {
+                scheme: Scheme::DPoP,
+                ..Evidence::default()
+            }
+        );
     }
 
     /// RFC 9449 §4.3 step 1: one `DPoP` header. REST keeps every value in `multiValueHeaders`
@@ -674,10 +695,16 @@ mod tests {
         let proofs = |fields: &str| {
             let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
             let event = format!(r#"{{"type":"REQUEST","methodArn":"{arn}",{fields}}}"#);
-            parse(&event, &TokenSources::default()).unwrap().evidence.proofs
+            parse(&event, &TokenSources::default())
+                .unwrap()
+                .evidence
+                .proofs
         };
         assert_eq!(proofs(r#""headers":{}"#), Proofs::None);
-        assert_eq!(proofs(r#""headers":{"DPoP":" a.b.c "}"#), Proofs::One("a.b.c".into()));
+        assert_eq!(
+            proofs(r#""headers":{"DPoP":" a.b.c "}"#),
+            Proofs::One("a.b.c".into())
+        );
         assert_eq!(
             proofs(r#""headers":{"DPoP":"b"},"multiValueHeaders":{"dpop":["a","b"],"X":["1"]}"#),
             Proofs::Several
@@ -686,8 +713,14 @@ mod tests {
             proofs(r#""headers":{"DPoP":"b"},"multiValueHeaders":{"DPoP":["b"],"X":null}"#),
             Proofs::One("b".into())
         );
-        assert_eq!(proofs(r#""headers":{"dpop":"a.b.c,d.e.f"}"#), Proofs::Several);
-        assert_eq!(proofs(r#""headers":{"dpop":"a","DPoP":"b"}"#), Proofs::Several);
+        assert_eq!(
+            proofs(r#""headers":{"dpop":"a.b.c,d.e.f"}"#),
+            Proofs::Several
+        );
+        assert_eq!(
+            proofs(r#""headers":{"dpop":"a","DPoP":"b"}"#),
+            Proofs::Several
+        );
     }
 
     /// The path and the client certificate where each format puts them (aws-lambda-rust-runtime's

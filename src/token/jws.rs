@@ -172,7 +172,10 @@ impl EmbeddedKey {
             ("OKP", Family::Ed25519) if curve == Some("Ed25519") => {
                 let x = jwk.x.as_deref()?;
                 let key = DecodingKey::from_ed_components(x).ok()?;
-                (key, [("crv", "Ed25519"), ("kty", "OKP"), ("x", x), ("", "")])
+                (
+                    key,
+                    [("crv", "Ed25519"), ("kty", "OKP"), ("x", x), ("", "")],
+                )
             }
             _ => return None,
         };

@@ -246,7 +246,14 @@ mod tests {
 
     #[test]
     fn public_urls_are_checked_at_cold_start() {
-        for bad in ["", " , ", "ftp://x/", "https://x/?q=1", "https://x/#f", "/path"] {
+        for bad in [
+            "",
+            " , ",
+            "ftp://x/",
+            "https://x/?q=1",
+            "https://x/#f",
+            "/path",
+        ] {
             assert!(PublicUrls::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(

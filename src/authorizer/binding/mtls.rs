@@ -42,7 +42,10 @@ mod tests {
         assert_eq!(certificate_thumbprint(&pem).as_deref(), Some(x5t.as_str()));
         assert_eq!(check(Some(&pem), &x5t), Ok(()));
         let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(check(Some(&pem), &hex), Err(TokenError::CertificateMismatch));
+        assert_eq!(
+            check(Some(&pem), &hex),
+            Err(TokenError::CertificateMismatch)
+        );
         assert_eq!(check(None, &x5t), Err(TokenError::CertificateMissing));
         assert_eq!(check(Some(" "), &x5t), Err(TokenError::CertificateMissing));
         assert_eq!(

@@ -112,7 +112,10 @@ impl ReplayTable {
             .client()
             .put_item()
             .table_name(&self.table)
-            .item(KEY, AttributeValue::S(format!("dpop#{}", URL_SAFE_NO_PAD.encode(key))))
+            .item(
+                KEY,
+                AttributeValue::S(format!("dpop#{}", URL_SAFE_NO_PAD.encode(key))),
+            )
             .item(EXPIRES_AT, AttributeValue::N(until.to_string()))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", KEY)
