@@ -30,7 +30,8 @@
 //!   proof fresh (made, with its event, outside the timing: a proof is accepted once) and its
 //!   `iat` the decision's `now`; `dpop_es256_rs256_replay_table` the same with `AUTH_REPLAY_TABLE`
 //!   on a DynamoDB-compatible server (`DYNAMODB_ENDPOINT`, or a `moto_server` started here),
-//!   one conditional `PutItem` per decision.
+//!   one conditional `PutItem` per decision; `bare_es256_proof` the proof's signature checked
+//!   as `bare/*` checks a token's.
 //!
 //! After criterion, each decision and its bare check run again in alternation
 //! (`common/paired.rs`), for a `decision / bare` ratio taken under one and the same machine load.
@@ -414,13 +415,7 @@ fn with_browser_headers(event: &str) -> String {
 /// One whole decision as the binary makes it: the invocation body read into the handler's
 /// payload type, the decision, the response JSON.
 async fn decide(authorizer: &Authorizer, event: &Event) -> String {
-    let payload: AuthorizerEvent = runtime_payload(black_box(event.json.as_bytes()));
-    let response = authorizer
-        .decide(payload, NOW, Invocation::default())
-        .await
-        .answer
-        .unwrap();
-    serde_json::to_string(&response).unwrap()
+    decide_at(authorizer, &event.json, NOW).await
 }
 
 /// An invocation body read into a payload type the way `lambda_runtime` reads it (its private
@@ -511,7 +506,7 @@ impl DpopCase {
     }
 }
 
-/// One decision on `event` at `now`, which must allow.
+/// One decision on `event` (its JSON text) at `now`.
 async fn decide_at(authorizer: &Authorizer, event: &str, now: u64) -> String {
     let payload: AuthorizerEvent = runtime_payload(black_box(event.as_bytes()));
     let response = authorizer
@@ -548,6 +543,15 @@ fn bench_dpop(c: &mut Criterion) {
         assert!(answer.contains("\"Allow\""), "{answer}");
     }
     let mut group = c.benchmark_group("dpop");
+    // The proof's signature alone, as `bare` above: the floor a DPoP decision adds.
+    let event: Value = serde_json::from_str(&case.event(true, NOW)).unwrap();
+    let proof = event["headers"]["DPoP"].as_str().unwrap().to_owned();
+    let (message, signature) = proof.rsplit_once('.').unwrap();
+    let key = DecodingKey::from_jwk(&case.proof_jwk).unwrap();
+    assert!(paired::bare(message, signature, &key, Algorithm::ES256));
+    group.bench_function("bare_es256_proof", |b| {
+        b.iter(|| paired::bare(message, signature, &key, Algorithm::ES256))
+    });
     for (name, dpop) in [("bearer_rs256", false), ("dpop_es256_rs256", true)] {
         group.bench_function(name, |b| {
             b.to_async(&rt).iter_batched(
