@@ -200,7 +200,8 @@ async fn auth_dpop_modes_and_a_missing_public_url() {
     let request = |carried: &Carried<'_>| event(Format::Rest, "GET", "/products", carried);
     let required = [("AUTH_DPOP", "required")];
     let off = [("AUTH_DPOP", "off")];
-    let cases: [(&[(&str, &str)], String, Reason); 5] = [
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Vars<'_>, String, Reason); 5] = [
         (
             &required,
             request(&Carried::dpop(&bound, &proof())),

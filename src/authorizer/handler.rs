@@ -3,7 +3,7 @@
 //! the route's scopes, or a route not in the table, is a `Deny` (403); an event we cannot read is
 //! an invocation error (500), never an Allow.
 
-use crate::authorizer::binding::Binding;
+use crate::authorizer::binding::{Binding, Presented};
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::dynamodb::{TableConfig, Tables};
 use crate::authorizer::event::{
@@ -319,9 +319,7 @@ impl Authorizer {
         self.binding
             .check(
                 self.tables.as_ref(),
-                presented.format,
-                presented.method,
-                presented.evidence,
+                presented,
                 token,
                 &verified.claims,
                 now,
@@ -395,13 +393,6 @@ impl Authorizer {
             .find(|i| i.rules.issuer == claimed)
             .ok_or(TokenError::UnknownIssuer)
     }
-}
-
-/// How a token was presented: what the binding step checks it against.
-struct Presented<'a> {
-    format: EventFormat,
-    method: &'a str,
-    evidence: &'a Evidence,
 }
 
 /// A token refused: `Unauthorized` (401), or `isAuthorized: false` where the simple response

@@ -119,6 +119,17 @@ impl BindingConfig {
     }
 }
 
+/// How a token was presented: what the binding step checks it against.
+#[derive(Clone, Copy)]
+pub struct Presented<'a> {
+    /// The event format (a `TOKEN` event carries no proof or certificate).
+    pub format: EventFormat,
+    /// The request's method, for `htm`.
+    pub method: &'a str,
+    /// The scheme, proofs, path and certificate the event carries.
+    pub evidence: &'a Evidence,
+}
+
 /// The binding step, built once per cold start: its settings and the proofs seen.
 pub struct Binding {
     config: BindingConfig,
@@ -143,21 +154,22 @@ impl Binding {
         }
     }
 
-    /// Whether a token presented with `evidence` in a `format` event for `method` may be used
-    /// by this presenter at `now`: its `cnf` (`claims`, verified) against the proof or the
-    /// certificate, and the modes. `token` is the token as presented (for `ath`). A fresh
-    /// proof is remembered, through `tables` too when a replay table is configured.
-    #[allow(clippy::too_many_arguments)]
+    /// Whether `token`, as `presented`, may be used by this presenter at `now`: its `cnf`
+    /// (`claims`, verified) against the proof or the certificate, and the modes. A fresh proof
+    /// is remembered, through `tables` too when a replay table is configured.
     pub async fn check(
         &self,
         tables: Option<&Tables>,
-        format: EventFormat,
-        method: &str,
-        evidence: &Evidence,
+        presented: &Presented<'_>,
         token: &str,
         claims: &TokenClaims,
         now: u64,
     ) -> Result<(), TokenError> {
+        let Presented {
+            format,
+            method,
+            evidence,
+        } = *presented;
         let cnf = claims.cnf.as_ref();
         let jkt = cnf.and_then(|c| c.jkt.as_deref());
         let x5t = cnf.and_then(|c| c.x5t_s256.as_deref());
