@@ -402,3 +402,57 @@ async fn rfc9449_introspected_tokens_with_cnf_jkt_need_their_proof() {
         expected(Reason::DpopBoundAsBearer)
     );
 }
+
+/// A bound token's proof was checked for this request only, so the policy API Gateway may cache
+/// for the token allows this request's ARN and no route pattern: a stolen copy of the token
+/// finds no other route open in the cache (SECURITY.md, "Sender-constrained tokens"). The same
+/// token's scopes as a bearer token get every permitted route by its pattern.
+#[tokio::test]
+async fn a_bound_tokens_policy_allows_only_the_request_it_was_proven_for() {
+    let now = support::now();
+    let path = "/product/usb-c-cable-2m";
+    let allowed = |answer: Value| -> Vec<String> {
+        let statements = answer["policyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone();
+        statements
+            .iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .flat_map(|s| match &s["Resource"] {
+                Value::Array(list) => list.clone(),
+                one => vec![one.clone()],
+            })
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let key = ProofKey::generate(Algorithm::ES256);
+    let bound = token(now, json!({"cnf": {"jkt": key.thumbprint}}));
+    let authorizer = authorizer(&[]);
+    for format in [Format::Rest, Format::HttpV1] {
+        // One proof per request: a second use would be a replay.
+        let proof = key.proof(&bound, "GET", &rest_url(path), now, json!({}));
+        let answer = |event: String| {
+            let authorizer = &authorizer;
+            async move {
+                serde_json::to_value(authorizer.answer_json(&event, now).await.unwrap()).unwrap()
+            }
+        };
+        let proven = event(format, "GET", path, &Carried::dpop(&bound, &proof));
+        let resources = allowed(answer(proven).await);
+        assert_eq!(
+            resources,
+            [format!(
+                "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET{path}"
+            )],
+            "{format:?}"
+        );
+        let bearer = token(now, json!({}));
+        let plain = event(format, "GET", path, &Carried::bearer(&bearer));
+        let resources = allowed(answer(plain).await);
+        assert!(
+            resources.iter().any(|r| r.ends_with("/GET/product/*")),
+            "{resources:?}"
+        );
+    }
+}

@@ -288,9 +288,13 @@ impl AuthorizerEvent {
                 scheme,
                 proofs: event.proofs(),
                 path: match format {
-                    EventFormat::HttpV2 => event.raw_path.clone(),
-                    _ => event.path.clone(),
-                },
+                    EventFormat::HttpV2 => event.raw_path.as_deref(),
+                    _ => event.path.as_deref(),
+                }
+                .map(|path| match format {
+                    EventFormat::Request => path.to_owned(),
+                    _ => without_stage(path, event.request_context.stage.as_deref()),
+                }),
                 client_cert: event.request_context.client_cert(),
             },
         };
@@ -407,6 +411,28 @@ struct RequestContext {
     /// HTTP API 2.0: the certificate.
     #[serde(default)]
     authentication: Option<Caller>,
+    /// The stage, which an HTTP API's path carries in front on a named stage.
+    #[serde(default)]
+    stage: Option<String>,
+}
+
+/// An HTTP API path without the leading `/{stage}` segment of a named stage, so that
+/// `AUTH_PUBLIC_URL` is always what the client writes before the route's path (with the stage
+/// on the `execute-api` host, with the API mapping's path on a custom domain). AWS's
+/// documentation does not say where the stage goes; reports (aws-powertools/powertools-lambda-python
+/// issue 621, CodeGenieApp/serverless-express issue 465) say `rawPath` carries it on a named stage,
+/// also through a custom domain, whose API mapping key is not forwarded. Where it is absent,
+/// nothing is removed; `$default` has no segment. REST `path` never carries it.
+fn without_stage(path: &str, stage: Option<&str>) -> String {
+    let rest = stage
+        .filter(|stage| !stage.is_empty() && *stage != "$default")
+        .and_then(|stage| path.strip_prefix('/')?.strip_prefix(stage))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    match rest {
+        Some("") => "/".to_owned(),
+        Some(rest) => rest.to_owned(),
+        None => path.to_owned(),
+    }
 }
 
 impl RequestContext {
@@ -607,6 +633,7 @@ fn cookie_value<'h>(header: &'h str, name: &str) -> Option<&'h str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// Reads an authorizer event from its JSON text.
     fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
@@ -779,6 +806,41 @@ mod tests {
         let none = r#"{"type":"REQUEST","methodArn":"arn:aws:execute-api:r:1:a/test/GET/request",
             "requestContext":{"identity":{"clientCert":null},"authentication":null}}"#;
         assert_eq!(parse(none, &sources).unwrap().evidence.client_cert, None);
+    }
+
+    /// An HTTP API's path on a named stage loses its `/{stage}` segment where it has one, so the
+    /// base URL is what the client writes before the route's path; a REST path is never cut
+    /// (API Gateway already leaves its stage out, and a route may start with the stage's name).
+    #[test]
+    fn an_http_api_path_on_a_named_stage_loses_the_stage_segment() {
+        let sources = TokenSources::default();
+        let v2 = |raw: &str, stage: &str| {
+            let event = json!({"version": "2.0", "type": "REQUEST", "rawPath": raw,
+                "routeArn": format!("arn:aws:execute-api:r:1:a/{stage}/GET/orders"),
+                "requestContext": {"stage": stage}});
+            parse(&event.to_string(), &sources).unwrap().evidence.path
+        };
+        assert_eq!(v2("/dev/orders", "dev").as_deref(), Some("/orders"));
+        assert_eq!(v2("/dev", "dev").as_deref(), Some("/"));
+        assert_eq!(v2("/orders", "dev").as_deref(), Some("/orders"));
+        assert_eq!(
+            v2("/development/x", "dev").as_deref(),
+            Some("/development/x")
+        );
+        assert_eq!(
+            v2("/$default/x", "$default").as_deref(),
+            Some("/$default/x")
+        );
+        let v1 = json!({"version": "1.0", "type": "REQUEST", "path": "/dev/orders",
+            "methodArn": "arn:aws:execute-api:r:1:a/dev/GET/orders",
+            "requestContext": {"stage": "dev"}});
+        let v1 = parse(&v1.to_string(), &sources).unwrap().evidence.path;
+        assert_eq!(v1.as_deref(), Some("/orders"));
+        let rest = json!({"type": "REQUEST", "path": "/prod/orders",
+            "methodArn": "arn:aws:execute-api:r:1:a/prod/GET/prod/orders",
+            "requestContext": {"stage": "prod"}});
+        let rest = parse(&rest.to_string(), &sources).unwrap().evidence.path;
+        assert_eq!(rest.as_deref(), Some("/prod/orders"));
     }
 
     #[test]

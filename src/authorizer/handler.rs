@@ -13,7 +13,7 @@ use crate::authorizer::event::{
 use crate::authorizer::introspection::{self, Introspector};
 use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::openapi_routes::{AccessRule, AccessTable};
-use crate::authorizer::policy::{self, AuthorizerResponse, Requested, Shape};
+use crate::authorizer::policy::{self, AuthorizerResponse, Requested, Shape, Standing};
 use crate::authorizer::revocation::{RevocationItems, RevocationStore};
 use crate::authorizer::rules::{self, Refusal, RequestFacts, SharedRule, TokenFacts};
 use crate::metrics::{Invocation, Metrics};
@@ -373,8 +373,19 @@ impl Authorizer {
             scopes,
             principal,
         } = verified;
-        let standing =
-            || policy::standings(&self.routes, &scopes, |r| ruling.passes(r, None).is_ok());
+        // A bound token passed the binding step for this request's proof or certificate only.
+        let bound = claims.cnf.is_some();
+        let standing = || {
+            let standing =
+                policy::standings(&self.routes, &scopes, |r| ruling.passes(r, None).is_ok());
+            match bound {
+                true => standing
+                    .into_iter()
+                    .map(Standing::for_this_request_only)
+                    .collect(),
+                false => standing,
+            }
+        };
         let context = ContextClaims::new(claims, &scopes);
         let answer = shape.answer(
             requested,

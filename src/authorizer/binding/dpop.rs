@@ -53,7 +53,9 @@ impl PublicUrls {
     /// segments and percent-encoding normalised), ignoring `htu`'s query and fragment (RFC 9449
     /// §4.3 step 9).
     pub fn matches(&self, htu: &str, path: &str) -> bool {
-        if !(path.is_empty() || path.starts_with('/')) {
+        // A `?` or `#` in the path would end it early in the URL built from it, so a proof for
+        // a shorter URL could match: such a path matches nothing.
+        if !(path.is_empty() || path.starts_with('/')) || path.contains(['?', '#']) {
             return false;
         }
         let Ok(htu) = Url::parse(htu) else {
