@@ -528,6 +528,7 @@ fn bench_rules(c: &mut Criterion) {
 /// A DPoP key and the RS256 key of the issuer, for `dpop/*`.
 struct DpopCase {
     issuer: TestKey,
+    proof_alg: Algorithm,
     proof_key: jsonwebtoken::EncodingKey,
     proof_jwk: Jwk,
     event: Value,
@@ -537,10 +538,10 @@ struct DpopCase {
 
 impl DpopCase {
     /// The sample REST `REQUEST` event's claims in an RS256 token, as is and bound to a fresh
-    /// ES256 key.
-    fn new(issuer: TestKey) -> Self {
-        let proof_signer = TestKey::generate(Algorithm::ES256, "");
-        let proof_jwk = Jwk::from_encoding_key(&proof_signer.encoding, Algorithm::ES256).unwrap();
+    /// `proof_alg` key.
+    fn new(issuer: TestKey, proof_alg: Algorithm) -> Self {
+        let proof_signer = TestKey::generate(proof_alg, "");
+        let proof_jwk = Jwk::from_encoding_key(&proof_signer.encoding, proof_alg).unwrap();
         let thumbprint = proof_jwk
             .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
             .unwrap();
@@ -554,6 +555,7 @@ impl DpopCase {
         let bound = issuer.sign(&claims);
         DpopCase {
             issuer,
+            proof_alg,
             proof_key: proof_signer.encoding,
             proof_jwk,
             event: serde_json::from_str(&json).unwrap(),
@@ -567,7 +569,7 @@ impl DpopCase {
     fn event(&self, dpop: bool, now: u64) -> String {
         let mut event = self.event.clone();
         let (authorization, proof) = if dpop {
-            let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
+            let mut header = jsonwebtoken::Header::new(self.proof_alg);
             header.typ = Some("dpop+jwt".into());
             header.jwk = Some(self.proof_jwk.clone());
             let mut jti = [0u8; 16];
@@ -613,15 +615,23 @@ fn bench_dpop(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let case = DpopCase::new(TestKey::generate(Algorithm::RS256, "rs256-key"));
+    let case = DpopCase::new(
+        TestKey::generate(Algorithm::RS256, "rs256-key"),
+        Algorithm::ES256,
+    );
+    // The same decision with an Ed25519 proof, whose verification costs less than P-256's.
+    let eddsa = DpopCase::new(
+        TestKey::generate(Algorithm::RS256, "rs256-key-2"),
+        Algorithm::EdDSA,
+    );
     let server = rt.block_on(TestServer::start());
-    server.set("/jwks", Reply::Json(jwks(&[&case.issuer])));
+    server.set("/jwks", Reply::Json(jwks(&[&case.issuer, &eddsa.issuer])));
     let mut env = test_env();
     env.insert("AUTH_JWKS_URI".into(), server.url("/jwks"));
     let authorizer = authorizer(&env);
     // A fresh proof each iteration, and a clock that moves on so remembered proofs expire.
     let tick = Cell::new(0u64);
-    let next = |dpop: bool| {
+    let next = |case: &DpopCase, dpop: bool| {
         tick.set(tick.get() + 1);
         let now = NOW + tick.get() / 100 * 200;
         (case.event(dpop, now), now)
@@ -634,16 +644,17 @@ fn bench_dpop(c: &mut Criterion) {
         self::authorizer(&env).with_dynamodb(client.clone())
     });
     let mut runs = vec![
-        ("bearer_rs256", &authorizer, false),
-        ("dpop_es256_rs256", &authorizer, true),
+        ("bearer_rs256", &authorizer, &case, false),
+        ("dpop_es256_rs256", &authorizer, &case, true),
+        ("dpop_eddsa_rs256", &authorizer, &eddsa, true),
     ];
     runs.extend(
         with_table
             .as_ref()
-            .map(|with_table| ("dpop_es256_rs256_replay_table", with_table, true)),
+            .map(|with_table| ("dpop_es256_rs256_replay_table", with_table, &case, true)),
     );
-    for (name, authorizer, dpop) in &runs {
-        let (event, now) = next(*dpop);
+    for (name, authorizer, case, dpop) in &runs {
+        let (event, now) = next(case, *dpop);
         let answer = rt.block_on(decide_at(authorizer, &event, now));
         assert!(answer.contains("\"Allow\""), "{name}: {answer}");
     }
@@ -657,10 +668,10 @@ fn bench_dpop(c: &mut Criterion) {
     group.bench_function("bare_es256_proof", |b| {
         b.iter(|| paired::bare(message, signature, &key, Algorithm::ES256))
     });
-    for (name, authorizer, dpop) in runs {
+    for (name, authorizer, case, dpop) in runs {
         group.bench_function(name, |b| {
             b.to_async(&rt).iter_batched(
-                || next(dpop),
+                || next(case, dpop),
                 |(event, now)| async move { decide_at(authorizer, &event, now).await },
                 BatchSize::SmallInput,
             )
