@@ -25,6 +25,14 @@
 //!   Lambda minus the write to stdout (the other benches run with no subscriber, so log lines cost
 //!   nothing there).
 //!
+//! - `dpop/*`: the REST `REQUEST` sample event with an RS256 token, decided as a bearer token
+//!   (`bearer_rs256`) and as a DPoP-bound token with an ES256 proof (`dpop_es256_rs256`), each
+//!   proof fresh (made, with its event, outside the timing: a proof is accepted once) and its
+//!   `iat` the decision's `now`; `dpop_es256_rs256_replay_table` the same with `AUTH_REPLAY_TABLE`
+//!   on a DynamoDB-compatible server (`DYNAMODB_ENDPOINT`, or a `moto_server` started here),
+//!   one conditional `PutItem` per decision; `bare_es256_proof` the proof's signature checked
+//!   as `bare/*` checks a token's.
+//!
 //! After criterion, each decision and its bare check run again in alternation
 //! (`common/paired.rs`), for a `decision / bare` ratio taken under one and the same machine load.
 //!
@@ -35,6 +43,9 @@ mod support;
 
 #[path = "common/paired.rs"]
 mod paired;
+
+#[path = "../tests/support/dynamodb.rs"]
+mod dynamodb;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -404,13 +415,7 @@ fn with_browser_headers(event: &str) -> String {
 /// One whole decision as the binary makes it: the invocation body read into the handler's
 /// payload type, the decision, the response JSON.
 async fn decide(authorizer: &Authorizer, event: &Event) -> String {
-    let payload: AuthorizerEvent = runtime_payload(black_box(event.json.as_bytes()));
-    let response = authorizer
-        .decide(payload, NOW, Invocation::default())
-        .await
-        .answer
-        .unwrap();
-    serde_json::to_string(&response).unwrap()
+    decide_at(authorizer, &event.json, NOW).await
 }
 
 /// An invocation body read into a payload type the way `lambda_runtime` reads it (its private
@@ -520,5 +525,160 @@ fn bench_rules(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_handlers, bench_rules);
+/// A DPoP key and the RS256 key of the issuer, for `dpop/*`.
+struct DpopCase {
+    issuer: TestKey,
+    proof_alg: Algorithm,
+    proof_key: jsonwebtoken::EncodingKey,
+    proof_jwk: Jwk,
+    event: Value,
+    bound: String,
+    bearer: String,
+}
+
+impl DpopCase {
+    /// The sample REST `REQUEST` event's claims in an RS256 token, as is and bound to a fresh
+    /// `proof_alg` key.
+    fn new(issuer: TestKey, proof_alg: Algorithm) -> Self {
+        let proof_signer = TestKey::generate(proof_alg, "");
+        let proof_jwk = Jwk::from_encoding_key(&proof_signer.encoding, proof_alg).unwrap();
+        let thumbprint = proof_jwk
+            .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+            .unwrap();
+        let json = read(&root().join("events/authorizer/request-permissions-allow.json"));
+        let old = token_of(&json);
+        let payload = old.split('.').nth(1).unwrap();
+        let mut claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let bearer = issuer.sign(&claims);
+        claims["cnf"] = serde_json::json!({ "jkt": thumbprint });
+        let bound = issuer.sign(&claims);
+        DpopCase {
+            issuer,
+            proof_alg,
+            proof_key: proof_signer.encoding,
+            proof_jwk,
+            event: serde_json::from_str(&json).unwrap(),
+            bound,
+            bearer,
+        }
+    }
+
+    /// The event with the bearer token, or with the bound token and a fresh proof issued at
+    /// `now`, as JSON text.
+    fn event(&self, dpop: bool, now: u64) -> String {
+        let mut event = self.event.clone();
+        let (authorization, proof) = if dpop {
+            let mut header = jsonwebtoken::Header::new(self.proof_alg);
+            header.typ = Some("dpop+jwt".into());
+            header.jwk = Some(self.proof_jwk.clone());
+            let mut jti = [0u8; 16];
+            aws_lc_rs::rand::fill(&mut jti).unwrap();
+            let digest =
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.bound.as_bytes());
+            let htu = format!(
+                "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod{}",
+                event["path"].as_str().unwrap()
+            );
+            let claims = serde_json::json!({"jti": URL_SAFE_NO_PAD.encode(jti), "htm": event["httpMethod"],
+                "htu": htu, "iat": now, "ath": URL_SAFE_NO_PAD.encode(digest)});
+            let proof = jsonwebtoken::encode(&header, &claims, &self.proof_key).unwrap();
+            (format!("DPoP {}", self.bound), Some(proof))
+        } else {
+            (format!("Bearer {}", self.bearer), None)
+        };
+        event["headers"]["Authorization"] = authorization.clone().into();
+        event["multiValueHeaders"]["Authorization"] = serde_json::json!([authorization]);
+        if let Some(proof) = proof {
+            event["headers"]["DPoP"] = proof.clone().into();
+            event["multiValueHeaders"]["DPoP"] = serde_json::json!([proof]);
+        }
+        event.to_string()
+    }
+}
+
+/// One decision on `event` (its JSON text) at `now`.
+async fn decide_at(authorizer: &Authorizer, event: &str, now: u64) -> String {
+    let payload: AuthorizerEvent = runtime_payload(black_box(event.as_bytes()));
+    let response = authorizer
+        .decide(payload, now, Invocation::default())
+        .await
+        .answer
+        .unwrap();
+    serde_json::to_string(&response).unwrap()
+}
+
+fn bench_dpop(c: &mut Criterion) {
+    use criterion::BatchSize;
+    use std::cell::Cell;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let case = DpopCase::new(
+        TestKey::generate(Algorithm::RS256, "rs256-key"),
+        Algorithm::ES256,
+    );
+    // The same decision with an Ed25519 proof, whose verification costs less than P-256's.
+    let eddsa = DpopCase::new(
+        TestKey::generate(Algorithm::RS256, "rs256-key-2"),
+        Algorithm::EdDSA,
+    );
+    let server = rt.block_on(TestServer::start());
+    server.set("/jwks", Reply::Json(jwks(&[&case.issuer, &eddsa.issuer])));
+    let mut env = test_env();
+    env.insert("AUTH_JWKS_URI".into(), server.url("/jwks"));
+    let authorizer = authorizer(&env);
+    // A fresh proof each iteration, and a clock that moves on so remembered proofs expire.
+    let tick = Cell::new(0u64);
+    let next = |case: &DpopCase, dpop: bool| {
+        tick.set(tick.get() + 1);
+        let now = NOW + tick.get() / 100 * 200;
+        (case.event(dpop, now), now)
+    };
+    // The replay table, when a DynamoDB-compatible server is at hand (kept running meanwhile).
+    let table = rt.block_on(dynamodb::fresh_table("replay", "pk"));
+    let with_table = table.as_ref().map(|(_server, client, table)| {
+        let mut env = env.clone();
+        env.insert("AUTH_REPLAY_TABLE".into(), table.clone());
+        self::authorizer(&env).with_dynamodb(client.clone())
+    });
+    let mut runs = vec![
+        ("bearer_rs256", &authorizer, &case, false),
+        ("dpop_es256_rs256", &authorizer, &case, true),
+        ("dpop_eddsa_rs256", &authorizer, &eddsa, true),
+    ];
+    runs.extend(
+        with_table
+            .as_ref()
+            .map(|with_table| ("dpop_es256_rs256_replay_table", with_table, &case, true)),
+    );
+    for (name, authorizer, case, dpop) in &runs {
+        let (event, now) = next(case, *dpop);
+        let answer = rt.block_on(decide_at(authorizer, &event, now));
+        assert!(answer.contains("\"Allow\""), "{name}: {answer}");
+    }
+    let mut group = c.benchmark_group("dpop");
+    // The proof's signature alone, as `bare` above: the floor a DPoP decision adds.
+    let event: Value = serde_json::from_str(&case.event(true, NOW)).unwrap();
+    let proof = event["headers"]["DPoP"].as_str().unwrap().to_owned();
+    let (message, signature) = proof.rsplit_once('.').unwrap();
+    let key = DecodingKey::from_jwk(&case.proof_jwk).unwrap();
+    assert!(paired::bare(message, signature, &key, Algorithm::ES256));
+    group.bench_function("bare_es256_proof", |b| {
+        b.iter(|| paired::bare(message, signature, &key, Algorithm::ES256))
+    });
+    for (name, authorizer, case, dpop) in runs {
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter_batched(
+                || next(case, dpop),
+                |(event, now)| async move { decide_at(authorizer, &event, now).await },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_handlers, bench_rules, bench_dpop);
 criterion_main!(benches);

@@ -141,7 +141,13 @@ async fn rfc7662_an_active_answer_for_us_allows_and_every_other_answer_refuses()
             Outcome::Unauthorized,
             Reason::WrongAudience,
         ),
-        ("dpop-bound", Outcome::Unauthorized, Reason::WrongTokenType),
+        // Its `cnf.jkt` goes to the binding step (tests/dpop.rs), which a TOKEN event, holding
+        // no proof, cannot pass.
+        (
+            "dpop-bound",
+            Outcome::Unauthorized,
+            Reason::BindingNeedsRequestEvent,
+        ),
     ];
     for (token, outcome, reason) in cases {
         assert_eq!(

@@ -4,6 +4,7 @@
 //! The simple form is one issuer in `AUTH_ISSUER` / `AUTH_AUDIENCE` / `AUTH_JWKS_URI` /
 //! `AUTH_HMAC_SECRET`; `AUTH_CONFIG` (JSON, inline or a file path) lists several issuers instead.
 
+use crate::authorizer::binding::{BindingConfig, DpopMode};
 use crate::authorizer::dynamodb::TableConfig;
 use crate::authorizer::introspection::IntrospectionConfig;
 use crate::authorizer::openapi_routes::{self, AccessTable};
@@ -52,6 +53,9 @@ pub struct TokenSources {
     pub cookie: Option<String>,
     /// Query parameter holding the bare token (`AUTH_TOKEN_QUERY`).
     pub query: Option<String>,
+    /// Whether `Authorization: DPoP <token>` is read (`AUTH_DPOP` not `off`); when not, the
+    /// scheme is no token, as any other non-bearer scheme.
+    pub dpop: bool,
 }
 
 /// The whole configuration.
@@ -76,8 +80,10 @@ pub struct AuthConfig {
     pub routes: AccessTable,
     /// Opaque tokens by introspection (`AUTH_INTROSPECTION_*`), off by default.
     pub introspection: Option<IntrospectionConfig>,
-    /// The DynamoDB tables read (`AUTH_REVOCATION_TABLE`), none by default.
+    /// The DynamoDB tables read (`AUTH_REVOCATION_TABLE`, `AUTH_REPLAY_TABLE`), none by default.
     pub tables: TableConfig,
+    /// Sender-constrained tokens (`AUTH_DPOP*`, `AUTH_PUBLIC_URL`, `AUTH_MTLS`).
+    pub binding: BindingConfig,
 }
 
 /// A configuration error, naming the variable.
@@ -183,6 +189,7 @@ impl AuthConfig {
         let routes = routes(&lookup, &scope_names)?;
         let introspection = IntrospectionConfig::from_lookup(&lookup, &issuers)?;
         let tables = TableConfig::from_lookup(&lookup)?;
+        let binding = BindingConfig::from_lookup(&lookup, leeway)?;
         Ok(AuthConfig {
             introspection,
             tables,
@@ -192,7 +199,9 @@ impl AuthConfig {
             sources: TokenSources {
                 cookie: lookup("AUTH_TOKEN_COOKIE"),
                 query: lookup("AUTH_TOKEN_QUERY"),
+                dpop: binding.dpop != DpopMode::Off,
             },
+            binding,
             limits,
             max_token_bytes: number(&lookup, "AUTH_MAX_TOKEN_BYTES", 8192)? as usize,
             scope_names,

@@ -30,6 +30,8 @@ use std::time::{Duration, Instant};
 pub struct TableConfig {
     /// The revocation table (`AUTH_REVOCATION_TABLE`), if revocation is on.
     pub revocation: Option<String>,
+    /// The DPoP replay table (`AUTH_REPLAY_TABLE`), if proofs are remembered across the fleet.
+    pub replay: Option<String>,
     /// The bound on each call, retries included (`AUTH_TABLE_TIMEOUT_MS`, default 1500 ms, as a
     /// key fetch's): well inside the function's 5 s timeout, so a slow table is a 401, never a
     /// timed-out invocation.
@@ -37,7 +39,8 @@ pub struct TableConfig {
 }
 
 impl TableConfig {
-    /// Reads `AUTH_REVOCATION_TABLE` and `AUTH_TABLE_TIMEOUT_MS` through `lookup`.
+    /// Reads `AUTH_REVOCATION_TABLE`, `AUTH_REPLAY_TABLE` and `AUTH_TABLE_TIMEOUT_MS` through
+    /// `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let name = "AUTH_TABLE_TIMEOUT_MS";
         let timeout = Duration::from_millis(whole_number(name, lookup(name))?.unwrap_or(1500));
@@ -49,13 +52,14 @@ impl TableConfig {
         }
         Ok(TableConfig {
             revocation: lookup("AUTH_REVOCATION_TABLE").map(|t| t.trim().to_owned()),
+            replay: lookup("AUTH_REPLAY_TABLE").map(|t| t.trim().to_owned()),
             timeout,
         })
     }
 
     /// Whether any table is configured, and so a client is needed.
     pub fn any(&self) -> bool {
-        self.revocation.is_some()
+        self.revocation.is_some() || self.replay.is_some()
     }
 }
 

@@ -11,6 +11,14 @@
 //! A request with an `Authorization` header takes its token from there or has none; the cookie
 //! and query parameter (when configured) are read only without the header.
 //!
+//! For sender-constrained tokens ([`crate::authorizer::binding`]) the request formats also give
+//! what a binding is checked against ([`Evidence`]): the `Authorization` scheme (`Bearer` or
+//! `DPoP`, RFC 9449 §7.1), the `DPoP` proof headers (REST and HTTP API 1.0: `headers` and
+//! `multiValueHeaders`; HTTP API 2.0: `headers`, where API Gateway joins repeated headers with
+//! commas), the request path as the event gives it (`path`; HTTP API 2.0: `rawPath`) and the
+//! client certificate of a mutual-TLS custom domain (`requestContext.identity.clientCert`; HTTP
+//! API 2.0: `requestContext.authentication.clientCert`). A `TOKEN` event carries none of these.
+//!
 //! The event is read once, into [`AuthorizerEvent`]: the fields the decision needs from any of
 //! these formats, everything else skipped by the parser, and only the headers that can carry a
 //! token kept. The full `aws_lambda_events` types cost 5 to 8 µs for an HTTP API 2.0 event (a
@@ -117,12 +125,14 @@ impl ExecuteApiArn {
 pub struct AuthorizerInput {
     /// Which format arrived.
     pub format: EventFormat,
-    /// The bearer token, without its scheme; `None` if the request carries none.
+    /// The token, without its scheme; `None` if the request carries none.
     pub token: Option<String>,
     /// The method or route ARN the decision is for.
     pub target: ExecuteApiArn,
     /// What a route rule reads of the request besides the target.
     pub request: RequestParts,
+    /// What a sender-constrained token's binding is checked against.
+    pub evidence: Evidence,
 }
 
 /// What a route rule (`x-authorizer-rule`) reads of the request besides its method and path:
@@ -137,6 +147,44 @@ pub struct RequestParts {
     /// The caller's address (`requestContext.identity.sourceIp`, for payload 2.0
     /// `requestContext.http.sourceIp`); `None` for a `TOKEN` event.
     pub source_ip: Option<String>,
+}
+
+/// The `Authorization` scheme a token came with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Bearer <token>`, a bare token, or a token from a cookie or the query string.
+    #[default]
+    Bearer,
+    /// `DPoP <token>` (RFC 9449 §7.1), read only when DPoP is not off.
+    DPoP,
+}
+
+/// The `DPoP` proof headers of a request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Proofs {
+    /// None.
+    #[default]
+    None,
+    /// Exactly one.
+    One(String),
+    /// More than one (RFC 9449 §4.3 allows one): repeated headers, or a value with a comma,
+    /// which a compact JWS never holds.
+    Several,
+}
+
+/// What a request shows besides its token, for the binding step: how the token was presented
+/// and the evidence a bound token needs. Empty for a `TOKEN` event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// The token's scheme.
+    pub scheme: Scheme,
+    /// The `DPoP` headers.
+    pub proofs: Proofs,
+    /// The request path as the event gives it: `path` (REST `REQUEST`, HTTP API 1.0, without
+    /// the stage), `rawPath` (HTTP API 2.0).
+    pub path: Option<String>,
+    /// The client certificate (PEM) API Gateway passes on from a mutual-TLS custom domain.
+    pub client_cert: Option<String>,
 }
 
 /// Why an event could not be read. These are configuration mistakes (wrong authorizer type or
@@ -199,8 +247,15 @@ impl AuthorizerEvent {
                 )));
             }
         };
-        let token = match format {
-            EventFormat::Token => event.authorization_token.as_deref().and_then(bearer_token),
+        let (token, scheme) = match format {
+            EventFormat::Token => match event
+                .authorization_token
+                .as_deref()
+                .and_then(|v| credential(v, sources.dpop))
+            {
+                Some((scheme, token)) => (Some(token), scheme),
+                None => (None, Scheme::Bearer),
+            },
             _ => {
                 // As API Gateway's own maps do, a repeated name (in another case) keeps the last.
                 let header = event.headers.any_case("authorization").last();
@@ -220,10 +275,32 @@ impl AuthorizerEvent {
                 // token (`Basic ...`): falling back to a cookie or query token would let a
                 // policy cached under that header vouch for a token it never carried.
                 match header {
-                    Some(header) => bearer_token(header),
-                    None => cookie.or(query),
+                    Some(header) => match credential(header, sources.dpop) {
+                        Some((scheme, token)) => (Some(token), scheme),
+                        None => (None, Scheme::Bearer),
+                    },
+                    None => (cookie.or(query), Scheme::Bearer),
                 }
             }
+        };
+        let evidence = match format {
+            EventFormat::Token => Evidence {
+                scheme,
+                ..Evidence::default()
+            },
+            _ => Evidence {
+                scheme,
+                proofs: event.proofs(),
+                path: match format {
+                    EventFormat::HttpV2 => event.raw_path.as_deref(),
+                    _ => event.path.as_deref(),
+                }
+                .map(|path| match format {
+                    EventFormat::Request => path.to_owned(),
+                    _ => without_stage(path, event.request_context.stage.as_deref()),
+                }),
+                client_cert: event.request_context.client_cert(),
+            },
         };
         let arn = match format {
             EventFormat::HttpV2 => event.route_arn,
@@ -245,11 +322,7 @@ impl AuthorizerEvent {
                         .for_each(|(k, _)| k.make_ascii_lowercase());
                     headers
                 }),
-                source_ip: event.request_context.and_then(|c| {
-                    c.http
-                        .and_then(|h| h.source_ip)
-                        .or(c.identity.and_then(|i| i.source_ip))
-                }),
+                source_ip: event.request_context.source_ip(),
             },
         };
         Ok(AuthorizerInput {
@@ -257,6 +330,7 @@ impl AuthorizerEvent {
             token,
             target,
             request,
+            evidence,
         })
     }
 }
@@ -301,25 +375,136 @@ struct Fields {
     /// HTTP API 2.0, which sends cookies here and not in a `Cookie` header.
     #[serde(default)]
     cookies: Vec<String>,
-    /// The caller's address, for route rules.
+    /// REST `REQUEST` and HTTP API 1.0: every value of a repeated header (`headers` keeps the
+    /// last); only the `DPoP` ones are kept.
     #[serde(default)]
-    request_context: Option<Context>,
+    multi_value_headers: ProofHeaders,
+    /// REST `REQUEST` and HTTP API 1.0: the request path, without the stage.
+    #[serde(default)]
+    path: Option<String>,
+    /// HTTP API 2.0: the request path.
+    #[serde(default)]
+    raw_path: Option<String>,
+    #[serde(default)]
+    request_context: RequestContext,
 }
 
-/// `requestContext`: only where the caller's address is.
-#[derive(Debug, Deserialize)]
-struct Context {
+impl Fields {
+    /// The `DPoP` headers, counted over every value the event holds.
+    fn proofs(&self) -> Proofs {
+        let values: Vec<&str> = if self.multi_value_headers.0.is_empty() {
+            self.headers.any_case("dpop").collect()
+        } else {
+            self.multi_value_headers
+                .0
+                .iter()
+                .map(String::as_str)
+                .collect()
+        };
+        match values.as_slice() {
+            [] => Proofs::None,
+            [one] if !one.contains(',') => Proofs::One(one.trim().to_owned()),
+            _ => Proofs::Several,
+        }
+    }
+}
+
+/// The `requestContext` members the decision reads: the caller's address (route rules) and the
+/// client certificate (the binding step).
+#[derive(Debug, Default, Deserialize)]
+struct RequestContext {
+    /// REST `REQUEST` and HTTP API 1.0: the address and the certificate.
     #[serde(default)]
-    identity: Option<SourceIp>,
+    identity: Option<Caller>,
+    /// HTTP API 2.0: the address.
     #[serde(default)]
-    http: Option<SourceIp>,
+    http: Option<Caller>,
+    /// HTTP API 2.0: the certificate.
+    #[serde(default)]
+    authentication: Option<Caller>,
+    /// The stage, which an HTTP API's path carries in front on a named stage.
+    #[serde(default)]
+    stage: Option<String>,
+}
+
+/// An HTTP API path without the leading `/{stage}` segment of a named stage, so that
+/// `AUTH_PUBLIC_URL` is always what the client writes before the route's path (with the stage
+/// on the `execute-api` host, with the API mapping's path on a custom domain). AWS's
+/// documentation does not say where the stage goes; reports (aws-powertools/powertools-lambda-python
+/// issue 621, CodeGenieApp/serverless-express issue 465) say `rawPath` carries it on a named stage,
+/// also through a custom domain, whose API mapping key is not forwarded. Where it is absent,
+/// nothing is removed; `$default` has no segment. REST `path` never carries it.
+fn without_stage(path: &str, stage: Option<&str>) -> String {
+    let rest = stage
+        .filter(|stage| !stage.is_empty() && *stage != "$default")
+        .and_then(|stage| path.strip_prefix('/')?.strip_prefix(stage))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    match rest {
+        Some("") => "/".to_owned(),
+        Some(rest) => rest.to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+impl RequestContext {
+    fn client_cert(&self) -> Option<String> {
+        [&self.identity, &self.authentication]
+            .into_iter()
+            .flatten()
+            .find_map(|holder| holder.client_cert.as_ref()?.client_cert_pem.clone())
+    }
+
+    fn source_ip(self) -> Option<String> {
+        (self.http.and_then(|h| h.source_ip)).or(self.identity.and_then(|i| i.source_ip))
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SourceIp {
+struct Caller {
     #[serde(default)]
     source_ip: Option<String>,
+    #[serde(default)]
+    client_cert: Option<ClientCert>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientCert {
+    #[serde(default)]
+    client_cert_pem: Option<String>,
+}
+
+/// `multiValueHeaders`: an object of string arrays (or `null`s); the `DPoP` values kept, in
+/// order, every other entry skipped unread.
+#[derive(Debug, Default)]
+struct ProofHeaders(Vec<String>);
+
+impl<'de> Deserialize<'de> for ProofHeaders {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ProofHeadersVisitor;
+        impl<'de> Visitor<'de> for ProofHeadersVisitor {
+            type Value = ProofHeaders;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of string arrays, or null")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ProofHeaders::default())
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut values = Vec::new();
+                while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
+                    if name.eq_ignore_ascii_case("dpop") {
+                        values.extend(map.next_value::<Option<Vec<String>>>()?.unwrap_or_default());
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(ProofHeaders(values))
+            }
+        }
+        deserializer.deserialize_any(ProofHeadersVisitor)
+    }
 }
 
 /// Which names of a JSON object of strings [`Pairs`] keeps.
@@ -337,15 +522,17 @@ impl Keep for All {
     }
 }
 
-/// The headers that can carry a token, in any case: REST sends names as the client did, HTTP API
-/// in lower case. Events carry a dozen headers or more; the others are checked and dropped.
+/// The headers that can carry a token or its DPoP proof, in any case: REST sends names as the
+/// client did, HTTP API in lower case. Events carry a dozen headers or more; the others are
+/// checked and dropped.
 #[derive(Debug)]
 struct TokenHeaders;
 
 impl Keep for TokenHeaders {
     fn keep(name: &str) -> bool {
-        name.eq_ignore_ascii_case("authorization")
-            || name.eq_ignore_ascii_case("cookie")
+        ["authorization", "cookie", "dpop"]
+            .iter()
+            .any(|kept| name.eq_ignore_ascii_case(kept))
             || KEEP_EVERY_HEADER.load(Ordering::Relaxed)
     }
 }
@@ -441,6 +628,22 @@ pub fn bearer_token(value: &str) -> Option<&str> {
     }
 }
 
+/// The token of an `Authorization` value and its scheme: [`bearer_token`]'s reading, and when
+/// `dpop` (AUTH_DPOP is not off) also `DPoP <token>` (RFC 9449 §7.1, scheme case-insensitive).
+/// Any other scheme is no token, with no fallback to a cookie or query token.
+fn credential(value: &str, dpop: bool) -> Option<(Scheme, &str)> {
+    let value = value.trim();
+    if dpop && value.eq_ignore_ascii_case("dpop") {
+        return None;
+    }
+    match value.split_once(' ') {
+        Some((scheme, token)) if dpop && scheme.eq_ignore_ascii_case("dpop") => {
+            Some((Scheme::DPoP, token.trim())).filter(|(_, t)| !t.is_empty())
+        }
+        _ => bearer_token(value).map(|token| (Scheme::Bearer, token)),
+    }
+}
+
 /// The value of cookie `name` in a `Cookie` header or one `cookies` entry (`a=1; b=2`).
 fn cookie_value<'h>(header: &'h str, name: &str) -> Option<&'h str> {
     header.split(';').find_map(|pair| {
@@ -454,6 +657,7 @@ fn cookie_value<'h>(header: &'h str, name: &str) -> Option<&'h str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// Reads an authorizer event from its JSON text.
     fn parse(event: &str, sources: &TokenSources) -> Result<AuthorizerInput, EventError> {
@@ -527,6 +731,140 @@ mod tests {
             request_token(&format!(r#"{query},"headers":{{}}"#)),
             Ok(Some("q".into()))
         );
+    }
+
+    /// RFC 9449 §7.1: `Authorization: DPoP <token>`, read only while DPoP is on; otherwise it is
+    /// a non-bearer scheme: no token, and no cookie or query token in its place.
+    #[test]
+    fn rfc9449_the_dpop_scheme_is_read_only_when_dpop_is_on() {
+        let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
+        let event = format!(
+            r#"{{"type":"REQUEST","methodArn":"{arn}","headers":{{"Authorization":"dpop  t.o.k ","Cookie":"token=c"}}}}"#
+        );
+        let mut sources = TokenSources {
+            cookie: Some("token".into()),
+            dpop: true,
+            ..TokenSources::default()
+        };
+        let input = parse(&event, &sources).unwrap();
+        assert_eq!(input.token.as_deref(), Some("t.o.k"));
+        assert_eq!(input.evidence.scheme, Scheme::DPoP);
+        sources.dpop = false;
+        assert_eq!(parse(&event, &sources).unwrap().token, None);
+        assert_eq!(credential("DPoP ", true), None);
+        assert_eq!(credential("Bearer x", true), Some((Scheme::Bearer, "x")));
+        let token =
+            format!(r#"{{"type":"TOKEN","methodArn":"{arn}","authorizationToken":"DPoP x"}}"#);
+        let input = parse(
+            &token,
+            &TokenSources {
+                dpop: true,
+                ..TokenSources::default()
+            },
+        );
+        assert_eq!(
+            input.unwrap().evidence,
+            Evidence {
+                scheme: Scheme::DPoP,
+                ..Evidence::default()
+            }
+        );
+    }
+
+    /// RFC 9449 §4.3 step 1: one `DPoP` header. REST keeps every value in `multiValueHeaders`
+    /// (`headers` holds the last); HTTP API 2.0 joins repeats with a comma.
+    #[test]
+    fn rfc9449_proof_headers_are_counted_over_every_value() {
+        let proofs = |fields: &str| {
+            let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
+            let event = format!(r#"{{"type":"REQUEST","methodArn":"{arn}",{fields}}}"#);
+            parse(&event, &TokenSources::default())
+                .unwrap()
+                .evidence
+                .proofs
+        };
+        assert_eq!(proofs(r#""headers":{}"#), Proofs::None);
+        assert_eq!(
+            proofs(r#""headers":{"DPoP":" a.b.c "}"#),
+            Proofs::One("a.b.c".into())
+        );
+        assert_eq!(
+            proofs(r#""headers":{"DPoP":"b"},"multiValueHeaders":{"dpop":["a","b"],"X":["1"]}"#),
+            Proofs::Several
+        );
+        assert_eq!(
+            proofs(r#""headers":{"DPoP":"b"},"multiValueHeaders":{"DPoP":["b"],"X":null}"#),
+            Proofs::One("b".into())
+        );
+        assert_eq!(
+            proofs(r#""headers":{"dpop":"a.b.c,d.e.f"}"#),
+            Proofs::Several
+        );
+        assert_eq!(
+            proofs(r#""headers":{"dpop":"a","DPoP":"b"}"#),
+            Proofs::Several
+        );
+    }
+
+    /// The path and the client certificate where each format puts them (aws-lambda-rust-runtime's
+    /// fixtures `example-apigw-custom-auth-request-type-request.json` and
+    /// `example-apigw-v2-custom-authorizer-v2-request.json`).
+    #[test]
+    fn path_and_client_certificate_by_format() {
+        let sources = TokenSources::default();
+        let rest = r#"{"type":"REQUEST","methodArn":"arn:aws:execute-api:r:1:a/test/GET/request",
+            "path":"/request","requestContext":{"path":"/test/request","identity":{"sourceIp":"x",
+            "clientCert":{"clientCertPem":"-----BEGIN CERTIFICATE-----\nMII","subjectDN":"CN=c"}}}}"#;
+        let evidence = parse(rest, &sources).unwrap().evidence;
+        assert_eq!(evidence.path.as_deref(), Some("/request"));
+        assert_eq!(
+            evidence.client_cert.as_deref(),
+            Some("-----BEGIN CERTIFICATE-----\nMII")
+        );
+        let v2 = r#"{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:r:1:a/$default/POST/lambda",
+            "rawPath":"/lambda","path":"/ignored","requestContext":{"http":{"path":"/lambda"},
+            "authentication":{"clientCert":{"clientCertPem":"CERT_CONTENT"}}}}"#;
+        let evidence = parse(v2, &sources).unwrap().evidence;
+        assert_eq!(evidence.path.as_deref(), Some("/lambda"));
+        assert_eq!(evidence.client_cert.as_deref(), Some("CERT_CONTENT"));
+        let none = r#"{"type":"REQUEST","methodArn":"arn:aws:execute-api:r:1:a/test/GET/request",
+            "requestContext":{"identity":{"clientCert":null},"authentication":null}}"#;
+        assert_eq!(parse(none, &sources).unwrap().evidence.client_cert, None);
+    }
+
+    /// An HTTP API's path on a named stage loses its `/{stage}` segment where it has one, so the
+    /// base URL is what the client writes before the route's path; a REST path is never cut
+    /// (API Gateway already leaves its stage out, and a route may start with the stage's name).
+    #[test]
+    fn an_http_api_path_on_a_named_stage_loses_the_stage_segment() {
+        let sources = TokenSources::default();
+        let v2 = |raw: &str, stage: &str| {
+            let event = json!({"version": "2.0", "type": "REQUEST", "rawPath": raw,
+                "routeArn": format!("arn:aws:execute-api:r:1:a/{stage}/GET/orders"),
+                "requestContext": {"stage": stage}});
+            parse(&event.to_string(), &sources).unwrap().evidence.path
+        };
+        assert_eq!(v2("/dev/orders", "dev").as_deref(), Some("/orders"));
+        assert_eq!(v2("/dev", "dev").as_deref(), Some("/"));
+        assert_eq!(v2("/orders", "dev").as_deref(), Some("/orders"));
+        assert_eq!(
+            v2("/development/x", "dev").as_deref(),
+            Some("/development/x")
+        );
+        assert_eq!(
+            v2("/$default/x", "$default").as_deref(),
+            Some("/$default/x")
+        );
+        let v1 = json!({"version": "1.0", "type": "REQUEST", "path": "/dev/orders",
+            "methodArn": "arn:aws:execute-api:r:1:a/dev/GET/orders",
+            "requestContext": {"stage": "dev"}});
+        let v1 = parse(&v1.to_string(), &sources).unwrap().evidence.path;
+        assert_eq!(v1.as_deref(), Some("/orders"));
+        let rest = json!({"type": "REQUEST", "path": "/prod/orders",
+            "methodArn": "arn:aws:execute-api:r:1:a/prod/GET/prod/orders",
+            "requestContext": {"stage": "prod"}});
+        let rest = parse(&rest.to_string(), &sources).unwrap().evidence.path;
+        assert_eq!(rest.as_deref(), Some("/prod/orders"));
     }
 
     #[test]
@@ -603,6 +941,7 @@ mod tests {
         let sources = TokenSources {
             cookie: Some("token".into()),
             query: Some("access_token".into()),
+            dpop: true,
         };
         let arn = "arn:aws:execute-api:eu-west-1:1:api/prod/GET/products";
         let event = format!(r#"{{"type":"REQUEST","methodArn":"{arn}",{fields}}}"#);

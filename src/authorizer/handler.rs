@@ -3,15 +3,17 @@
 //! the route's scopes, or a route not in the table, is a `Deny` (403); an event we cannot read is
 //! an invocation error (500), never an Allow.
 
+use crate::authorizer::binding::{Binding, Presented};
 use crate::authorizer::config::{AuthConfig, ResponseMode, TokenSources};
 use crate::authorizer::dynamodb::{TableConfig, Tables};
 use crate::authorizer::event::{
-    self, AuthorizerEvent, AuthorizerInput, EventError, ExecuteApiArn, RequestParts,
+    self, AuthorizerEvent, AuthorizerInput, EventError, EventFormat, Evidence, ExecuteApiArn,
+    RequestParts,
 };
 use crate::authorizer::introspection::{self, Introspector};
 use crate::authorizer::metrics::{self, Outcome};
 use crate::authorizer::openapi_routes::{AccessRule, AccessTable};
-use crate::authorizer::policy::{self, AuthorizerResponse, Requested, Shape};
+use crate::authorizer::policy::{self, AuthorizerResponse, Requested, Shape, Standing};
 use crate::authorizer::revocation::{RevocationItems, RevocationStore};
 use crate::authorizer::rules::{self, Needs, Refusal, RequestFacts, SharedRule, TokenFacts};
 use crate::metrics::{Invocation, Metrics};
@@ -111,6 +113,8 @@ pub struct Authorizer {
     metrics: Metrics,
     /// Opaque tokens, when introspection is configured.
     introspection: Option<Introspector>,
+    /// Sender-constrained tokens: DPoP proofs and client certificates.
+    binding: Binding,
     /// Checked for every verified JWT, when a revocation table is configured or items given.
     revocation: Option<RevocationStore>,
     /// The tables' client once given ([`Self::with_dynamodb`]), and their bounds.
@@ -180,6 +184,7 @@ impl Authorizer {
             needs,
             metrics,
             introspection,
+            binding: Binding::new(config.binding, config.tables.replay.clone()),
             revocation: config.tables.revocation.clone().map(RevocationStore::Table),
             tables: None,
             table_config: config.tables,
@@ -237,10 +242,10 @@ impl Authorizer {
     /// it in the metrics, and returns the answer with its outcome and reason (which the local
     /// gateway prints). The token, its signature and its claims are never logged; the subject is.
     ///
-    /// The steps: the credential and the target read from the event, the token verified (and
-    /// checked against the revocation table), the rules (the issuer's, then the requested
-    /// route's once its scopes are met), the route found, the answer shaped for the event's
-    /// format.
+    /// The steps: the credential and the target read from the event, the token verified, its
+    /// binding to the presenter checked, the revocation table read, the rules (the issuer's,
+    /// then the requested route's once its scopes are met), the route found, the answer shaped
+    /// for the event's format.
     pub async fn decide(
         &self,
         event: AuthorizerEvent,
@@ -252,12 +257,18 @@ impl Authorizer {
             token,
             target,
             request,
+            evidence,
         } = match event.input(&self.sources) {
             Ok(input) => input,
             Err(error) => return self.unreadable(error, invocation),
         };
+        let presented = Presented {
+            format,
+            method: &target.method,
+            evidence: &evidence,
+        };
         let verified = self
-            .verify_token(token.as_deref(), now)
+            .accept(token.as_deref(), &presented, now)
             .instrument(tracing::debug_span!("verify"))
             .await;
         let matched = self.routes.find(&target.method, &target.path).ok();
@@ -376,8 +387,19 @@ impl Authorizer {
             scopes,
             principal,
         } = verified;
-        let standing =
-            || policy::standings(&self.routes, &scopes, |r| ruling.passes(r, None).is_ok());
+        // A bound token passed the binding step for this request's proof or certificate only.
+        let bound = claims.cnf.is_some();
+        let standing = || {
+            let standing =
+                policy::standings(&self.routes, &scopes, |r| ruling.passes(r, None).is_ok());
+            match bound {
+                true => standing
+                    .into_iter()
+                    .map(Standing::for_this_request_only)
+                    .collect(),
+                false => standing,
+            }
+        };
         let context = ContextClaims::new(claims, &scopes);
         let answer = shape.answer(
             requested,
@@ -401,14 +423,59 @@ impl Authorizer {
         }
     }
 
-    /// Verifies a bearer token: an opaque one by introspection when it is on, a JWT against the
-    /// configured issuers and then the revocation table when there is one.
+    /// Verifies a token presented as a bearer token, in a request with nothing else (no proof,
+    /// no certificate): [`Self::decide`]'s verification, binding and revocation steps, so a
+    /// sender-constrained token is refused here.
     pub async fn verify_token(
         &self,
         token: Option<&str>,
         now: u64,
     ) -> Result<Verified, TokenError> {
+        let bearer = Presented {
+            format: EventFormat::Request,
+            method: "GET",
+            evidence: &Evidence::default(),
+        };
+        self.accept(token, &bearer, now).await
+    }
+
+    /// The token steps of a decision: verification, binding, revocation.
+    async fn accept(
+        &self,
+        token: Option<&str>,
+        presented: &Presented<'_>,
+        now: u64,
+    ) -> Result<Verified, TokenError> {
         let token = token.ok_or(TokenError::MissingToken)?;
+        let verified = self.verify(token, now).await?;
+        self.binding
+            .check(
+                self.tables.as_ref(),
+                presented,
+                token,
+                &verified.claims,
+                now,
+            )
+            .await?;
+        // Opaque tokens are revoked at their issuer, which introspection asks.
+        if let Some(revocation) = &self.revocation
+            && !self.is_introspected(token)
+        {
+            revocation
+                .check(self.tables.as_ref(), &verified.claims)
+                .await?;
+        }
+        Ok(verified)
+    }
+
+    /// Whether `token` is judged by introspection rather than by its signature.
+    fn is_introspected(&self, token: &str) -> bool {
+        self.introspection.is_some() && introspection::is_opaque(token)
+    }
+
+    /// Verifies a token: an opaque one by introspection when it is on, a JWT against the
+    /// configured issuers.
+    async fn verify(&self, token: &str, now: u64) -> Result<Verified, TokenError> {
         if let Some(introspector) = &self.introspection
             && introspection::is_opaque(token)
         {
@@ -422,13 +489,7 @@ impl Authorizer {
                 .verify(token, &issuer.rules, &issuer.claims, now)
                 .await;
         }
-        let verified = self.verify_jwt(token, now).await?;
-        if let Some(revocation) = &self.revocation {
-            revocation
-                .check(self.tables.as_ref(), &verified.claims)
-                .await?;
-        }
-        Ok(verified)
+        self.verify_jwt(token, now).await
     }
 
     /// Verifies a JWT against the configured issuers.

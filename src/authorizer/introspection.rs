@@ -9,8 +9,9 @@
 //! - [`parse`] and [`accept`] judge an answer with the clock passed in (pure): `active` must be
 //!   the JSON boolean `true`; when present, `iss` must be the issuer, `exp` / `nbf` / `iat` hold
 //!   with the leeway, and `aud` follows the JWT rule (RFC 9068 §4: `aud` decides, else
-//!   `client_id`); scopes come from `scope`. A sender-constrained token (`token_type` `DPoP`, or a
-//!   `cnf` member) is refused until its proof can be checked.
+//!   `client_id`); scopes come from `scope`. A sender-constrained token's `cnf` (`jkt`,
+//!   `x5t#S256`) goes on with the claims to the binding step, as a JWT's does; a `token_type`
+//!   `DPoP` without `cnf.jkt` is refused.
 //! - [`Cache`] keeps answers per token (under the SHA-256 of the token, never the token) for at
 //!   most `AUTH_INTROSPECTION_CACHE_SECONDS` (default 60, 0 = ask every time) and never past
 //!   `exp`, bounded in entries; concurrent requests for one token share one call.
@@ -182,13 +183,16 @@ pub fn accept(
         return Err(TokenError::Inactive);
     }
     let claims = &answer.claims;
-    let sender_constrained = answer
+    // A `cnf` member (RFC 9449 §6.2, RFC 8705 §3.2) is read into the claims and checked by
+    // the binding step like a JWT's; a `DPoP` token type without the key it is bound to could
+    // not be.
+    let dpop_without_key = answer
         .members
         .get("token_type")
         .and_then(Value::as_str)
         .is_some_and(|t| t.eq_ignore_ascii_case("DPoP"))
-        || answer.members.contains_key("cnf");
-    if sender_constrained {
+        && claims.cnf.as_ref().is_none_or(|cnf| cnf.jkt.is_none());
+    if dpop_without_key {
         return Err(TokenError::WrongTokenType);
     }
     if claims.iss.as_deref().is_some_and(|iss| iss != rules.issuer) {
@@ -564,7 +568,10 @@ mod tests {
             (json!({"exp": 1400}), TokenError::Expired),
             (json!({"nbf": 1600}), TokenError::NotYetValid),
             (json!({"token_type": "DPoP"}), TokenError::WrongTokenType),
-            (json!({"cnf": {"jkt": "x"}}), TokenError::WrongTokenType),
+            (
+                json!({"token_type": "DPoP", "cnf": {"x5t#S256": "x"}}),
+                TokenError::WrongTokenType,
+            ),
             (
                 json!({"scope": 5}),
                 TokenError::MalformedScope(crate::scopes::ScopeError::WrongType),
@@ -577,6 +584,13 @@ mod tests {
                 "{patch}"
             );
         }
+        // RFC 9449 §6.2: a bound token's `cnf` goes on to the binding step, as a JWT's does.
+        let bound = judge(
+            active(json!({"token_type": "DPoP", "cnf": {"jkt": "x"}})),
+            1500,
+        )
+        .unwrap();
+        assert_eq!(bound.claims.cnf.unwrap().jkt.as_deref(), Some("x"));
         let minimal = judge(json!({"active": true, "client_id": "products-api"}), 1500).unwrap();
         assert_eq!(minimal.principal, "products-api");
         assert_eq!(minimal.claims.iss.as_deref(), Some("https://issuer.test/"));

@@ -85,6 +85,8 @@ pub enum Dependency {
     Introspection,
     /// The DynamoDB revocation table (`AUTH_REVOCATION_TABLE`).
     RevocationTable,
+    /// The DynamoDB DPoP replay table (`AUTH_REPLAY_TABLE`).
+    ReplayTable,
 }
 
 impl Dependency {
@@ -93,6 +95,7 @@ impl Dependency {
         match self {
             Dependency::Introspection => "introspection",
             Dependency::RevocationTable => "revocation-table",
+            Dependency::ReplayTable => "replay-table",
         }
     }
 }

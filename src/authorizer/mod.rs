@@ -7,6 +7,8 @@
 //! - rules: CEL expressions per issuer and per route, compiled at cold start and judged on
 //!   [`Facts`] (feature `rules`, docs/rules.md);
 //! - the token itself is checked by [`crate::token`] (algorithms, JWS, key sets, claims);
+//! - sender-constrained tokens: the binding step checks a DPoP proof (RFC 9449) or the client
+//!   certificate (RFC 8705) against the token's `cnf`, remembering proofs against replay;
 //! - tokens a signature cannot judge: introspection (opaque tokens, asked of their issuer, RFC
 //!   7662) and revocation (a DynamoDB table of revoked tokens and subjects), sharing one DynamoDB
 //!   client and its bounds;
@@ -17,6 +19,7 @@
 //! - [`run`]: the Lambda process itself (runtime, cold start, invocation loop), all the
 //!   `authorizer` binary calls.
 
+mod binding;
 mod config;
 mod dynamodb;
 mod event;
@@ -30,9 +33,13 @@ mod revocation;
 mod rules;
 mod secret;
 
+pub use binding::{
+    BindingConfig, CheckedProof, DpopMode, Expected, MtlsMode, PublicUrls, Window,
+    certificate_thumbprint, check_proof, token_hash,
+};
 pub use config::{AuthConfig, ConfigError, TokenSources, preloaded_keys};
 pub use dynamodb::{TableError, client_from_env as dynamodb_client};
-pub use event::{AuthorizerEvent, bearer_token};
+pub use event::{AuthorizerEvent, Evidence, Proofs, Scheme, bearer_token};
 pub use handler::{Authorizer, AuthorizerError, Decision};
 pub use lambda::run;
 pub use metrics::Outcome;

@@ -59,6 +59,18 @@ pub enum Standing {
     PerRequest,
 }
 
+impl Standing {
+    /// The standing of a sender-constrained token (`cnf`): its proof or certificate was checked
+    /// for this request only, so no route is allowed by its resource, only the requested ARN
+    /// (SECURITY.md, "Sender-constrained tokens").
+    pub fn for_this_request_only(self) -> Self {
+        match self {
+            Standing::Granted => Standing::PerRequest,
+            other => other,
+        }
+    }
+}
+
 /// Each route's [`Standing`] for a token holding `scopes`. A rule reading only `header` and
 /// `claims` gives one answer for the token, asked of `passes` (its verdict on this token), so
 /// its route may be listed by resource: the token's next request there works from the cache.

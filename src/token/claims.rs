@@ -114,6 +114,19 @@ pub struct TokenClaims {
     pub scopes: Option<Value>,
     /// Auth0 RBAC permissions.
     pub permissions: Option<Value>,
+    /// Confirmation (RFC 7800 §3.1): the key or certificate a sender-constrained token is
+    /// bound to, checked by the authorizer's binding step.
+    pub cnf: Option<Confirmation>,
+}
+
+/// A token's `cnf` claim: what its presenter must prove to hold.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// RFC 9449 §6: the RFC 7638 thumbprint of the DPoP proof key.
+    pub jkt: Option<String>,
+    /// RFC 8705 §3.1: base64url SHA-256 of the client certificate's DER.
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: Option<String>,
 }
 
 /// A token that passed every check.
@@ -220,17 +233,23 @@ pub fn check_rules(
     {
         return Err(TokenError::WrongTokenType);
     }
-    if let Some(required) = &rules.typ {
-        let typ = typ.unwrap_or_default();
-        let media_type = match typ.get(..12) {
-            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
-            _ => typ,
-        };
-        if !media_type.eq_ignore_ascii_case(required) {
-            return Err(TokenError::WrongTokenType);
-        }
+    if let Some(required) = &rules.typ
+        && !typ_is(typ, required)
+    {
+        return Err(TokenError::WrongTokenType);
     }
     Ok(())
+}
+
+/// Whether a header `typ` names the media type `expected` (`at+jwt`, `dpop+jwt`): compared
+/// case-insensitively, with or without `application/` (RFC 7515 §4.1.9).
+pub fn typ_is(typ: Option<&str>, expected: &str) -> bool {
+    let typ = typ.unwrap_or_default();
+    let media_type = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+        _ => typ,
+    };
+    media_type.eq_ignore_ascii_case(expected)
 }
 
 /// The time claims present, with `leeway` seconds of skew: `exp` in the past is `Expired`,

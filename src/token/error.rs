@@ -107,4 +107,55 @@ token_errors! {
     /// The revocation table could not be read (missing, throttled, unreachable, slow): refused,
     /// never allowed.
     RevocationUnavailable, "revocation table unavailable", "the token's revocation could not be checked";
+    /// A DPoP-bound token, or the `DPoP` scheme, without a `DPoP` proof header (RFC 9449 §7.1).
+    DpopProofMissing, "no DPoP proof", "the DPoP proof is missing";
+    /// More than one `DPoP` header (RFC 9449 §4.3 step 1).
+    DpopProofMultiple, "more than one DPoP proof", "more than one DPoP proof was sent";
+    /// The proof is not a compact JWS, or lacks `jti`, `htm`, `htu` or `iat` (RFC 9449 §4.3
+    /// steps 2, 4).
+    DpopProofMalformed, "malformed DPoP proof", "the DPoP proof is malformed";
+    /// The proof's `typ` is not `dpop+jwt` (RFC 9449 §4.3 step 4).
+    DpopProofType, "DPoP proof typ not dpop+jwt", "the DPoP proof has the wrong type";
+    /// The proof's `alg` is not an asymmetric algorithm we verify (RFC 9449 §4.3 step 5).
+    DpopProofAlgorithm, "DPoP proof algorithm not allowed", "the DPoP proof's signing method is invalid";
+    /// The proof's `jwk` is absent, private or unusable for its `alg` (RFC 9449 §4.3 step 7).
+    DpopProofKey, "DPoP proof key unusable", "the DPoP proof's key is invalid";
+    /// The proof's signature does not verify with its `jwk` (RFC 9449 §4.3 step 6).
+    DpopProofSignature, "DPoP proof signature bad", "the DPoP proof signature is invalid";
+    /// `htm` is not the request's method (RFC 9449 §4.3 step 8).
+    DpopMethodMismatch, "DPoP htm not the request method", "the DPoP proof is for another method";
+    /// `htu` is not a public base URL joined with the request path (RFC 9449 §4.3 step 9).
+    DpopUrlMismatch, "DPoP htu not the request URI", "the DPoP proof is for another URI";
+    /// `iat` outside the window (RFC 9449 §4.3 step 11).
+    DpopProofStale, "DPoP proof iat outside the window", "the DPoP proof is too old or from the future";
+    /// `ath` is not the token's SHA-256 (RFC 9449 §4.3 step 12).
+    DpopTokenHashMismatch, "DPoP ath not the token hash", "the DPoP proof is for another token";
+    /// The token's `cnf.jkt` is absent or not the proof key's thumbprint (RFC 9449 §4.3 step 12,
+    /// RFC 7638).
+    DpopKeyMismatch, "token not bound to the DPoP proof key", "the token is not bound to the DPoP key";
+    /// The proof's `jti` was used before within the window (RFC 9449 §11.1).
+    DpopReplayed, "DPoP proof replayed", "the DPoP proof was used before";
+    /// The replay table could not be written (missing, throttled, unreachable, slow): refused,
+    /// never allowed.
+    ReplayCheckUnavailable, "replay table unavailable", "the DPoP proof's replay could not be checked";
+    /// A DPoP-bound token presented with the `Bearer` scheme (RFC 9449 §7.1).
+    DpopBoundAsBearer, "DPoP-bound token presented as Bearer", "the DPoP-bound token was presented as a bearer token";
+    /// `AUTH_DPOP=required` and the token is not DPoP-bound.
+    DpopRequired, "token not DPoP-bound", "the token is not DPoP-bound";
+    /// `AUTH_DPOP=off` and the token is DPoP-bound.
+    DpopOff, "DPoP-bound token while DPoP is off", "DPoP-bound tokens are not accepted";
+    /// A proof to check, and no `AUTH_PUBLIC_URL` to check its `htu` against.
+    DpopUnconfigured, "DPoP proof uncheckable: no AUTH_PUBLIC_URL", "the DPoP proof cannot be checked";
+    /// A sender-constrained token through a `TOKEN` authorizer, whose event carries no proof or
+    /// certificate.
+    BindingNeedsRequestEvent, "bound token in a TOKEN event", "the bound token needs a REQUEST authorizer";
+    /// A certificate-bound token (RFC 8705 §3) without a client certificate in the event.
+    CertificateMissing, "no client certificate", "the token needs a client certificate";
+    /// The client certificate is not the one the token's `cnf.x5t#S256` names, or unreadable
+    /// (RFC 8705 §3.1).
+    CertificateMismatch, "client certificate not the token's", "the token is bound to another certificate";
+    /// `AUTH_MTLS=required` and the token is not certificate-bound.
+    MtlsRequired, "token not certificate-bound", "the token is not certificate-bound";
+    /// A `cnf` claim without `jkt` or `x5t#S256`: bound to something we cannot check (RFC 7800).
+    UnsupportedConfirmation, "unsupported cnf claim", "the token is bound in a way that cannot be checked";
 }

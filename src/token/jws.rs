@@ -16,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{AlgorithmFamily, DecodingKey, DecodingKeyKind};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// A key ready to check one algorithm's signatures, parsed once and shared by every token.
@@ -108,6 +109,93 @@ impl SignatureKey {
     }
 }
 
+/// A public key carried in a JWS header (a DPoP proof's `jwk`, RFC 9449 §4.2), read once: the
+/// key prepared for one algorithm, and its RFC 7638 thumbprint, which a DPoP-bound token names
+/// in `cnf.jkt` (RFC 9449 §6.1).
+pub struct EmbeddedKey {
+    /// The key, prepared for the header's `alg`.
+    pub key: SignatureKey,
+    /// base64url(SHA-256) of the key's required members (RFC 7638 §3).
+    pub thumbprint: String,
+}
+
+/// The members of an embedded JWK we read: the public ones of the three key types, and the
+/// private ones only to refuse a key that has them (RFC 9449 §4.3 step 7).
+#[derive(Deserialize)]
+struct PublicJwk {
+    kty: String,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    d: Option<IgnoredAny>,
+    p: Option<IgnoredAny>,
+    q: Option<IgnoredAny>,
+    dp: Option<IgnoredAny>,
+    dq: Option<IgnoredAny>,
+    qi: Option<IgnoredAny>,
+    k: Option<IgnoredAny>,
+}
+
+impl EmbeddedKey {
+    /// Reads `jwk` (its JSON text) as a public key for `alg`: `None` when it is not JSON, has
+    /// a private member (`d`, `p`, `q`, `dp`, `dq`, `qi`) or is symmetric (`k`), or is not a
+    /// well-formed key of `alg`'s family and curve.
+    pub fn read(jwk: &str, alg: Alg) -> Option<Self> {
+        let jwk: PublicJwk = serde_json::from_str(jwk).ok()?;
+        let private = [&jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi, &jwk.k];
+        if private.iter().any(|member| member.is_some()) {
+            return None;
+        }
+        let curve = jwk.crv.as_deref();
+        // RFC 7638 §3.2: the required members only, in lexicographic order.
+        let (key, members) = match (jwk.kty.as_str(), alg.family()) {
+            ("RSA", Family::Rsa) => {
+                let (n, e) = (jwk.n.as_deref()?, jwk.e.as_deref()?);
+                let key = DecodingKey::from_rsa_components(n, e).ok()?;
+                (key, [("e", e), ("kty", "RSA"), ("n", n), ("", "")])
+            }
+            ("EC", family @ (Family::P256 | Family::P384 | Family::P521)) => {
+                let crv = match family {
+                    Family::P256 => "P-256",
+                    Family::P384 => "P-384",
+                    _ => "P-521",
+                };
+                let (x, y) = (jwk.x.as_deref()?, jwk.y.as_deref()?);
+                if curve != Some(crv) {
+                    return None;
+                }
+                let key = DecodingKey::from_ec_components(x, y).ok()?;
+                (key, [("crv", crv), ("kty", "EC"), ("x", x), ("y", y)])
+            }
+            ("OKP", Family::Ed25519) if curve == Some("Ed25519") => {
+                let x = jwk.x.as_deref()?;
+                let key = DecodingKey::from_ed_components(x).ok()?;
+                (
+                    key,
+                    [("crv", "Ed25519"), ("kty", "OKP"), ("x", x), ("", "")],
+                )
+            }
+            _ => return None,
+        };
+        let mut canonical = String::with_capacity(160);
+        for (name, value) in members.iter().filter(|(name, _)| !name.is_empty()) {
+            canonical.push(if canonical.is_empty() { '{' } else { ',' });
+            // Names are ours; values were base64url to build the key, but are escaped anyway.
+            canonical.push_str(&serde_json::to_string(name).ok()?);
+            canonical.push(':');
+            canonical.push_str(&serde_json::to_string(value).ok()?);
+        }
+        canonical.push('}');
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+        Some(EmbeddedKey {
+            key: SignatureKey::public(&key, alg)?,
+            thumbprint: URL_SAFE_NO_PAD.encode(digest),
+        })
+    }
+}
+
 /// RSA modulus sizes accepted: NIST SP 800-131A's floor, and aws-lc's ceiling for verification.
 const MIN_RSA_BITS: usize = 2048;
 const MAX_RSA_BITS: usize = 8192;
@@ -139,6 +227,9 @@ pub struct Header {
     pub kid: Option<String>,
     /// Media type (RFC 9068 access tokens: `at+jwt`).
     pub typ: Option<String>,
+    /// The JSON text of an embedded public key (RFC 7515 §4.1.3), kept only when present: a
+    /// DPoP proof's key (RFC 9449 §4.2). A token's is never trusted or used.
+    pub jwk: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +240,8 @@ struct RawHeader<'a> {
     kid: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     typ: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    jwk: Option<&'a RawValue>,
     #[serde(default)]
     crit: Option<IgnoredAny>,
     #[serde(default)]
@@ -201,6 +294,7 @@ impl<'t, C: DeserializeOwned> Jws<'t, C> {
                 alg,
                 kid: raw.kid.map(Cow::into_owned),
                 typ: raw.typ.map(Cow::into_owned),
+                jwk: raw.jwk.map(|jwk| jwk.get().to_owned()),
             },
             claims,
             signing_input,
@@ -286,7 +380,8 @@ mod tests {
             Header {
                 alg: Alg::RS256,
                 kid: Some("k1".into()),
-                typ: Some("at+jwt".into())
+                typ: Some("at+jwt".into()),
+                jwk: None,
             }
         );
         assert_eq!(jws.claims, json!({"sub": "u"}));

@@ -23,11 +23,11 @@ pub use alg::{ASYMMETRIC, Alg, RSA, SYMMETRIC};
 #[cfg(test)]
 pub(crate) use claims::tests as claims_tests;
 pub use claims::{
-    ClaimPolicy, ContextClaims, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules, TokenClaims,
-    Verified, accept_checked_signature, audience_accepted, check_required, check_rules,
-    check_window, principal_of, scopes_as_issued, verify_with_keys,
+    ClaimPolicy, Confirmation, ContextClaims, DEFAULT_PRINCIPAL_CLAIM, RequiredClaim, Rules,
+    TokenClaims, Verified, accept_checked_signature, audience_accepted, check_required,
+    check_rules, check_window, principal_of, scopes_as_issued, typ_is, verify_with_keys,
 };
 pub use error::TokenError;
 pub use jwks::{FetchError, FetchLimits, JwksCache, KeyFetcher, KeySource, fetchable};
-pub use jws::{Jws, SignatureKey};
+pub use jws::{EmbeddedKey, Jws, SignatureKey};
 pub use keyset::KeySet;

@@ -4,11 +4,14 @@
 //! revocation endpoint (RFC 7009, [`crate::revocation`]). **Development only**: anyone who can
 //! reach the gateway can mint any scope, which is why the gateway refuses to run it on anything
 //! but a loopback address. The key and the tokens live in memory and die with the process.
+//! A token request with a `DPoP` proof (RFC 9449 §5) gets a token bound to the proof's key
+//! (`cnf.jkt`).
 
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _, RsaEncoding};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_scopes_api::authorizer::{Expected, PublicUrls, Window, check_proof};
 use jwt_scopes_api::routes::ROUTES;
 use jwt_scopes_api::token::{Alg, Jws, KeySet};
 use serde::{Deserialize, Serialize};
@@ -149,7 +152,7 @@ impl MintRequest {
 pub struct Minted {
     /// The signed JWT, or the opaque token.
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to a proof's key.
     pub token_type: String,
     /// Seconds until `exp`.
     pub expires_in: i64,
@@ -320,7 +323,36 @@ impl DevIssuer {
         Ok(claims)
     }
 
-    /// Mints a token for a mint request at `now`.
+    /// The RFC 7638 thumbprint of the key that signed `proof`, the `DPoP` header of a token
+    /// request made with `method` at `now`, once the proof passes the checks a token endpoint
+    /// makes (RFC 9449 §4.3, without `ath`: no token yet; `htu` this issuer's token URL), by
+    /// the authorizer's own code.
+    pub fn proof_thumbprint(
+        &self,
+        proof: &str,
+        method: &str,
+        now: u64,
+    ) -> Result<String, DevIssuerError> {
+        let url = format!("{}{TOKEN_PATH}", self.issuer.trim_end_matches('/'));
+        let urls = PublicUrls::parse(&url).map_err(DevIssuerError)?;
+        let expected = Expected {
+            urls: &urls,
+            method,
+            path: Some(""),
+            token: None,
+            jkt: None,
+        };
+        let window = Window {
+            max_age: 60,
+            leeway: 60,
+        };
+        check_proof(proof, &expected, window, now)
+            .map(|checked| checked.thumbprint)
+            .map_err(|error| DevIssuerError(format!("DPoP proof refused: {error}")))
+    }
+
+    /// Mints a token for a mint request at `now`: `token_type` `DPoP` when its claims bind it to
+    /// a key (`cnf.jkt`, RFC 9449 §5), else `Bearer`.
     pub fn mint(&self, request: &MintRequest, now: u64) -> Result<Minted, DevIssuerError> {
         if request.opaque {
             return self.mint_opaque(request, now);
@@ -340,9 +372,10 @@ impl DevIssuer {
         let claims = self.claims(request, now)?;
         let expires_in = claims["exp"].as_i64().unwrap_or_default() - now as i64;
         let scope = claims["scope"].as_str().unwrap_or_default().to_owned();
+        let bound = claims.get("cnf").and_then(|cnf| cnf.get("jkt")).is_some();
         Ok(Minted {
             access_token: self.sign(alg, &claims)?,
-            token_type: "Bearer".into(),
+            token_type: if bound { "DPoP" } else { "Bearer" }.into(),
             expires_in,
             scope,
         })

@@ -226,6 +226,34 @@ pub struct Report {
 }
 
 impl Report {
+    /// What the gates would need to see for a sender-constrained token (one with `cnf`), or
+    /// `None` for a bearer token.
+    pub fn binding(&self) -> Option<String> {
+        let cnf = self.claims.get("cnf")?;
+        let has = |member: &str| cnf.get(member).is_some();
+        let mut needs = Vec::new();
+        if has("jkt") {
+            needs.push(
+                "DPoP-bound (cnf.jkt, RFC 9449): the Lambda authorizer takes it only as \
+                 `Authorization: DPoP <token>` with one `DPoP` proof signed by that key for each \
+                 request, through a REQUEST authorizer, its htu one of AUTH_PUBLIC_URL joined with \
+                 the path",
+            );
+        }
+        if has("x5t#S256") {
+            needs.push(
+                "certificate-bound (cnf.x5t#S256, RFC 8705): the Lambda authorizer needs that \
+                 client certificate in the event, from a mutual-TLS custom domain (the local \
+                 gateway has no mTLS)",
+            );
+        }
+        if needs.is_empty() {
+            needs.push("bound by a cnf the Lambda authorizer cannot check: always refused");
+        }
+        needs.push("the built-in JWT authorizers ignore cnf and take it as a bearer token");
+        Some(needs.join("; "))
+    }
+
     /// The route with this method and path template.
     pub fn route(&self, method: &str, path: &str) -> Option<&RouteReport> {
         self.routes
@@ -894,6 +922,9 @@ impl fmt::Display for Report {
             if let Some(value) = self.claims.get(name) {
                 writeln!(f, "  {name:<11} {value}")?;
             }
+        }
+        if let Some(binding) = self.binding() {
+            writeln!(f, "  {:<11} {binding}", "bound")?;
         }
         if self.checks.iter().any(|(_, c)| *c != Check::NotChecked) {
             writeln!(f, "\nVerification")?;

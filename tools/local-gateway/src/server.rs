@@ -659,10 +659,14 @@ impl Gateway {
                 } else {
                     MintRequest::from_query(&incoming.raw_query)
                 };
-                let request = request.map(|r| (r.opaque, r));
-                let minted = request.and_then(|(opaque, r)| {
-                    let minted = dev.mint(&r, incoming.time_epoch_ms / 1000)?;
-                    Ok((opaque, minted))
+                let now = incoming.time_epoch_ms / 1000;
+                // RFC 9449 §5: a token request with a `DPoP` proof gets a token bound to its key.
+                let minted = request.and_then(|mut r| {
+                    if let Some(proof) = incoming.header("dpop") {
+                        let jkt = dev.proof_thumbprint(&proof, &incoming.method, now)?;
+                        r.claims.insert("cnf".into(), json!({ "jkt": jkt }));
+                    }
+                    Ok((r.opaque, dev.mint(&r, now)?))
                 });
                 match minted {
                     Ok((opaque, minted)) => {
@@ -707,7 +711,8 @@ pub fn issuer_configured(env: &BTreeMap<String, String>) -> bool {
 
 /// The authorizer configuration of the `AUTH_*` variables in `env`, or, with `dev_issuer` (the
 /// gateway's base URL), of the development issuer there: its URL, its audience, keys by
-/// discovery; the other variables (scope names, routes, leeway, ...) still apply.
+/// discovery, `AUTH_PUBLIC_URL` the gateway's unless set; the other variables (scope names,
+/// routes, leeway, ...) still apply.
 pub fn auth_config(
     env: &BTreeMap<String, String>,
     dev_issuer: Option<&str>,
@@ -728,6 +733,8 @@ pub fn auth_config(
                 "AUTH_INTROSPECTION_CACHE_SECONDS" => {
                     return Some(env.get(name).cloned().unwrap_or_else(|| "0".into()));
                 }
+                // DPoP proofs name the URL the client called: the gateway's own.
+                "AUTH_PUBLIC_URL" => return env.get(name).cloned().or(Some(issuer.to_owned())),
                 _ => {}
             }
         }

@@ -451,3 +451,22 @@ fn each_rule_has_its_verdict_under_the_lambda_authorizer() {
         ));
     }
 }
+
+/// RFC 9449 / RFC 8705: a token with `cnf` is said to be bound, with what each gate would need.
+#[test]
+fn a_bound_token_is_explained_with_what_the_gate_needs_to_see() {
+    let issuer = ("AUTH_ISSUER", "https://issuer.example.com/".to_owned());
+    let audience = ("AUTH_AUDIENCE", "products-api".to_owned());
+    let vars = [issuer, audience];
+    let bearer = explain_claims(&vars, json!({"scope": "read:products"}));
+    assert_eq!(bearer.binding(), None);
+    let dpop = explain_claims(&vars, json!({"cnf": {"jkt": "abc"}}));
+    let text = dpop.to_string();
+    assert!(text.contains("DPoP-bound"), "{text}");
+    assert!(text.contains("`Authorization: DPoP <token>`"), "{text}");
+    assert!(text.contains("ignore cnf"), "{text}");
+    let mtls = explain_claims(&vars, json!({"cnf": {"x5t#S256": "abc"}}));
+    assert!(mtls.binding().unwrap().contains("client certificate"));
+    let other = explain_claims(&vars, json!({"cnf": {"jwk": {}}}));
+    assert!(other.binding().unwrap().contains("cannot check"));
+}
