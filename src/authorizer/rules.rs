@@ -52,7 +52,7 @@ pub struct RequestFacts<'a> {
 }
 
 /// What a rule reads, as JSON maps: the local gateway's `explain`, and tests. A decision reads
-/// the token once for all its rules instead ([`TokenFacts`]).
+/// the token once for all its rules instead (`TokenFacts`).
 #[derive(Clone, Copy, Debug)]
 pub struct Facts<'a> {
     /// The token's JOSE header, every field.
