@@ -283,6 +283,13 @@ impl AuthorizerEvent {
                 }
             }
         };
+        let arn = match format {
+            EventFormat::HttpV2 => event.route_arn.as_deref(),
+            _ => event.method_arn.as_deref(),
+        };
+        let target = arn
+            .and_then(ExecuteApiArn::parse)
+            .ok_or(EventError::NoTarget)?;
         let evidence = match format {
             EventFormat::Token => Evidence {
                 scheme,
@@ -297,26 +304,26 @@ impl AuthorizerEvent {
                 }
                 .map(|path| match format {
                     EventFormat::Request => path.to_owned(),
-                    _ => without_stage(path, event.request_context.stage.as_deref()),
+                    _ => without_stage(path, event.request_context.stage.as_deref(), &target.path),
                 }),
                 client_cert: event.request_context.client_cert(),
             },
         };
-        let arn = match format {
-            EventFormat::HttpV2 => event.route_arn,
-            _ => event.method_arn,
-        };
-        let target = arn
-            .as_deref()
-            .and_then(ExecuteApiArn::parse)
-            .ok_or(EventError::NoTarget)?;
         let token = token.map(str::to_owned);
         let request = match format {
             EventFormat::Token => RequestParts::default(),
             _ => RequestParts {
-                query: Some(event.query_string_parameters.0),
+                query: Some(without_repeated(
+                    event.query_string_parameters.0,
+                    &event.multi_value_query_string_parameters.repeated,
+                    |a, b| a == b,
+                )),
                 headers: KEEP_EVERY_HEADER.load(Ordering::Relaxed).then(|| {
-                    let mut headers = event.headers.0;
+                    let mut headers = without_repeated(
+                        event.headers.0,
+                        &event.multi_value_headers.repeated,
+                        |a, b| a.eq_ignore_ascii_case(b),
+                    );
                     headers
                         .iter_mut()
                         .for_each(|(k, _)| k.make_ascii_lowercase());
@@ -378,7 +385,10 @@ struct Fields {
     /// REST `REQUEST` and HTTP API 1.0: every value of a repeated header (`headers` keeps the
     /// last); only the `DPoP` ones are kept.
     #[serde(default)]
-    multi_value_headers: ProofHeaders,
+    multi_value_headers: MultiValues<DpopHeader>,
+    /// REST `REQUEST` and HTTP API 1.0: the names of repeated query parameters.
+    #[serde(default)]
+    multi_value_query_string_parameters: MultiValues<NoName>,
     /// REST `REQUEST` and HTTP API 1.0: the request path, without the stage.
     #[serde(default)]
     path: Option<String>,
@@ -392,11 +402,11 @@ struct Fields {
 impl Fields {
     /// The `DPoP` headers, counted over every value the event holds.
     fn proofs(&self) -> Proofs {
-        let values: Vec<&str> = if self.multi_value_headers.0.is_empty() {
+        let values: Vec<&str> = if self.multi_value_headers.kept.is_empty() {
             self.headers.any_case("dpop").collect()
         } else {
             self.multi_value_headers
-                .0
+                .kept
                 .iter()
                 .map(String::as_str)
                 .collect()
@@ -432,13 +442,15 @@ struct RequestContext {
 /// on the `execute-api` host, with the API mapping's path on a custom domain). AWS's
 /// documentation does not say where the stage goes; reports (aws-powertools/powertools-lambda-python
 /// issue 621, CodeGenieApp/serverless-express issue 465) say `rawPath` carries it on a named stage,
-/// also through a custom domain, whose API mapping key is not forwarded. Where it is absent,
-/// nothing is removed; `$default` has no segment. REST `path` never carries it.
-fn without_stage(path: &str, stage: Option<&str>) -> String {
+/// also through a custom domain, whose API mapping key is not forwarded. The segment is removed
+/// only when what is left is the path of the route ARN (`route`), which never holds the stage:
+/// a path that already is the ARN's stays as it is, so a route whose path starts with the stage's
+/// name is never taken for another. `$default` has no segment; REST `path` never carries it.
+fn without_stage(path: &str, stage: Option<&str>, route: &str) -> String {
     let rest = stage
         .filter(|stage| !stage.is_empty() && *stage != "$default")
         .and_then(|stage| path.strip_prefix('/')?.strip_prefix(stage))
-        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+        .filter(|rest| *rest == route || (rest.is_empty() && route == "/"));
     match rest {
         Some("") => "/".to_owned(),
         Some(rest) => rest.to_owned(),
@@ -475,36 +487,98 @@ struct ClientCert {
     client_cert_pem: Option<String>,
 }
 
-/// `multiValueHeaders`: an object of string arrays (or `null`s); the `DPoP` values kept, in
-/// order, every other entry skipped unread.
-#[derive(Debug, Default)]
-struct ProofHeaders(Vec<String>);
+/// `multiValueHeaders` or `multiValueQueryStringParameters` (REST `REQUEST`, HTTP API 1.0): an
+/// object of string arrays (or `null`s). Keeps the values of the names `K` keeps, in order, and
+/// the names given more than once: the single-value map holds only the last of those, while an
+/// integration may read the first, so no rule may read them as one value. Every other entry is
+/// checked and dropped.
+#[derive(Debug)]
+struct MultiValues<K> {
+    kept: Vec<String>,
+    repeated: Vec<String>,
+    keep: PhantomData<K>,
+}
 
-impl<'de> Deserialize<'de> for ProofHeaders {
+impl<K> Default for MultiValues<K> {
+    fn default() -> Self {
+        MultiValues {
+            kept: Vec::new(),
+            repeated: Vec::new(),
+            keep: PhantomData,
+        }
+    }
+}
+
+impl<'de, K: Keep> Deserialize<'de> for MultiValues<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ProofHeadersVisitor;
-        impl<'de> Visitor<'de> for ProofHeadersVisitor {
-            type Value = ProofHeaders;
+        struct MultiValuesVisitor<K>(PhantomData<K>);
+        impl<'de, K: Keep> Visitor<'de> for MultiValuesVisitor<K> {
+            type Value = MultiValues<K>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of string arrays, or null")
             }
             fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(ProofHeaders::default())
+                Ok(MultiValues::default())
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut values = Vec::new();
+                let mut multi = MultiValues::default();
                 while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
-                    if name.eq_ignore_ascii_case("dpop") {
-                        values.extend(map.next_value::<Option<Vec<String>>>()?.unwrap_or_default());
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
+                    let values = map.next_value::<Option<Vec<Text<'de>>>>()?;
+                    let values = values.unwrap_or_default();
+                    if values.len() > 1 {
+                        multi.repeated.push(name.to_string());
+                    }
+                    if K::keep(&name) {
+                        multi
+                            .kept
+                            .extend(values.into_iter().map(|Text(v)| v.into_owned()));
                     }
                 }
-                Ok(ProofHeaders(values))
+                Ok(multi)
             }
         }
-        deserializer.deserialize_any(ProofHeadersVisitor)
+        deserializer.deserialize_any(MultiValuesVisitor(PhantomData))
     }
+}
+
+/// The `DPoP` header, in any case.
+#[derive(Debug)]
+struct DpopHeader;
+
+impl Keep for DpopHeader {
+    fn keep(name: &str) -> bool {
+        name.eq_ignore_ascii_case("dpop")
+    }
+}
+
+/// No name: only which names repeat.
+#[derive(Debug)]
+struct NoName;
+
+impl Keep for NoName {
+    fn keep(_: &str) -> bool {
+        false
+    }
+}
+
+/// `pairs` without every name given more than once, in `repeated` or in `pairs` itself
+/// (compared by `same`): a rule reading such a name finds it absent and refuses, whichever of
+/// the values the integration would read.
+fn without_repeated(
+    pairs: Vec<(String, String)>,
+    repeated: &[String],
+    same: impl Fn(&str, &str) -> bool,
+) -> Vec<(String, String)> {
+    let count = |name: &str| pairs.iter().filter(|(k, _)| same(k, name)).count();
+    let once: Vec<bool> = pairs
+        .iter()
+        .map(|(k, _)| count(k) == 1 && !repeated.iter().any(|r| same(r, k)))
+        .collect();
+    pairs
+        .into_iter()
+        .zip(once)
+        .filter_map(|(pair, once)| once.then_some(pair))
+        .collect()
 }
 
 /// Which names of a JSON object of strings [`Pairs`] keeps.
@@ -838,22 +912,32 @@ mod tests {
     #[test]
     fn an_http_api_path_on_a_named_stage_loses_the_stage_segment() {
         let sources = TokenSources::default();
-        let v2 = |raw: &str, stage: &str| {
+        let v2 = |raw: &str, stage: &str, route: &str| {
             let event = json!({"version": "2.0", "type": "REQUEST", "rawPath": raw,
-                "routeArn": format!("arn:aws:execute-api:r:1:a/{stage}/GET/orders"),
+                "routeArn": format!("arn:aws:execute-api:r:1:a/{stage}/GET{route}"),
                 "requestContext": {"stage": stage}});
             parse(&event.to_string(), &sources).unwrap().evidence.path
         };
-        assert_eq!(v2("/dev/orders", "dev").as_deref(), Some("/orders"));
-        assert_eq!(v2("/dev", "dev").as_deref(), Some("/"));
-        assert_eq!(v2("/orders", "dev").as_deref(), Some("/orders"));
         assert_eq!(
-            v2("/development/x", "dev").as_deref(),
-            Some("/development/x")
+            v2("/dev/orders", "dev", "/orders").as_deref(),
+            Some("/orders")
         );
+        assert_eq!(v2("/dev", "dev", "/").as_deref(), Some("/"));
+        assert_eq!(v2("/orders", "dev", "/orders").as_deref(), Some("/orders"));
+        let other = v2("/development/x", "dev", "/x");
+        assert_eq!(other.as_deref(), Some("/development/x"));
+        let default = v2("/$default/x", "$default", "/x");
+        assert_eq!(default.as_deref(), Some("/$default/x"));
+        // A route whose path starts with the stage's name, where the path carries no stage:
+        // kept whole, so a proof for the route `/orders` never matches it.
         assert_eq!(
-            v2("/$default/x", "$default").as_deref(),
-            Some("/$default/x")
+            v2("/v1/orders", "v1", "/v1/orders").as_deref(),
+            Some("/v1/orders")
+        );
+        // Neither the ARN's path nor the stage and it: kept whole, and matched as it is.
+        assert_eq!(
+            v2("/v1/other", "v1", "/orders").as_deref(),
+            Some("/v1/other")
         );
         let v1 = json!({"version": "1.0", "type": "REQUEST", "path": "/dev/orders",
             "methodArn": "arn:aws:execute-api:r:1:a/dev/GET/orders",
@@ -865,6 +949,36 @@ mod tests {
             "requestContext": {"stage": "prod"}});
         let rest = parse(&rest.to_string(), &sources).unwrap().evidence.path;
         assert_eq!(rest.as_deref(), Some("/prod/orders"));
+    }
+
+    /// A name given twice (REST and HTTP API 1.0 list every value in `multiValue*`; the
+    /// single-value map keeps the last, an integration may read the first) is absent from what
+    /// rules read, so a rule on it refuses instead of judging one value of several.
+    #[test]
+    fn repeated_query_parameters_and_headers_are_absent_for_rules() {
+        keep_every_header();
+        let sources = TokenSources::default();
+        let event = json!({"type": "REQUEST", "path": "/search",
+            "methodArn": "arn:aws:execute-api:r:1:a/prod/GET/search",
+            "queryStringParameters": {"tenant": "mine", "q": "x"},
+            "multiValueQueryStringParameters": {"tenant": ["victim", "mine"], "q": ["x"]},
+            "headers": {"X-Tenant": "mine", "Accept": "*/*"},
+            "multiValueHeaders": {"X-Tenant": ["victim", "mine"], "Accept": ["*/*"]}});
+        let request = parse(&event.to_string(), &sources).unwrap().request;
+        assert_eq!(request.query, Some(vec![("q".to_owned(), "x".to_owned())]));
+        let headers = request.headers.unwrap();
+        assert!(headers.iter().all(|(k, _)| k != "x-tenant"), "{headers:?}");
+        assert!(headers.iter().any(|(k, _)| k == "accept"), "{headers:?}");
+        // The same name twice in another case, in the single-value map itself.
+        let event = json!({"version": "1.0", "type": "REQUEST", "path": "/search",
+            "methodArn": "arn:aws:execute-api:r:1:a/prod/GET/search",
+            "headers": {"X-Tenant": "victim", "x-tenant": "mine"}});
+        let headers = parse(&event.to_string(), &sources)
+            .unwrap()
+            .request
+            .headers
+            .unwrap();
+        assert!(headers.iter().all(|(k, _)| k != "x-tenant"), "{headers:?}");
     }
 
     #[test]

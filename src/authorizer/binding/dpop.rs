@@ -53,9 +53,7 @@ impl PublicUrls {
     /// segments and percent-encoding normalised), ignoring `htu`'s query and fragment (RFC 9449
     /// §4.3 step 9).
     pub fn matches(&self, htu: &str, path: &str) -> bool {
-        // A `?` or `#` in the path would end it early in the URL built from it, so a proof for
-        // a shorter URL could match: such a path matches nothing.
-        if !(path.is_empty() || path.starts_with('/')) || path.contains(['?', '#']) {
+        if !(path.is_empty() || path.starts_with('/')) || rewritten_by_url_parsing(path) {
             return false;
         }
         let Ok(htu) = Url::parse(htu) else {
@@ -74,6 +72,21 @@ impl PublicUrls {
     }
 }
 
+/// Whether parsing `path` as part of a URL would change which resource it names, so that a
+/// proof for another URL could match it: a `?` or `#` (the path would end there), a `\\`
+/// (read as `/`), an ASCII control character (dropped), or a `.` or `..` segment, percent-encoded
+/// or not (removed with the segment before it). API Gateway routes the path as it came, so such
+/// a path matches no `htu` (RFC 9449 §4.3 step 9 normalises the `htu`, never the request).
+fn rewritten_by_url_parsing(path: &str) -> bool {
+    let dot_segment = |segment: &str| {
+        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+        segment == "." || segment == ".."
+    };
+    path.contains(['?', '#', '\\'])
+        || path.chars().any(|c| c.is_ascii_control())
+        || path.split('/').any(dot_segment)
+}
+
 /// How old and how new a proof may be: `iat` at most `max_age` seconds ago and not in the
 /// future, each with `leeway` seconds of clock skew (RFC 9449 §11.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,13 +100,14 @@ pub struct Window {
 impl Window {
     /// Whether a proof issued at `iat` is acceptable at `now`.
     fn admits(self, iat: u64, now: u64) -> bool {
-        iat.saturating_add(self.max_age + self.leeway) >= now && iat <= now + self.leeway
+        iat.saturating_add(self.max_age.saturating_add(self.leeway)) >= now
+            && iat <= now.saturating_add(self.leeway)
     }
 
     /// The first second a proof issued at `iat` is no longer acceptable: until then its `jti`
     /// is remembered.
     pub fn until(self, iat: u64) -> u64 {
-        iat.saturating_add(self.max_age + self.leeway + 1)
+        iat.saturating_add(self.max_age.saturating_add(self.leeway).saturating_add(1))
     }
 }
 
@@ -244,6 +258,28 @@ mod tests {
             assert!(!urls.matches(htu, "/products"), "{htu}");
         }
         assert!(!urls.matches("https://api.example.com/products", "products"));
+    }
+
+    /// A request path the URL parser would rewrite never matches: a captured proof for
+    /// `/b` must not pass for `/a/%2e%2e/b`, which API Gateway routes as it came.
+    #[test]
+    fn rfc9449_a_request_path_url_parsing_would_rewrite_matches_no_htu() {
+        let urls = PublicUrls::parse("https://api.example.com").unwrap();
+        let htu = "https://api.example.com/b";
+        assert!(urls.matches(htu, "/b"));
+        for path in [
+            "/a/../b",
+            "/a/%2e%2e/b",
+            "/a/%2E./b",
+            "/./b",
+            "/a\\..\\b",
+            "/b\t",
+            "/b?x",
+            "/b#x",
+        ] {
+            assert!(!urls.matches(htu, path), "{path:?}");
+        }
+        assert!(urls.matches("https://api.example.com/a/..b", "/a/..b"));
     }
 
     #[test]

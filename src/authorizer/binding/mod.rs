@@ -36,6 +36,9 @@ use replay::{ReplayTable, SeenProofs};
 /// forgotten.
 pub const SEEN_PROOFS: usize = 100_000;
 
+/// Longest `AUTH_DPOP_MAX_AGE_SECONDS` accepted.
+pub const MAX_PROOF_AGE_SECS: u64 = 300;
+
 /// `AUTH_DPOP`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DpopMode {
@@ -100,8 +103,11 @@ impl BindingConfig {
         };
         let name = "AUTH_DPOP_MAX_AGE_SECONDS";
         let max_age_secs = whole_number(name, lookup(name))?.unwrap_or(60);
-        if max_age_secs == 0 {
-            return Err(error(name, "must be greater than 0".into()));
+        // RFC 9449 §11.1 asks for a short window; every proof in it is remembered, so a long
+        // one fills the replay set.
+        if !(1..=MAX_PROOF_AGE_SECS).contains(&max_age_secs) {
+            let problem = format!("must be from 1 to {MAX_PROOF_AGE_SECS} seconds");
+            return Err(error(name, problem));
         }
         let public_urls = match lookup("AUTH_PUBLIC_URL") {
             None => PublicUrls::default(),
