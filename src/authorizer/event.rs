@@ -27,7 +27,7 @@
 
 use crate::authorizer::config::TokenSources;
 use crate::redact::json_error;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::fmt;
@@ -523,21 +523,49 @@ impl<'de, K: Keep> Deserialize<'de> for MultiValues<K> {
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
                 let mut multi = MultiValues::default();
                 while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
-                    let values = map.next_value::<Option<Vec<Text<'de>>>>()?;
-                    let values = values.unwrap_or_default();
-                    if values.len() > 1 {
-                        multi.repeated.push(name.to_string());
-                    }
-                    if K::keep(&name) {
-                        multi
-                            .kept
-                            .extend(values.into_iter().map(|Text(v)| v.into_owned()));
+                    let count = if K::keep(&name) {
+                        let values = map.next_value::<Option<Vec<String>>>()?;
+                        let values = values.unwrap_or_default();
+                        let count = values.len();
+                        multi.kept.extend(values);
+                        count
+                    } else {
+                        map.next_value::<Count>()?.0
+                    };
+                    if count > 1 {
+                        multi.repeated.push(name.into_owned());
                     }
                 }
                 Ok(multi)
             }
         }
         deserializer.deserialize_any(MultiValuesVisitor(PhantomData))
+    }
+}
+
+/// How many strings an array (or `null`) holds, each checked and none kept.
+struct Count(usize);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CountVisitor;
+        impl<'de> Visitor<'de> for CountVisitor {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of strings, or null")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Count(0))
+            }
+            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+                let mut count = 0;
+                while seq.next_element::<Text<'de>>()?.is_some() {
+                    count += 1;
+                }
+                Ok(Count(count))
+            }
+        }
+        deserializer.deserialize_any(CountVisitor)
     }
 }
 
