@@ -113,11 +113,20 @@ class RuntimeApi:
         self.server.shutdown()
 
 
+def fixture_time_events():
+    """The events whose answer holds only at the fixtures' instant (DPoP proofs carry `iat`),
+    as paths relative to the repository: the real binaries decide on the real clock."""
+    listing = ROOT / "events" / "authorizer" / "at-fixture-time.txt"
+    names = [line.strip() for line in listing.read_text().splitlines()]
+    return {pathlib.Path("events/authorizer") / name for name in names if name and not name.startswith("#")}
+
+
 def main():
     sys.path.insert(0, str(ROOT / "scripts"))
     from compare_answer import compare
 
-    passed = failed = 0
+    passed = failed = skipped = 0
+    at_fixture_time = fixture_time_events()
     for function, env in [("product-api", {}), ("authorizer", test_env())]:
         binary = ROOT / sys.argv[1] / function if len(sys.argv) > 1 else ROOT / "target/lambda" / function / "bootstrap"
         api = RuntimeApi()
@@ -125,6 +134,9 @@ def main():
         try:
             for event in sorted((ROOT / "events" / function).glob("*.json")):
                 if event.name.endswith(".expected.json"):
+                    continue
+                if event.relative_to(ROOT) in at_fixture_time:
+                    skipped += 1
                     continue
                 ok, body = api.invoke(event.read_bytes())
                 expected = event.with_name(event.name[: -len(".json")] + ".expected.json")
@@ -138,7 +150,10 @@ def main():
             process.kill()
             process.wait()
             api.close()
-    print(f"bootstrap binaries via the Runtime API: {passed} passed, {failed} failed")
+    print(
+        f"bootstrap binaries via the Runtime API: {passed} passed, {failed} failed, "
+        f"{skipped} skipped (valid only at the fixtures' instant: events/authorizer/at-fixture-time.txt)"
+    )
     sys.exit(1 if failed else 0)
 
 
